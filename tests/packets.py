@@ -1,0 +1,212 @@
+"""A small packet builder for tests: VRRPv2/v3, CARP, AH, and the link layers around them.
+
+Checksums are computed with dpkt.in_cksum, not with vrrpscope's own code, so a checksum bug
+in the decoder cannot hide behind the same bug in the builder.
+"""
+
+from __future__ import annotations
+
+import socket
+import struct
+
+import dpkt
+
+GROUP_V4 = "224.0.0.18"
+GROUP_V6 = "ff02::12"
+
+
+def _a4(text: str) -> bytes:
+    return socket.inet_pton(socket.AF_INET, text)
+
+
+def _a6(text: str) -> bytes:
+    return socket.inet_pton(socket.AF_INET6, text)
+
+
+def _mac(text: str) -> bytes:
+    return bytes.fromhex(text.replace(":", ""))
+
+
+def _with_checksum(msg: bytearray, at: int, cover: bytes) -> bytes:
+    struct.pack_into("!H", msg, at, dpkt.in_cksum(cover))
+    return bytes(msg)
+
+
+def vrrp_v2(
+    vrid: int,
+    priority: int,
+    addresses: list[str],
+    *,
+    interval_s: int = 1,
+    auth_type: int = 0,
+    auth_data: bytes = b"",
+    count: int | None = None,
+    bad_checksum: bool = False,
+    vtype: int = 1,
+    version: int = 2,
+    with_auth_field: bool = True,
+) -> bytes:
+    """A VRRPv2 message (RFC 3768) with a correct checksum unless told otherwise."""
+    n = len(addresses) if count is None else count
+    msg = bytearray(
+        struct.pack("!BBBBBBH", (version << 4) | vtype, vrid, priority, n, auth_type, interval_s, 0)
+    )
+    for addr in addresses:
+        msg += _a4(addr)
+    if with_auth_field:
+        msg += auth_data.ljust(8, b"\x00")[:8]
+    out = _with_checksum(msg, 6, bytes(msg))
+    return _spoil(out, 6) if bad_checksum else out
+
+
+def vrrp_v3(
+    vrid: int,
+    priority: int,
+    addresses: list[str],
+    *,
+    src: str,
+    dst: str | None = None,
+    interval_cs: int = 100,
+    form: str = "pseudo-header",
+    count: int | None = None,
+    reserved: int = 0,
+    bad_checksum: bool = False,
+) -> bytes:
+    """A VRRPv3 message (RFC 5798); `form` picks the checksum form of DESIGN §2."""
+    v6 = ":" in src
+    dst = dst or (GROUP_V6 if v6 else GROUP_V4)
+    n = len(addresses) if count is None else count
+    word = (reserved << 12) | (interval_cs & 0x0FFF)
+    msg = bytearray(struct.pack("!BBBBHH", 0x31, vrid, priority, n, word, 0))
+    for addr in addresses:
+        msg += _a6(addr) if v6 else _a4(addr)
+    if form == "message-only":
+        cover = bytes(msg)
+    else:
+        pseudo_dst = dst if form == "pseudo-header" else (GROUP_V6 if v6 else GROUP_V4)
+        if v6:
+            cover = _a6(src) + _a6(pseudo_dst) + struct.pack("!I3xB", len(msg), 112) + msg
+        else:
+            cover = _a4(src) + _a4(pseudo_dst) + struct.pack("!xBH", 112, len(msg)) + msg
+    out = _with_checksum(msg, 6, cover)
+    return _spoil(out, 6) if bad_checksum else out
+
+
+def carp(
+    vhid: int,
+    *,
+    advbase: int = 1,
+    advskew: int = 0,
+    demote: int = 0,
+    counter: int = 0x0102030405060708,
+    hmac: bytes = bytes(range(20)),
+    bad_checksum: bool = False,
+) -> bytes:
+    """A CARP advertisement (36 bytes, OpenBSD layout, as ucarp sends it)."""
+    msg = bytearray(struct.pack("!BBBBBBHQ", 0x21, vhid, advskew, 7, demote, advbase, 0, counter))
+    msg += hmac[:20].ljust(20, b"\x00")
+    out = _with_checksum(msg, 6, bytes(msg))
+    return _spoil(out, 6) if bad_checksum else out
+
+
+def _spoil(msg: bytes, at: int) -> bytes:
+    out = bytearray(msg)
+    out[at] ^= 0x5A
+    return bytes(out)
+
+
+def ah(
+    payload: bytes, *, next_header: int = 112, spi: int = 0x1234, icv: bytes = b"\xaa" * 12
+) -> bytes:
+    """An IPsec AH header (RFC 4302) in front of `payload` (keepalived uses a 12-byte ICV)."""
+    words = (12 + len(icv)) // 4 - 2
+    return struct.pack("!BBHII", next_header, words, 0, spi, 1) + icv + payload
+
+
+def ipv4(
+    payload: bytes,
+    *,
+    src: str,
+    dst: str = GROUP_V4,
+    proto: int = 112,
+    ttl: int = 255,
+    mf: bool = False,
+    bad_header_checksum: bool = False,
+) -> bytes:
+    """An IPv4 header with a correct header checksum around `payload`."""
+    flags = 0x2000 if mf else 0
+    hdr = bytearray(
+        struct.pack(
+            "!BBHHHBBH4s4s",
+            0x45,
+            0xC0,
+            20 + len(payload),
+            1,
+            flags,
+            ttl,
+            proto,
+            0,
+            _a4(src),
+            _a4(dst),
+        )
+    )
+    out = _with_checksum(hdr, 10, bytes(hdr))
+    if bad_header_checksum:
+        out = _spoil(out, 10)
+    return out + payload
+
+
+def ipv6(
+    payload: bytes, *, src: str, dst: str = GROUP_V6, nxt: int = 112, hlim: int = 255
+) -> bytes:
+    return (
+        struct.pack("!IHBB16s16s", 0x60000000, len(payload), nxt, hlim, _a6(src), _a6(dst))
+        + payload
+    )
+
+
+def ethernet(
+    ip_packet: bytes,
+    *,
+    src_mac: str = "00:00:5e:00:01:33",
+    dst_mac: str = "01:00:5e:00:00:12",
+    vlans: tuple[int, ...] = (),
+    ethertype: int | None = None,
+) -> bytes:
+    """Ethernet II with an optional VLAN stack (outer tag first; 802.1ad outer when stacked)."""
+    if ethertype is None:
+        ethertype = 0x86DD if ip_packet[:1] and ip_packet[0] >> 4 == 6 else 0x0800
+    out = _mac(dst_mac) + _mac(src_mac)
+    for i, vid in enumerate(vlans):
+        tpid = 0x88A8 if (i == 0 and len(vlans) > 1) else 0x8100
+        out += struct.pack("!HH", tpid, vid)
+    return out + struct.pack("!H", ethertype) + ip_packet
+
+
+def sll(ip_packet: bytes, *, src_mac: str = "00:00:5e:00:01:33", pkttype: int = 2) -> bytes:
+    """Linux cooked v1 header (LINKTYPE_LINUX_SLL, 113)."""
+    ethertype = 0x86DD if ip_packet[0] >> 4 == 6 else 0x0800
+    return (
+        struct.pack("!HHH8sH", pkttype, 1, 6, _mac(src_mac).ljust(8, b"\x00"), ethertype)
+        + ip_packet
+    )
+
+
+def sll2(ip_packet: bytes, *, ifindex: int, src_mac: str = "00:00:5e:00:01:33") -> bytes:
+    """Linux cooked v2 header (LINKTYPE_LINUX_SLL2, 276)."""
+    ethertype = 0x86DD if ip_packet[0] >> 4 == 6 else 0x0800
+    return (
+        struct.pack("!HHIHBB8s", ethertype, 0, ifindex, 1, 2, 6, _mac(src_mac).ljust(8, b"\x00"))
+        + ip_packet
+    )
+
+
+def null_loopback(ip_packet: bytes, *, big_endian: bool = False) -> bytes:
+    """BSD NULL header: host-order address family (2 = IPv4, 24/28/30 = IPv6)."""
+    family = 30 if ip_packet[0] >> 4 == 6 else 2
+    return struct.pack(">I" if big_endian else "<I", family) + ip_packet
+
+
+def gratuitous_arp(ip: str, mac: str) -> bytes:
+    body = struct.pack("!HHBBH", 1, 0x0800, 6, 4, 1) + _mac(mac) + _a4(ip) + bytes(6) + _a4(ip)
+    return _mac("ff:ff:ff:ff:ff:ff") + _mac(mac) + b"\x08\x06" + body

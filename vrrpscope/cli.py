@@ -1,0 +1,88 @@
+"""Command-line parsing for `vrrpscope`; the work is done in vrrpscope.commands."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from vrrpscope import __version__
+from vrrpscope.errors import (
+    EXIT_DAMAGED,
+    EXIT_FINDINGS,
+    EXIT_LIVE,
+    EXIT_OK,
+    EXIT_UNREADABLE,
+    EXIT_USAGE,
+    VrrpscopeError,
+)
+
+EXIT_CODES_HELP = f"""exit codes:
+  {EXIT_OK}  success (no finding at or above --fail-on)
+  {EXIT_FINDINGS}  findings at or above the --fail-on severity
+  {EXIT_USAGE}  bad command line
+  {EXIT_UNREADABLE}  an input could not be read at all (missing, not a capture, no permission)
+  {EXIT_DAMAGED}  an input is damaged part way; everything before the damage was reported
+  {EXIT_LIVE}  live capture failed (missing interface, no permission, not Linux)
+  130  interrupted
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="vrrpscope",
+        description="Find out what is wrong with VRRP / VRRPv3 / CARP on a network segment.",
+        epilog=EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"vrrpscope {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    decode = sub.add_parser(
+        "decode",
+        help="print every VRRP/CARP advert, tcpdump-style or as JSON lines",
+        epilog=EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    decode.add_argument(
+        "files", nargs="+", metavar="FILE", help="pcap/pcapng (optionally gz/bz2/xz), - = stdin"
+    )
+    decode.add_argument("--json", action="store_true", help="JSON lines, one object per advert")
+    decode.add_argument(
+        "--show-secrets", action="store_true", help="print VRRPv2 passwords and HMACs unmasked"
+    )
+    decode.add_argument("--local", action="store_true", help="local time instead of UTC")
+    decode.add_argument(
+        "--crosscheck",
+        action="store_true",
+        help="compare our decode with Wireshark's (tshark via pyshark) and list differences",
+    )
+    decode.set_defaults(handler="vrrpscope.commands.decode_cmd:run_decode")
+    return parser
+
+
+def _handler(spec: str):
+    module_name, func_name = spec.split(":")
+    module = __import__(module_name, fromlist=[func_name])
+    return getattr(module, func_name)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return _handler(args.handler)(args)
+    except VrrpscopeError as exc:
+        print(f"vrrpscope: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("vrrpscope: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        sys.stderr.close()  # reader went away (e.g. `| head`): not an error
+        return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

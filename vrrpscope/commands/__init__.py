@@ -1,0 +1,1 @@
+"""The subcommands' bodies; vrrpscope.cli only parses arguments."""

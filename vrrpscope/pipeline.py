@@ -1,0 +1,50 @@
+"""Read captures and decode them: the one pipeline every command and the API share."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+from vrrpscope.capture import FrameReader, read_frames
+from vrrpscope.decode import Decoded, Decoder
+from vrrpscope.errors import Damage
+from vrrpscope.linklayer import linktype_name
+
+
+@dataclass
+class DecodeRun:
+    """A decode in progress: iterate `items()`, then read `damage` and `notes()`."""
+
+    paths: Sequence[str]
+    chunk_size: int = 4096
+    decoder: Decoder = field(default_factory=Decoder)
+    reader: FrameReader | None = None
+
+    def __post_init__(self) -> None:
+        # Opening every input first makes unreadable files fail before any output.
+        self.reader = read_frames(list(self.paths), chunk_size=self.chunk_size)
+
+    def items(self) -> Iterator[Decoded]:
+        assert self.reader is not None
+        try:
+            yield from self.decoder.decode_all(self.reader)
+        finally:
+            self.reader.close()
+
+    @property
+    def damage(self) -> list[Damage]:
+        assert self.reader is not None
+        return list(self.reader.damage)
+
+    def notes(self) -> list[str]:
+        """One-line notes on what could not be decoded (unknown link types, bad frames)."""
+        stats = self.decoder.stats
+        notes = [
+            f"{count} frame(s) of unsupported {linktype_name(linktype)} skipped"
+            for linktype, count in sorted(stats.unknown_link_types.items())
+        ]
+        if stats.undecodable:
+            notes.append(
+                f"{stats.undecodable} frame(s) too short or malformed below VRRP were skipped"
+            )
+        return notes

@@ -1,0 +1,1 @@
+"""Output formats: terminal text, JSON lines, plots."""

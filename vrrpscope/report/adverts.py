@@ -1,0 +1,124 @@
+"""One advert as a tcpdump-style line or as a JSON object (the `decode` command)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from vrrpscope.decode import DEFAULT_SEGMENT
+from vrrpscope.model import (
+    ISSUE_CHECKSUM,
+    ISSUE_IP_CHECKSUM,
+    ISSUE_LENGTH,
+    ISSUE_TEXT,
+    ISSUE_TTL,
+    ISSUE_TYPE,
+    ISSUE_VERSION,
+    Advert,
+)
+from vrrpscope.secrets import mask_secret
+
+
+def format_time(ts_ns: int, local: bool = False) -> str:
+    """'2014-03-05 21:55:06.745865' in UTC (or local time), like tcpdump -tttt."""
+    tz = None if local else UTC
+    dt = datetime.fromtimestamp(ts_ns // 1_000_000_000, tz=tz)
+    return f"{dt:%Y-%m-%d %H:%M:%S}.{(ts_ns % 1_000_000_000) // 1000:06d}"
+
+
+def describe_issue(advert: Advert, code: str) -> str:
+    """Human wording for one validation issue, with the offending value."""
+    if code == ISSUE_TTL:
+        return f"ttl {advert.ttl} != 255"
+    if code == ISSUE_CHECKSUM:
+        return f"bad {advert.proto} cksum 0x{advert.checksum:04x}"
+    if code == ISSUE_VERSION:
+        return f"unknown version {advert.version}"
+    if code == ISSUE_TYPE:
+        return f"unknown type {advert.type}"
+    if code == ISSUE_LENGTH:
+        return f"count {advert.count} does not fit length {advert.length}"
+    if code == ISSUE_IP_CHECKSUM:
+        return "bad IPv4 header cksum"
+    return ISSUE_TEXT.get(code, code)
+
+
+def format_advert(advert: Advert, show_secrets: bool = False, local: bool = False) -> str:
+    """One line per advert, in the style of `tcpdump -v`."""
+    head = f"{advert.frame:5d}  {format_time(advert.ts_ns, local)} "
+    if advert.segment != DEFAULT_SEGMENT:
+        head += f"[{advert.segment}] "
+    head += f"{advert.src} > {advert.dst}: "
+    body = _carp_body(advert) if advert.proto == "carp" else _vrrp_body(advert, show_secrets)
+    if advert.issues:
+        body += "  [" + "; ".join(describe_issue(advert, code) for code in advert.issues) + "]"
+    return head + body
+
+
+def _vrrp_body(advert: Advert, show_secrets: bool) -> str:
+    kind = "Advertisement" if advert.type == 1 else f"unknown type ({advert.type})"
+    parts = [f"VRRPv{advert.version}", kind, f"vrid {advert.vrid}"]
+    if advert.priority is not None:
+        parts.append(f"prio {advert.priority}")
+    if advert.auth_type is not None:
+        parts.append(f"authtype {advert.auth_name}")
+    if advert.version == 2:
+        parts.append(f"intvl {advert.interval_cs // 100}s")
+    else:
+        parts.append(f"intvl {advert.interval_cs}cs")
+    parts.append(f"length {advert.length}")
+    line = ", ".join(parts)
+    if advert.count is not None:
+        line += f", addrs({advert.count}): " + ",".join(advert.addresses)
+    if advert.auth_type == 1:
+        line += f' auth "{mask_secret(advert.auth_data, show_secrets)}"'
+    return line
+
+
+def _carp_body(advert: Advert) -> str:
+    return (
+        f"CARPv{advert.version}, Advertisement, vhid {advert.vrid}, advbase {advert.advbase}, "
+        f"advskew {advert.advskew}, demote {advert.demote}, counter {advert.counter}, "
+        f"length {advert.length}"
+    )
+
+
+def advert_to_dict(advert: Advert, show_secrets: bool = False) -> dict:
+    """The stable JSON form of an advert (documented in README)."""
+    out = {
+        "ts": advert.ts_ns / 1e9,
+        "file": advert.source,
+        "frame": advert.frame,
+        "segment": advert.segment,
+        "family": advert.family,
+        "proto": advert.proto,
+        "version": advert.version,
+        "type": advert.type,
+        "src": advert.src,
+        "dst": advert.dst,
+        "src_mac": advert.src_mac,
+        "dst_mac": advert.dst_mac,
+        "vlans": list(advert.vlans),
+        "ttl": advert.ttl,
+        "vrid": advert.vrid,
+        "priority": advert.priority,
+        "interval_cs": advert.interval_cs,
+        "count": advert.count,
+        "addresses": list(advert.addresses),
+        "auth_type": advert.auth_name,
+        "auth_data": mask_secret(advert.auth_data, show_secrets),
+        "checksum": advert.checksum,
+        "checksum_ok": advert.checksum_ok,
+        "checksum_form": advert.checksum_form,
+        "length": advert.length,
+        "issues": list(advert.issues),
+    }
+    if advert.ah_spi is not None:
+        out["ah_spi"] = advert.ah_spi
+    if advert.proto == "carp":
+        out.update(
+            advbase=advert.advbase,
+            advskew=advert.advskew,
+            counter=advert.counter,
+            demote=advert.demote,
+        )
+    return out
