@@ -21,11 +21,13 @@ from vrrpscope.linklayer import (
     parse_link,
 )
 from vrrpscope.model import AddressClaim, Advert, Frame, OtherTraffic
+from vrrpscope.tunnel import PROTO_GRE, decapsulate_gre
 from vrrpscope.vrrp import FrameContext, parse_advert
 
 Decoded = Advert | OtherTraffic | AddressClaim
 
 DEFAULT_SEGMENT = "default"
+MAX_TUNNEL_DEPTH = 2
 
 
 def segment_name(interface: str | None, vlans: tuple[int, ...]) -> str:
@@ -93,7 +95,9 @@ class Decoder:
             stats.claims += 1
         return item
 
-    def _decode_network(self, frame: Frame, link: LinkPacket, segment: str) -> Decoded | None:
+    def _decode_network(
+        self, frame: Frame, link: LinkPacket, segment: str, depth: int = 0
+    ) -> Decoded | None:
         if link.ethertype == ETH_IPV4:
             ip = parse_ipv4(link.payload)
         elif link.ethertype == ETH_IPV6:
@@ -116,6 +120,12 @@ class Decoder:
             if advert is None:
                 raise IPError("VRRP message shorter than 2 bytes")
             return advert
+        if ip.proto == PROTO_GRE and depth < MAX_TUNNEL_DEPTH and not ip.fragment:
+            inner = decapsulate_gre(ip.payload)
+            if inner is not None:
+                inner_link, label = inner
+                inner_segment = segment_name(label or segment, inner_link.vlans)
+                return self._decode_network(frame, inner_link, inner_segment, depth + 1)
         if ip.family == 6 and ip.proto == 58:
             claim = _unsolicited_na(frame, link, ip, segment)
             if claim is not None:
