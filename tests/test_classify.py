@@ -18,8 +18,8 @@ PEER = Path(__file__).parent / "fixtures" / "peer" / "tcpdump"
 
 # our label -> tshark display filter for the same protocol
 TSHARK_FILTERS = {
-    "hsrp": "hsrp && !hsrp2",
-    "hsrpv2": "hsrp2",
+    "hsrp": "hsrp && !hsrp2.version",
+    "hsrpv2": "hsrp2.version",
     "igmp": "igmp",
     "rip": "rip",
     "pim": "pim",
