@@ -56,8 +56,7 @@ def analyze_files(
     kept: list[Advert] = []
     first = last = None
     backwards = 0
-    count = 0
-    for item in run.items():
+    for count, item in enumerate(run.items(), 1):
         ts = item.ts_ns
         if first is None:
             first = last = ts
@@ -74,7 +73,6 @@ def analyze_files(
             engine.feed_other(item)
         elif isinstance(item, AddressClaim):
             engine.feed_claim(item)
-        count += 1
         if on_progress is not None and count % 50_000 == 0:
             on_progress(run)
     engine.finish(last)
