@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import shutil
 import struct
 import subprocess
@@ -140,6 +141,25 @@ def test_several_files_are_merged_in_time_order(tmp_path):
 
 def test_missing_file(tmp_path):
     assert_clean_error(run("decode", str(tmp_path / "nope.pcap")), 3, "nope.pcap")
+
+
+def test_no_permission(tmp_path):
+    """A file the user cannot read; as root, the capabilities that bypass file modes go."""
+    path = tmp_path / "secret.pcap"
+    path.write_bytes(pcap_bytes([advert_frame(1)]))
+    path.chmod(0)
+    prefix: list[str] = []
+    if os.geteuid() == 0:
+        if shutil.which("setpriv") is None:
+            pytest.skip("running as root without setpriv (util-linux): root reads any file")
+        caps = "-dac_override,-dac_read_search"
+        prefix = ["setpriv", "--bounding-set", caps, "--inh-caps", caps]
+    result = subprocess.run(
+        [*prefix, sys.executable, "-m", "vrrpscope", "decode", str(path)],
+        capture_output=True,
+        timeout=60,
+    )
+    assert_clean_error(result, 3, "secret.pcap", "permission denied")
 
 
 def test_not_a_capture(tmp_path):
