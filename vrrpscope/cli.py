@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from vrrpscope import __version__
+from vrrpscope.commands.analyze_cmd import add_threshold_options
 from vrrpscope.errors import (
     EXIT_DAMAGED,
     EXIT_FINDINGS,
@@ -59,6 +60,28 @@ def build_parser() -> argparse.ArgumentParser:
         help="compare our decode with Wireshark's (tshark via pyshark) and list differences",
     )
     decode.set_defaults(handler="vrrpscope.commands.decode_cmd:run_decode")
+
+    analyze = sub.add_parser(
+        "analyze",
+        help="inventory of VRIDs and speakers per segment, and what is wrong (findings)",
+        epilog=EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    analyze.add_argument(
+        "files", nargs="+", metavar="FILE", help="pcap/pcapng (optionally gz/bz2/xz), - = stdin"
+    )
+    analyze.add_argument(
+        "--json", action="store_true", help="JSON lines: summary, routers, findings"
+    )
+    analyze.add_argument(
+        "--fail-on",
+        choices=["info", "warning", "critical"],
+        help="exit 1 when a finding of this severity or worse is present",
+    )
+    analyze.add_argument("--plot", metavar="OUT", help="also draw timelines (.png/.svg/.pdf)")
+    analyze.add_argument("--local", action="store_true", help="local time instead of UTC")
+    add_threshold_options(analyze)
+    analyze.set_defaults(handler="vrrpscope.commands.analyze_cmd:run_analyze")
     return parser
 
 

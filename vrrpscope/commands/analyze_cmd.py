@@ -1,0 +1,120 @@
+"""`vrrpscope analyze`: inventory and findings for one or more captures."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import fields
+
+from rich.console import Console
+
+from vrrpscope.analysis import Analysis, analyze_files
+from vrrpscope.errors import EXIT_DAMAGED, EXIT_FINDINGS, EXIT_OK, UsageError
+from vrrpscope.findings import Severity
+from vrrpscope.linklayer import linktype_name
+from vrrpscope.report.progress import progress_for
+from vrrpscope.thresholds import Thresholds
+
+
+def add_threshold_options(parser: argparse.ArgumentParser) -> None:
+    """One --option per engine threshold, with its RFC-rooted default in the help."""
+    group = parser.add_argument_group("thresholds (defaults are RFC-rooted; see README)")
+    for name, default, unit, help_text in Thresholds.describe():
+        flag = "--" + name.replace("_", "-")
+        suffix = f" [{default}{' ' + unit if unit else ''}]"
+        group.add_argument(
+            flag,
+            dest=f"threshold_{name}",
+            type=type(default),
+            default=None,
+            metavar="N",
+            help=help_text.replace("%", "%%") + suffix,
+        )
+
+
+def thresholds_from(args: argparse.Namespace) -> Thresholds:
+    given = {
+        f.name: getattr(args, f"threshold_{f.name}")
+        for f in fields(Thresholds)
+        if getattr(args, f"threshold_{f.name}", None) is not None
+    }
+    try:
+        return Thresholds(**given)
+    except (TypeError, ValueError) as exc:
+        raise UsageError(str(exc)) from exc
+
+
+def run_analyze(args: argparse.Namespace) -> int:
+    thresholds = thresholds_from(args)
+    with progress_for(args.files, enabled=not args.json) as on_progress:
+        analysis = analyze_files(
+            args.files, thresholds, keep_adverts=bool(args.plot), on_progress=on_progress
+        )
+    if args.json:
+        write_json(analysis, sys.stdout)
+    else:
+        from vrrpscope.report.text import render
+
+        tty = sys.stdout.isatty()
+        console = Console(highlight=False, width=None if tty else 160)
+        render(analysis, console, local=args.local)
+    for note in analysis.notes:
+        print(f"vrrpscope: note: {note}", file=sys.stderr)
+    for damage in analysis.damage:
+        print(f"vrrpscope: damaged input: {damage}; analysed up to there", file=sys.stderr)
+    if args.plot:
+        from vrrpscope.report.plot import save_plots
+
+        for path in save_plots(analysis, args.plot):
+            print(f"vrrpscope: wrote {path}", file=sys.stderr)
+    return exit_code(analysis, args.fail_on)
+
+
+def exit_code(analysis: Analysis, fail_on: str | None) -> int:
+    """Damage (4) wins over findings (1): an incomplete analysis must not look clean."""
+    if analysis.damage:
+        return EXIT_DAMAGED
+    if fail_on:
+        bar = Severity(fail_on)
+        if any(f.severity >= bar for f in analysis.findings):
+            return EXIT_FINDINGS
+    return EXIT_OK
+
+
+def summary_dict(analysis: Analysis) -> dict:
+    stats = analysis.stats
+    return {
+        "type": "summary",
+        "files": analysis.files,
+        "frames": stats.frames,
+        "adverts": stats.adverts,
+        "other_multicast": stats.other,
+        "address_claims": stats.claims,
+        "undecodable": stats.undecodable,
+        "ignored": stats.ignored,
+        "link_types": {linktype_name(k): v for k, v in sorted(stats.link_types.items())},
+        "unknown_link_types": {str(k): v for k, v in stats.unknown_link_types.items()},
+        "first_ts": None if analysis.first_ts_ns is None else analysis.first_ts_ns / 1e9,
+        "last_ts": None if analysis.last_ts_ns is None else analysis.last_ts_ns / 1e9,
+        "timestamps_backwards": analysis.backwards_ts,
+        "damage": [str(d) for d in analysis.damage],
+        "segments": [
+            {k: v for k, v in seg.to_dict().items() if k not in ("routers", "type")}
+            for seg in analysis.inventory
+        ],
+        "findings": {
+            sev.value: sum(f.severity == sev for f in analysis.findings) for sev in Severity
+        },
+    }
+
+
+def write_json(analysis: Analysis, out) -> None:
+    """JSON lines: one summary, one object per virtual router, one per finding."""
+    dump = lambda obj: out.write(json.dumps(obj, separators=(",", ":")) + "\n")  # noqa: E731
+    dump(summary_dict(analysis))
+    for segment in analysis.inventory:
+        for router in segment.routers:
+            dump(router.to_dict())
+    for finding in analysis.findings:
+        dump(finding.to_dict())
