@@ -82,6 +82,47 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--local", action="store_true", help="local time instead of UTC")
     add_threshold_options(analyze)
     analyze.set_defaults(handler="vrrpscope.commands.analyze_cmd:run_analyze")
+
+    live = sub.add_parser(
+        "live",
+        help="watch a segment as it happens (AF_PACKET, Linux)",
+        epilog=EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    live.add_argument("interface", metavar="IFACE", help="network interface, or `any`")
+    live.add_argument(
+        "--filter",
+        metavar="BPF",
+        help="capture filter (default: VRRP, CARP, 224.0.0.0/8, ff02::/16, ARP)",
+    )
+    live.add_argument(
+        "-w", "--write", metavar="OUT", help="also write every frame here (pcapng, flushed)"
+    )
+    live.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
+    live.add_argument("--count", type=int, metavar="N", help="stop after N frames")
+    live.add_argument("--json", action="store_true", help="JSON lines even on a terminal")
+    live.add_argument(
+        "--snapshot-interval",
+        type=float,
+        default=10.0,
+        metavar="S",
+        help="JSON mode: router snapshot every S seconds [10]",
+    )
+    live.add_argument("--metrics", metavar="HOST:PORT", help="serve Prometheus metrics here")
+    live.add_argument(
+        "--no-promisc", action="store_true", help="do not put the interface in promiscuous mode"
+    )
+    live.add_argument(
+        "--user", default="nobody", help="drop root to this user once capturing [nobody]"
+    )
+    live.add_argument("--keep-root", action="store_true", help="do not drop root privileges")
+    live.add_argument(
+        "--fail-on",
+        choices=["info", "warning", "critical"],
+        help="exit 1 when a finding of this severity or worse was seen",
+    )
+    add_threshold_options(live)
+    live.set_defaults(handler="vrrpscope.commands.live_cmd:run_live")
     return parser
 
 

@@ -201,10 +201,15 @@ def _reinsert_vlan(data: bytes, aux: bytes) -> bytes:
     return data[:12] + struct.pack("!HH", tpid, tci) + data[12:]
 
 
-def drop_privileges(user: str = "nobody") -> str | None:
-    """Become `user` once the socket is open (like tcpdump -Z); returns what was done."""
+def drop_privileges(user: str = "nobody") -> str:
+    """Become `user` once the socket is open (like tcpdump -Z); says what was done.
+
+    Python must still be able to import modules afterwards: when the interpreter or
+    vrrpscope lives where `user` cannot read (e.g. under /root), root is kept and the
+    returned text says why.
+    """
     if os.geteuid() != 0:
-        return None
+        return "not root: nothing to drop"
     import pwd
 
     try:
@@ -213,7 +218,28 @@ def drop_privileges(user: str = "nobody") -> str | None:
         raise LiveError(
             f"cannot drop privileges: no user {user!r}; use --user or --keep-root"
         ) from exc
+    blocked = _unreadable_for_others()
+    if blocked:
+        return f"kept root: {blocked} is not readable by {user} (use --user or --keep-root)"
     os.setgroups([])
     os.setgid(entry.pw_gid)
     os.setuid(entry.pw_uid)
-    return user
+    return f"dropped root, running as {user}"
+
+
+def _unreadable_for_others() -> str | None:
+    """The first directory on the way to Python or vrrpscope that others cannot enter."""
+    import stat
+    import sys
+    from pathlib import Path
+
+    here = Path(__file__).resolve().parent
+    for start in (Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve(), here):
+        for directory in (start, *start.parents):
+            try:
+                mode = directory.stat().st_mode
+            except OSError:
+                return str(directory)
+            if not mode & stat.S_IXOTH:
+                return str(directory)
+    return None

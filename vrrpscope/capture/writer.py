@@ -1,38 +1,81 @@
-"""Write frames to a classic pcap file (nanosecond form), flushed so Wireshark can follow it."""
+"""Write frames to a pcapng file, flushed per batch so Wireshark can follow it live.
+
+pcapng (not classic pcap) so that each frame keeps the interface it was captured on:
+the file analysed later gives the same segments, hence the same findings, as the live run.
+"""
 
 from __future__ import annotations
 
 import struct
 from typing import BinaryIO
 
+from vrrpscope import __version__
 from vrrpscope.errors import VrrpscopeError
 from vrrpscope.model import Frame
 
-PCAP_MAGIC_NS = 0xA1B23C4D
 SNAPLEN = 262144
+_BYTE_ORDER_MAGIC = 0x1A2B3C4D
+_OPT_END = 0
+_SHB_USERAPPL = 4
+_IF_NAME = 2
+_IF_TSRESOL = 9
 
 
-class PcapWriter:
-    """Append frames of one link type to a new pcap file."""
+def _option(code: int, value: bytes) -> bytes:
+    padding = b"\x00" * (-len(value) % 4)
+    return struct.pack("<HH", code, len(value)) + value + padding
 
-    def __init__(self, path: str, linktype: int = 1) -> None:
+
+def _block(block_type: int, body: bytes) -> bytes:
+    length = 12 + len(body)
+    return struct.pack("<II", block_type, length) + body + struct.pack("<I", length)
+
+
+class PcapngWriter:
+    """Append frames to a new pcapng file, one interface block per capture interface."""
+
+    def __init__(self, path: str) -> None:
         self.path = path
         self.frames = 0
+        self._interfaces: dict[tuple[str | None, int], int] = {}
         try:
             self._out: BinaryIO = open(path, "wb")  # noqa: SIM115 - closed in close()
         except OSError as exc:
             raise VrrpscopeError(f"{path}: cannot write the capture: {exc.strerror}") from exc
-        self._out.write(struct.pack("<IHHiIII", PCAP_MAGIC_NS, 2, 4, 0, 0, SNAPLEN, linktype))
+        options = _option(_SHB_USERAPPL, f"vrrpscope {__version__}".encode()) + _option(
+            _OPT_END, b""
+        )
+        shb = struct.pack("<IHHq", _BYTE_ORDER_MAGIC, 1, 0, -1) + options
+        self._out.write(_block(0x0A0D0D0A, shb))
         self._out.flush()
+
+    def _interface_id(self, frame: Frame) -> int:
+        key = (frame.interface, frame.linktype)
+        index = self._interfaces.get(key)
+        if index is None:
+            index = self._interfaces[key] = len(self._interfaces)
+            options = b""
+            if frame.interface:
+                options += _option(_IF_NAME, frame.interface.encode())
+            options += _option(_IF_TSRESOL, b"\x09") + _option(_OPT_END, b"")
+            body = struct.pack("<HHI", frame.linktype, 0, SNAPLEN) + options
+            self._out.write(_block(1, body))
+        return index
 
     def write(self, frames: list[Frame]) -> None:
         """Write a batch and flush it to the file."""
         out = self._out
         for frame in frames:
-            sec, nsec = divmod(frame.ts_ns, 1_000_000_000)
             data = frame.data[:SNAPLEN]
-            out.write(struct.pack("<IIII", sec, nsec, len(data), max(frame.orig_len, len(data))))
-            out.write(data)
+            body = struct.pack(
+                "<IIIII",
+                self._interface_id(frame),
+                frame.ts_ns >> 32,
+                frame.ts_ns & 0xFFFFFFFF,
+                len(data),
+                max(frame.orig_len, len(data)),
+            )
+            out.write(_block(6, body + data + b"\x00" * (-len(data) % 4)))
         self.frames += len(frames)
         out.flush()
 

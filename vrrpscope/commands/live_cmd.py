@@ -1,0 +1,201 @@
+"""`vrrpscope live IFACE`: the analyze engine fed from the wire."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+import time
+
+from rich.console import Console
+from rich.live import Live
+
+from vrrpscope.analysis import Analysis
+from vrrpscope.capture.live import LiveCapture, drop_privileges
+from vrrpscope.capture.writer import PcapngWriter
+from vrrpscope.commands.analyze_cmd import exit_code, thresholds_from, write_json
+from vrrpscope.decode import Decoder
+from vrrpscope.engine import Engine
+from vrrpscope.errors import UsageError
+from vrrpscope.findings import FindingEvent
+from vrrpscope.model import AddressClaim, Advert, OtherTraffic
+
+TICK_S = 0.2  # engine timer and dashboard cadence
+
+
+class LiveSession:
+    """Capture loop: read, write (-w), decode, feed, advance the engine's clock."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.stop_reason: str | None = None
+        self.lock = threading.Lock()
+        self.json_mode = args.json or not sys.stdout.isatty()
+        self.dashboard = None
+        self.engine = Engine(thresholds_from(args), on_event=self._on_event)
+        self.decoder = Decoder()
+        self.capture = LiveCapture(args.interface, bpf=args.filter, promisc=not args.no_promisc)
+        self.writer = PcapngWriter(args.write) if args.write else None
+        self.metrics_server = None
+        if args.metrics:
+            self._start_metrics(args.metrics)
+        # Import now what the end of the run needs: it may run without root.
+        from vrrpscope.report import dashboard, text  # noqa: F401
+
+        self.privileges = (
+            "kept root (--keep-root)" if args.keep_root else drop_privileges(args.user)
+        )
+        self.started_ns = time.time_ns()
+        self.first_ts: int | None = None
+        self.last_ts: int | None = None
+
+    def _start_metrics(self, address: str) -> None:
+        from vrrpscope.report.metrics import EngineCollector, serve_metrics
+
+        if ":" not in address:
+            raise UsageError(f"--metrics {address!r}: give HOST:PORT, e.g. 127.0.0.1:9788")
+        collector = EngineCollector(self.engine, self.lock, self.capture_stats)
+        try:
+            self.metrics_server = serve_metrics(address, collector)
+        except (OSError, ValueError) as exc:
+            raise UsageError(f"--metrics {address}: cannot listen there: {exc}") from exc
+
+    def capture_stats(self) -> dict[str, int]:
+        stats = self.capture.stats
+        return {
+            "frames": stats.received,
+            "kernel_packets": stats.kernel_packets,
+            "kernel_drops": stats.kernel_drops,
+            "adverts": self.decoder.stats.adverts,
+        }
+
+    def _on_event(self, event: FindingEvent) -> None:
+        if self.json_mode:
+            self._emit({**event.finding.to_dict(), "event": event.action})
+        elif self.dashboard is not None:
+            self.dashboard.note(event)
+
+    def _emit(self, obj: dict) -> None:
+        sys.stdout.write(json.dumps(obj, separators=(",", ":")) + "\n")
+        sys.stdout.flush()
+
+    def request_stop(self, reason: str) -> None:
+        self.stop_reason = reason
+
+    def run(self) -> None:
+        args = self.args
+        deadline = None if args.duration is None else time.monotonic() + args.duration
+        next_snapshot = time.monotonic() + args.snapshot_interval
+        next_stats = time.monotonic()
+        live = None
+        if not self.json_mode:
+            from vrrpscope.report.dashboard import Dashboard
+
+            self.dashboard = Dashboard(args.interface)
+            live = Live(console=Console(), refresh_per_second=4, transient=False)
+            live.start()
+        try:
+            while self.stop_reason is None:
+                timeout = TICK_S
+                if deadline is not None:
+                    timeout = min(timeout, max(deadline - time.monotonic(), 0))
+                frames = self.capture.read(timeout)
+                if self.writer is not None and frames:
+                    self.writer.write(frames)
+                with self.lock:
+                    for frame in frames:
+                        self._feed(frame)
+                    self.engine.advance(time.time_ns())
+                now = time.monotonic()
+                if now >= next_stats:
+                    self.capture.kernel_stats()
+                    next_stats = now + 1.0
+                if args.count is not None and self.capture.stats.received >= args.count:
+                    self.stop_reason = "count"
+                if deadline is not None and now >= deadline:
+                    self.stop_reason = "duration"
+                if self.json_mode and now >= next_snapshot:
+                    self._snapshot()
+                    next_snapshot = now + args.snapshot_interval
+                if live is not None:
+                    stats = self.capture.stats
+                    live.update(
+                        self.dashboard.render(
+                            self.engine, time.time_ns(), stats.received, stats.kernel_drops
+                        )
+                    )
+        finally:
+            if live is not None:
+                live.stop()
+            self.capture.kernel_stats()
+            if self.writer is not None:
+                self.writer.close()
+            if self.metrics_server is not None:
+                self.metrics_server.shutdown()
+            self.capture.close()
+
+    def _feed(self, frame) -> None:
+        item = self.decoder.decode(frame)
+        if item is None:
+            return
+        if self.first_ts is None:
+            self.first_ts = item.ts_ns
+        self.last_ts = item.ts_ns
+        if isinstance(item, Advert):
+            self.engine.feed(item)
+        elif isinstance(item, OtherTraffic):
+            self.engine.feed_other(item)
+        elif isinstance(item, AddressClaim):
+            self.engine.feed_claim(item)
+
+    def _snapshot(self) -> None:
+        ts = time.time()
+        with self.lock:
+            for segment in self.engine.inventory():
+                for router in segment.routers:
+                    self._emit({**router.to_dict(), "ts": ts})
+
+    def analysis(self) -> Analysis:
+        with self.lock:
+            self.engine.finish(time.time_ns())
+        stats = self.capture.stats
+        notes = [
+            f"live capture on {self.args.interface}: {stats.received} frames, "
+            f"kernel dropped {stats.kernel_drops} (stopped by {self.stop_reason})"
+        ]
+        return Analysis(
+            files=[self.args.interface],
+            stats=self.decoder.stats,
+            engine=self.engine,
+            notes=notes,
+            first_ts_ns=self.first_ts,
+            last_ts_ns=self.last_ts,
+        )
+
+
+def run_live(args: argparse.Namespace) -> int:
+    session = LiveSession(args)
+    previous = {
+        sig: signal.signal(sig, lambda *_: session.request_stop("signal"))
+        for sig in (signal.SIGINT, signal.SIGTERM)
+    }
+    try:
+        session.run()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    analysis = session.analysis()
+    if session.json_mode:
+        write_json(analysis, sys.stdout)
+        sys.stdout.flush()
+    else:
+        from vrrpscope.report.text import render
+
+        render(analysis, Console(highlight=False))
+    for note in [session.privileges, *analysis.notes]:
+        print(f"vrrpscope: {note}", file=sys.stderr)
+    if session.writer is not None:
+        print(f"vrrpscope: wrote {session.writer.frames} frames to {args.write}", file=sys.stderr)
+    return exit_code(analysis, args.fail_on)
