@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from vrrpscope import __version__
 from vrrpscope.commands.analyze_cmd import add_threshold_options
+from vrrpscope.commands.plot_cmd import add_plot_parser
 from vrrpscope.errors import (
     EXIT_DAMAGED,
     EXIT_FINDINGS,
@@ -82,6 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--local", action="store_true", help="local time instead of UTC")
     add_threshold_options(analyze)
     analyze.set_defaults(handler="vrrpscope.commands.analyze_cmd:run_analyze")
+
+    add_plot_parser(sub, EXIT_CODES_HELP)
 
     live = sub.add_parser(
         "live",

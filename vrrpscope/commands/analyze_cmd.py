@@ -47,6 +47,10 @@ def thresholds_from(args: argparse.Namespace) -> Thresholds:
 
 def run_analyze(args: argparse.Namespace) -> int:
     thresholds = thresholds_from(args)
+    if args.plot:
+        from vrrpscope.report.plot import check_output
+
+        check_output(args.plot)
     with progress_for(args.files, enabled=not args.json) as on_progress:
         analysis = analyze_files(
             args.files, thresholds, keep_adverts=bool(args.plot), on_progress=on_progress
@@ -66,7 +70,7 @@ def run_analyze(args: argparse.Namespace) -> int:
     if args.plot:
         from vrrpscope.report.plot import save_plots
 
-        for path in save_plots(analysis, args.plot):
+        for path in save_plots(analysis, args.plot, local=args.local):
             print(f"vrrpscope: wrote {path}", file=sys.stderr)
     return exit_code(analysis, args.fail_on)
 

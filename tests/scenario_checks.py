@@ -1,0 +1,227 @@
+"""What `analyze` must find in each lab scenario, checked against the injected events.
+
+Shared by tests/test_scenarios.py (the bundled captures in captures/) and
+tests/lab/test_scenarios_live.py (the same scenarios re-run with real keepalived/ucarp).
+Each check gets the Analysis and the scenario's sidecar (events with t_ns, layout).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from vrrpscope.analysis import Analysis
+from vrrpscope.findings import Finding, Severity
+
+R1, R2, R3, R4 = "198.18.1.1", "198.18.1.2", "198.18.1.3", "198.18.1.4"
+TOLERANCE_S = 1.5  # capture/scheduling jitter allowed around an injected event
+
+
+@dataclass
+class Sidecar:
+    data: dict
+
+    def event_ts(self, event: str, router: str | None = None, nth: int = 0) -> float:
+        """Capture time (s) of the nth injected event of this kind (and router)."""
+        matches = [
+            e["t_ns"] / 1e9
+            for e in self.data["events"]
+            if e["event"] == event and (router is None or e.get("router") == router)
+        ]
+        assert len(matches) > nth, f"no {event} #{nth} for {router} in the sidecar"
+        return matches[nth]
+
+
+def of_kind(analysis: Analysis, kind: str, vrid: int | None = None) -> list[Finding]:
+    return [f for f in analysis.findings if f.kind == kind and (vrid is None or f.vrid == vrid)]
+
+
+def serious(analysis: Analysis) -> list[Finding]:
+    return [f for f in analysis.findings if f.severity >= Severity.WARNING]
+
+
+def near(value_s: float, expected_s: float, tolerance: float = TOLERANCE_S) -> bool:
+    return abs(value_s - expected_s) <= tolerance
+
+
+def ts(f: Finding) -> tuple[float, float]:
+    return f.first_ts_ns / 1e9, f.last_ts_ns / 1e9
+
+
+def check_baseline(a: Analysis, s: Sidecar) -> None:
+    assert serious(a) == [], [f.message for f in serious(a)]
+    (router,) = a.routers.values()
+    assert router.vrid == 51 and [sp.src for sp in router.active.values()] == [R1]
+
+
+def check_failover(a: Analysis, s: Sidecar) -> None:
+    stop = s.event_ts("stop", "r1")
+    restart = s.event_ts("start", "r1", nth=1)
+    first, back = sorted(of_kind(a, "failover", 51), key=lambda f: f.first_ts_ns)
+    assert (first.details["from"], first.details["to"]) == (R1, R2)
+    assert first.details["cause"] == "resigned"
+    assert near(ts(first)[0], stop, 1.0)
+    # RFC 3768: backup takes over Skew_Time = (256 - 100) / 256 s after the priority-0 advert
+    assert abs(first.details["takeover_s"] - 156 / 256) < 0.3
+    assert (back.details["from"], back.details["to"]) == (R2, R1)
+    assert back.details["cause"] == "preempted"
+    assert restart < ts(back)[1] < restart + 5
+    assert len(of_kind(a, "resigned", 51)) == 1
+    assert of_kind(a, "split-brain") == [] and of_kind(a, "no-master") == []
+
+
+def check_failover_kill(a: Analysis, s: Sidecar) -> None:
+    kill = s.event_ts("kill", "r1")
+    (failover,) = of_kind(a, "failover", 51)
+    assert (failover.details["from"], failover.details["to"]) == (R1, R2)
+    assert failover.details["cause"] == "silence"
+    # Master_Down_Interval for priority 100 at 1 s: 3 + 156/256 = 3.61 s
+    assert abs(failover.details["takeover_s"] - 3.61) < 0.5
+    assert ts(failover)[1] > kill
+    assert of_kind(a, "resigned") == [] and of_kind(a, "split-brain") == []
+
+
+def check_duplicate_vrid(a: Analysis, s: Sidecar) -> None:
+    dups = of_kind(a, "duplicate-vrid", 51)
+    assert dups and dups[0].severity == Severity.CRITICAL
+    assert {R1, R3} <= set(dups[0].speakers)
+    assert of_kind(a, "split-brain", 51) == []
+
+
+def check_split_brain(a: Analysis, s: Sidecar) -> None:
+    block, unblock = s.event_ts("block", "r2"), s.event_ts("unblock", "r2")
+    (split,) = of_kind(a, "split-brain", 51)
+    assert split.severity == Severity.CRITICAL
+    assert set(split.speakers) == {R1, R2}
+    start, end = ts(split)
+    assert block < start < block + 3.61 + 4  # r2 times out, then one master-down of overlap
+    assert near(end, unblock, 2.0)
+    assert of_kind(a, "duplicate-vrid") == []
+
+
+def check_master_blocked(a: Analysis, s: Sidecar) -> None:
+    block = s.event_ts("block", "r1")
+    moves = sorted(of_kind(a, "failover", 51), key=lambda f: f.first_ts_ns)
+    assert len(moves) == 2
+    assert (moves[0].details["from"], moves[0].details["to"], moves[0].details["cause"]) == (
+        R1,
+        R2,
+        "silence",
+    )
+    assert ts(moves[0])[0] < block + 0.5
+    assert moves[1].details["to"] == R1 and moves[1].details["cause"] == "preempted"
+    assert of_kind(a, "split-brain") == [] and of_kind(a, "no-master") == []
+
+
+def check_no_master(a: Analysis, s: Sidecar) -> None:
+    block, unblock = s.event_ts("block", "r1"), s.event_ts("unblock", "r1")
+    (gone,) = of_kind(a, "no-master", 51)
+    start, end = ts(gone)
+    assert block - 1.5 < start < block + 5  # last advert before the block + master-down
+    assert near(end, unblock, 2.0)
+    assert not gone.open
+
+
+def check_priority_flap(a: Analysis, s: Sidecar) -> None:
+    (flap,) = of_kind(a, "priority-flap", 51)
+    assert flap.speakers == (R1,)
+    first_track = s.event_ts("track", "r1")
+    assert ts(flap)[0] >= first_track - 0.5
+    assert of_kind(a, "failover") == []
+
+
+def check_mastership_flap(a: Analysis, s: Sidecar) -> None:
+    assert len(of_kind(a, "failover", 51)) >= 4
+    (flapping,) = of_kind(a, "flapping", 51)
+    assert set(flapping.speakers) == {R1, R2}
+
+
+def check_interval_drift(a: Analysis, s: Sidecar) -> None:
+    drift = of_kind(a, "interval-drift", 51)
+    assert drift and drift[0].speakers == (R1,)
+    worst = max(f.details.get("worst_gap_s", 0) for f in drift)
+    assert 2.5 < worst < 3.61 or worst > 5  # the 2.2 s pauses, or the 6 s one
+    moves = of_kind(a, "failover", 51)
+    assert any(f.details["cause"] == "silence" and f.details["from"] == R1 for f in moves)
+
+
+def check_config_mismatch(a: Analysis, s: Sidecar) -> None:
+    interval = [
+        f for f in of_kind(a, "config-mismatch", 52) if "interval" in f.details.get("fields", [])
+    ]
+    assert interval, [f.details for f in of_kind(a, "config-mismatch", 52)]
+    auth = [
+        f for f in of_kind(a, "config-mismatch", 53) if "auth" in str(f.details.get("fields", []))
+    ]
+    assert auth, [f.details for f in of_kind(a, "config-mismatch", 53)]
+    assert of_kind(a, "split-brain", 53), "r3 and r4 both hold VIP .153"
+    text = " ".join(f.message + str(f.details) for f in a.findings)
+    assert "alpha" not in text and "bravo" not in text
+
+
+def _v3(a: Analysis, family: int, vrid: int, old: str, new: str) -> None:
+    (router,) = [r for r in a.routers.values() if r.vrid == vrid]
+    assert router.family == family and router.versions == {3}
+    (failover,) = of_kind(a, "failover", vrid)
+    assert (failover.details["from"], failover.details["to"]) == (old, new)
+    assert failover.details["cause"] == "resigned"
+    assert of_kind(a, "checksum-form-mismatch") == [] and of_kind(a, "invalid-packet") == []
+
+
+def check_vrrpv3_ipv4(a: Analysis, s: Sidecar) -> None:
+    _v3(a, 4, 54, R1, R2)
+
+
+def check_vrrpv3_ipv6(a: Analysis, s: Sidecar) -> None:
+    _v3(a, 6, 51, "fe80::ff:fe00:101", "fe80::ff:fe00:102")
+
+
+def check_unicast(a: Analysis, s: Sidecar) -> None:
+    (failover,) = of_kind(a, "failover", 56)
+    assert (failover.details["from"], failover.details["to"]) == (R1, R2)
+    assert of_kind(a, "split-brain") == [] and of_kind(a, "duplicate-vrid") == []
+
+
+def check_v3_checksum_mismatch(a: Analysis, s: Sidecar) -> None:
+    assert of_kind(a, "checksum-form-mismatch"), [f.kind for f in a.findings]
+
+
+def check_vmac(a: Analysis, s: Sidecar) -> None:
+    assert of_kind(a, "non-standard-mac") == []
+    assert serious(a) == [] or all(f.kind == "failover" for f in serious(a))
+
+
+def check_carp_collision(a: Analysis, s: Sidecar) -> None:
+    (collision,) = of_kind(a, "carp-collision", 51)
+    assert collision.severity == Severity.CRITICAL
+    assert R3 in collision.speakers
+    assert of_kind(a, "resigned") == []  # CARP is never read as a priority-0 VRRP advert
+
+
+def check_any_sll2(a: Analysis, s: Sidecar) -> None:
+    segments = {r.segment for r in a.routers.values()}
+    assert len(segments) == 2 and all(seg.startswith("if") for seg in segments)
+    assert of_kind(a, "config-mismatch") == [] and of_kind(a, "duplicate-vrid") == []
+    assert {f.segment for f in of_kind(a, "failover")} == segments
+
+
+CHECKS: dict[str, Callable[[Analysis, Sidecar], None]] = {
+    "baseline": check_baseline,
+    "failover": check_failover,
+    "failover-kill": check_failover_kill,
+    "duplicate-vrid": check_duplicate_vrid,
+    "split-brain": check_split_brain,
+    "master-blocked": check_master_blocked,
+    "no-master": check_no_master,
+    "priority-flap": check_priority_flap,
+    "mastership-flap": check_mastership_flap,
+    "interval-drift": check_interval_drift,
+    "config-mismatch": check_config_mismatch,
+    "vrrpv3-ipv4": check_vrrpv3_ipv4,
+    "vrrpv3-ipv6": check_vrrpv3_ipv6,
+    "unicast": check_unicast,
+    "v3-checksum-mismatch": check_v3_checksum_mismatch,
+    "vmac": check_vmac,
+    "carp-collision": check_carp_collision,
+    "any-sll2": check_any_sll2,
+}

@@ -1,0 +1,22 @@
+"""`analyze` on every bundled lab capture finds exactly what the lab injected."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.scenario_checks import CHECKS, Sidecar
+from vrrpscope.analysis import analyze_files
+
+CAPTURES = Path(__file__).parents[1] / "captures"
+
+
+@pytest.mark.parametrize("name", sorted(CHECKS))
+def test_bundled_capture(name: str):
+    pcap = CAPTURES / f"{name}.pcap"
+    sidecar = Sidecar(json.loads((CAPTURES / f"{name}.events.json").read_text()))
+    analysis = analyze_files([str(pcap)])
+    assert analysis.damage == []
+    CHECKS[name](analysis, sidecar)

@@ -1,0 +1,280 @@
+"""The notebook API (DESIGN §5): `vrrpscope.analyze(paths, **thresholds)`.
+
+    >>> result = vrrpscope.analyze("captures/split-brain.pcap")
+    >>> result.findings.where(kind="split-brain")
+    >>> result.plot(vrid=51)                  # a matplotlib Figure
+    >>> df = result.adverts.to_pandas()       # one row per advert
+
+`routers` and `findings` are lists with a rich HTML view in Jupyter and `to_pandas()`.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import fields
+from typing import Any
+
+from matplotlib.figure import Figure
+
+from vrrpscope.analysis import Analysis, analyze_files
+from vrrpscope.columnar import AdvertTable
+from vrrpscope.errors import UsageError
+from vrrpscope.findings import Finding, Severity
+from vrrpscope.inventory import SegmentInventory
+from vrrpscope.report.adverts import format_time
+from vrrpscope.routerstate import RouterState
+from vrrpscope.thresholds import Thresholds
+
+PathLike = str | os.PathLike[str]
+_HTML_ROWS = 50  # rows shown in an HTML table before "... n more"
+_SEVERITY_CSS = {"critical": "#d62728", "warning": "#b36b00", "info": "#4e79a7"}
+
+
+def analyze(path_or_paths: PathLike | Sequence[PathLike], **thresholds: Any) -> Result:
+    """Analyse one capture or several (merged in time order); thresholds as keywords.
+
+    Threshold names are those of `vrrpscope.thresholds.Thresholds` (e.g.
+    ``concurrency_factor=2.0``); an unknown name or bad value raises UsageError.
+    """
+    if isinstance(path_or_paths, str | os.PathLike):
+        paths = [os.fspath(path_or_paths)]
+    else:
+        paths = [os.fspath(p) for p in path_or_paths]
+    if not paths:
+        raise UsageError("analyze() needs at least one capture file")
+    known = {f.name for f in fields(Thresholds)}
+    unknown = sorted(set(thresholds) - known)
+    if unknown:
+        names = ", ".join(sorted(known))
+        raise UsageError(f"unknown threshold(s) {', '.join(unknown)}; known: {names}")
+    try:
+        th = Thresholds(**thresholds)
+    except (TypeError, ValueError) as exc:
+        raise UsageError(str(exc)) from exc
+    return Result(analyze_files(paths, th, keep_adverts=True))
+
+
+class FindingList(list[Finding]):
+    """Findings, worst first; `where()` filters, `to_pandas()` tabulates."""
+
+    def where(
+        self,
+        kind: str | None = None,
+        severity: str | None = None,
+        vrid: int | None = None,
+        segment: str | None = None,
+    ) -> FindingList:
+        """Findings of this kind / at least this severity / on this VRID or segment."""
+        bar = Severity(severity) if severity else None
+        return FindingList(
+            f
+            for f in self
+            if (kind is None or f.kind == kind)
+            and (bar is None or f.severity >= bar)
+            and (vrid is None or f.vrid == vrid)
+            and (segment is None or f.segment == segment)
+        )
+
+    def __repr__(self) -> str:
+        return f"FindingList({[f'{f.severity} {f.kind} VRID {f.vrid}' for f in self]!r})"
+
+    def to_pandas(self):
+        """One row per finding (times as UTC datetimes, details as a dict column)."""
+        import pandas as pd
+
+        frame = pd.DataFrame([f.to_dict() for f in self], columns=_FINDING_COLUMNS)
+        for col, attr in (("first_ts", "first_ts_ns"), ("last_ts", "last_ts_ns")):
+            ns = [getattr(f, attr) for f in self]
+            frame[col] = pd.to_datetime(pd.Series(ns, dtype="int64"), unit="ns", utc=True)
+        return frame.drop(columns=["type"])
+
+    def _repr_html_(self) -> str:
+        return self.html(f"{len(self)} finding(s)")
+
+    def html(self, caption: str) -> str:
+        """The findings as an HTML table under `caption`."""
+        rows = [
+            [
+                f'<b style="color:{_SEVERITY_CSS[str(f.severity)]}">{f.severity}</b>',
+                html.escape(str(f.kind)),
+                html.escape(_router_name(f.segment, f.vrid, f.family)),
+                html.escape(", ".join(f.speakers)),
+                html.escape(format_time(f.first_ts_ns)),
+                f"{(f.last_ts_ns - f.first_ts_ns) / 1e9:.2f} s",
+                html.escape(f.message),
+            ]
+            for f in self
+        ]
+        head = ["severity", "kind", "virtual router", "speakers", "first (UTC)", "lasted", "what"]
+        return _table(caption, head, rows)
+
+
+_FINDING_COLUMNS = [
+    "type", "kind", "severity", "segment", "vrid", "family", "proto", "speakers",
+    "first_ts", "last_ts", "open", "frames", "message", "details",
+]  # fmt: skip
+
+
+class RouterList(list[RouterState]):
+    """Virtual routers `(segment, family, proto, vrid)`; `get()` picks one."""
+
+    def get(
+        self, vrid: int | None = None, segment: str | None = None, family: int | None = None
+    ) -> RouterState:
+        """The one router matching the filters (UsageError when none or several match)."""
+        found = [
+            r
+            for r in self
+            if (vrid is None or r.vrid == vrid)
+            and (segment is None or r.segment == segment)
+            and (family is None or r.family == family)
+        ]
+        if len(found) != 1:
+            names = ", ".join(r.label for r in found) or "none"
+            raise UsageError(
+                f"{len(found)} virtual routers match (vrid={vrid}, segment={segment}, "
+                f"family={family}): {names}; narrow it with segment= or family="
+            )
+        return found[0]
+
+    def __repr__(self) -> str:
+        return f"RouterList({[r.label for r in self]!r})"
+
+    def to_pandas(self):
+        """One row per virtual router with its speakers, master and failover count."""
+        import pandas as pd
+
+        return pd.DataFrame([_router_row(r) for r in self])
+
+    def _repr_html_(self) -> str:
+        rows = [[html.escape(str(v)) for v in _router_row(r).values()] for r in self]
+        head = list(_router_row(self[0])) if self else ["segment"]
+        return _table(f"{len(self)} virtual router(s)", head, rows)
+
+
+def _router_row(r: RouterState) -> dict[str, Any]:
+    speakers = sorted(r.speakers.values(), key=lambda sp: sp.first_ts_ns)
+    vips: dict[str, None] = {}
+    for sp in speakers:
+        vips.update(dict.fromkeys(sp.addresses))
+    return {
+        "segment": r.segment,
+        "proto": r.proto,
+        "family": r.family,
+        "vrid": r.vrid,
+        "vips": ", ".join(vips),
+        "speakers": ", ".join(sp.src for sp in speakers),
+        "masters_now": ", ".join(sp.src for sp in r.current_masters),
+        "failovers": r.failovers,
+        "adverts": r.adverts,
+        "first": format_time(r.first_ts_ns),
+        "last": format_time(r.last_ts_ns),
+    }
+
+
+class Result:
+    """An analysed capture: adverts, routers, findings, inventory, and figures of them."""
+
+    def __init__(self, analysis: Analysis) -> None:
+        self.analysis = analysis
+        self.findings = FindingList(analysis.findings)
+        self.routers = RouterList(
+            sorted(analysis.routers.values(), key=lambda r: (r.segment, r.family, r.vrid))
+        )
+
+    @property
+    def adverts(self) -> AdvertTable:
+        """Every advert as columns (`.rows` numpy, `.to_pandas()` with names resolved)."""
+        assert self.analysis.adverts is not None
+        return self.analysis.adverts
+
+    @property
+    def inventory(self) -> list[SegmentInventory]:
+        """Per segment: VRIDs used and free, speakers, masters, intervals, other protocols."""
+        return self.analysis.inventory
+
+    @property
+    def files(self) -> list[str]:
+        return self.analysis.files
+
+    def plot(
+        self,
+        vrid: int | None = None,
+        segment: str | None = None,
+        family: int | None = None,
+        local: bool = False,
+    ) -> Figure:
+        """The timeline of one virtual router (filters as for `routers.get()`)."""
+        from vrrpscope.report.plot import timeline_figure
+
+        return timeline_figure(self.analysis, self.routers.get(vrid, segment, family), local)
+
+    def overview(self, local: bool = False) -> Figure:
+        """One row per virtual router, coloured by master, critical findings in red."""
+        from vrrpscope.report.plot import overview
+
+        return overview(self.analysis, local=local)
+
+    def save_plots(self, out: PathLike, local: bool = False) -> list:
+        """Write the figures as `vrrpscope analyze --plot OUT` does; the paths written."""
+        from vrrpscope.report.plot import save_plots
+
+        return save_plots(self.analysis, os.fspath(out), local=local)
+
+    def __repr__(self) -> str:
+        return (
+            f"<vrrpscope Result: {', '.join(self.files)}: {len(self.adverts)} adverts, "
+            f"{len(self.routers)} virtual routers, {len(self.findings)} findings>"
+        )
+
+    def _repr_html_(self) -> str:
+        a = self.analysis
+        counts = {s: sum(f.severity == s for f in self.findings) for s in Severity}
+        span = "-"
+        if a.first_ts_ns is not None and a.last_ts_ns is not None:
+            span = (
+                f"{format_time(a.first_ts_ns)} .. {format_time(a.last_ts_ns)} UTC "
+                f"({(a.last_ts_ns - a.first_ts_ns) / 1e9:.1f} s)"
+            )
+        summary = _table(
+            "vrrpscope analysis",
+            ["files", "span", "frames", "adverts", "virtual routers", "findings"],
+            [
+                [
+                    html.escape(", ".join(self.files)),
+                    html.escape(span),
+                    str(a.stats.frames),
+                    str(len(self.adverts)),
+                    str(len(self.routers)),
+                    ", ".join(f"{counts[s]} {s}" for s in reversed(Severity)),
+                ]
+            ],
+        )
+        serious = self.findings.where(severity="warning")
+        caption = f"{len(serious)} warning or critical finding(s) (all: .findings)"
+        return summary + self.routers._repr_html_() + serious.html(caption)
+
+
+def _router_name(segment: str | None, vrid: int | None, family: int | None) -> str:
+    if vrid is None:
+        return segment or "-"
+    return f"VRID {vrid} IPv{family} on {segment}"
+
+
+def _table(caption: str, head: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+    """A small HTML table; cells are already escaped by the caller."""
+    rows = list(rows)
+    shown = rows[:_HTML_ROWS]
+    out = [
+        '<table style="font-size:85%;text-align:left">',
+        f'<caption style="text-align:left"><b>{html.escape(caption)}</b></caption>',
+        "<tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in head) + "</tr>",
+    ]
+    for row in shown:
+        out.append("<tr>" + "".join(f'<td style="text-align:left">{c}</td>' for c in row) + "</tr>")
+    if len(rows) > len(shown):
+        out.append(f'<tr><td colspan="{len(head)}">… {len(rows) - len(shown)} more</td></tr>')
+    out.append("</table>")
+    return "\n".join(out)
