@@ -24,3 +24,10 @@ def _printable(data: bytes) -> str:
     if stripped and all(32 <= b < 127 for b in stripped):
         return stripped.decode("ascii")
     return data.hex()
+
+
+def auth_text(data: bytes | None) -> str:
+    """The password as keepalived configures it: the field up to the first NUL."""
+    if not data:
+        return ""
+    return data.split(b"\x00", 1)[0].decode("latin-1")

@@ -1,0 +1,155 @@
+"""split-brain and duplicate-vrid: two masters at once, but not a brief handover."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.advertfactory import AdvertFactory, at, capture, of_kind, run, serious
+from vrrpscope.engine import Engine
+from vrrpscope.findings import Kind, Severity
+from vrrpscope.model import ISSUE_TTL, AddressClaim
+
+A, B = "10.0.0.1", "10.0.0.2"
+MDI_100 = 3 + 156 / 256  # VRRPv2, 1 s interval, priority 100
+
+
+def test_split_brain_opens_after_master_down_interval_and_closes_when_one_stops() -> None:
+    f = AdvertFactory()
+    a = f.train(A, 0, 60, priority=200)
+    b = f.train(B, 10, 30, priority=100)  # backup stops hearing A (INPUT drop) for 20 s
+    engine = run(capture(a, b), end=60.5)
+    (sb,) = of_kind(engine, Kind.SPLIT_BRAIN)
+    assert sb.severity == Severity.CRITICAL
+    assert sb.speakers == (A, B) and (sb.vrid, sb.segment, sb.family) == (51, "eth0", 4)
+    assert sb.first_ts_ns == at(10) and sb.last_ts_ns == at(30) and not sb.open
+    assert sb.details["concurrent_s"] == pytest.approx(20.0)
+    assert sb.details["limit_s"] == pytest.approx(MDI_100, abs=1e-3)
+    assert "split brain" in sb.message and "INPUT -p vrrp -j DROP" in sb.message
+    assert of_kind(engine, Kind.DUPLICATE_VRID) == []
+    assert of_kind(engine, Kind.FAILOVER) == []  # A stayed master throughout
+    assert {k for k, _ in serious(engine)} == {"split-brain"}
+
+
+def test_split_brain_event_opens_once_overlap_exceeds_master_down() -> None:
+    f = AdvertFactory()
+    opened: list[int] = []
+    engine = Engine(
+        on_event=lambda e: (
+            opened.append(e.finding.last_ts_ns)
+            if e.action == "open" and e.finding.kind == Kind.SPLIT_BRAIN
+            else None
+        )
+    )
+    for adv in capture(f.train(A, 0, 30, priority=200), f.train(B, 10, 30)):
+        engine.feed(adv)
+    assert opened == [at(14)]  # first advert with overlap > 3.61 s (A's 14 s advert)
+
+
+def test_brief_overlap_shorter_than_master_down_is_not_split_brain() -> None:
+    f = AdvertFactory()
+    a = f.train(A, 0, 60, priority=200)
+    b = f.train(B, 10, 13, priority=100)  # 3 s of overlap < 3.61 s
+    engine = run(capture(a, b), end=60.5)
+    assert of_kind(engine, Kind.SPLIT_BRAIN) == []
+
+
+def test_preemption_overlap_is_not_split_brain() -> None:
+    f = AdvertFactory()
+    b = f.train(B, 0, 21, priority=100)
+    a = f.train(A, 20.4, 60, priority=200)
+    engine = run(capture(a, b), end=60.5)
+    assert of_kind(engine, Kind.SPLIT_BRAIN) == [] and of_kind(engine, Kind.DUPLICATE_VRID) == []
+    (fo,) = of_kind(engine, Kind.FAILOVER)
+    assert fo.details["cause"] == "preempted"
+
+
+def test_duplicate_vrid_when_address_sets_differ() -> None:
+    f = AdvertFactory()
+    a = f.train(A, 0, 30, addresses=("10.0.0.100",))
+    other = f.train("10.0.0.50", 5, 30, addresses=("10.0.0.200", "10.0.0.201"))
+    engine = run(capture(a, other), end=30.5)
+    (dup,) = of_kind(engine, Kind.DUPLICATE_VRID)
+    assert dup.severity == Severity.CRITICAL and dup.speakers == (A, "10.0.0.50")
+    assert dup.first_ts_ns == at(5) and dup.last_ts_ns == at(30)
+    assert "ip address associated with VRID not present in received packet" in dup.message
+    addrs = {s["src"]: s["addresses"] for s in dup.details["speakers"]}
+    assert addrs == {A: ["10.0.0.100"], "10.0.0.50": ["10.0.0.200", "10.0.0.201"]}
+    assert of_kind(engine, Kind.SPLIT_BRAIN) == []
+    (cm,) = of_kind(engine, Kind.CONFIG_MISMATCH)
+    assert set(cm.details["fields"]) == {"address_count"}
+
+
+def test_gratuitous_arp_from_two_macs_confirms_split_brain() -> None:
+    f = AdvertFactory()
+    engine = Engine()
+    engine.feed_claim(AddressClaim(at(0.1), 1, "eth0", "10.0.0.100", "52:54:00:00:00:0a"))
+    for adv in capture(f.train(A, 0, 20, priority=200), f.train(B, 5, 20)):
+        if adv.ts_ns == at(6):
+            engine.feed_claim(AddressClaim(at(5.1), 99, "eth0", "10.0.0.100", "52:54:00:00:00:0b"))
+        engine.feed(adv)
+    engine.finish(at(20.5))
+    (sb,) = of_kind(engine, Kind.SPLIT_BRAIN)
+    assert sb.details["arp_confirmed"] == {"10.0.0.100": ["52:54:00:00:00:0a", "52:54:00:00:00:0b"]}
+    assert "Confirmed" in sb.message and 99 in sb.frames
+
+
+def test_claims_arriving_during_split_brain_update_it() -> None:
+    f = AdvertFactory()
+    engine = Engine()
+    for adv in capture(f.train(A, 0, 20, priority=200), f.train(B, 5, 20)):
+        engine.feed(adv)
+    engine.feed_claim(AddressClaim(at(20.1), 1, "eth0", "10.0.0.100", "52:54:00:00:00:0a"))
+    (sb,) = of_kind(engine, Kind.SPLIT_BRAIN)
+    assert sb.details["arp_confirmed"] == {}
+    engine.feed_claim(AddressClaim(at(20.2), 2, "eth0", "10.0.0.100", "52:54:00:00:00:0b"))
+    assert sb.details["arp_confirmed"] == {"10.0.0.100": ["52:54:00:00:00:0a", "52:54:00:00:00:0b"]}
+
+
+def test_invalid_adverts_never_make_a_second_master() -> None:
+    f = AdvertFactory()
+    a = f.train(A, 0, 30, priority=200)
+    b = f.train(B, 5, 30, issues=(ISSUE_TTL,), ttl=254)  # discarded by receivers
+    engine = run(capture(a, b), end=30.5)
+    assert of_kind(engine, Kind.SPLIT_BRAIN) == []
+    (bad,) = of_kind(engine, Kind.INVALID_PACKET)
+    assert bad.details["count"] == 26
+    router = next(iter(engine.routers.values()))
+    assert [sp.src for sp in router.current_masters] == [A]
+
+
+def test_both_masters_stopping_together_is_no_failover() -> None:
+    f = AdvertFactory()
+    a = f.train(A, 0, 30, priority=200)
+    b = f.train(B, 5, 30, priority=100, interval=2.0, every=1.0)  # longer silence timer
+    engine = run(capture(a, b), end=60)
+    assert of_kind(engine, Kind.FAILOVER) == []
+    (sb,) = of_kind(engine, Kind.SPLIT_BRAIN)
+    assert sb.last_ts_ns == at(30)
+    (nm,) = of_kind(engine, Kind.NO_MASTER)
+    assert nm.speakers == (B,) and nm.first_ts_ns == at(30)
+
+
+def test_alternating_masters_that_reject_each_other_are_split_brain() -> None:
+    # keepalived masters that drop each other's adverts (say, different passwords) reset
+    # their advert timers on each dropped advert and take turns on the wire: the
+    # lower-priority one takes over within an interval, which no healthy backup does.
+    f = AdvertFactory()
+    r3 = f.train(A, 0, 4, priority=150) + f.train(A, 9, 12, priority=150)
+    r4 = f.train(B, 5, 8, priority=100) + f.train(B, 13, 16, priority=100)
+    engine = run(capture(r3, r4), end=16.5)
+    (sb,) = of_kind(engine, Kind.SPLIT_BRAIN)
+    assert sb.speakers == (A, B) and sb.details["evidence"] == "alternation"
+    assert sb.first_ts_ns == at(4)  # r3's last advert before r4 first took over
+    assert sb.last_ts_ns >= at(9) and sb.details["handovers"] >= 2
+    assert "take over from each other within an advert interval" in sb.message
+
+
+def test_one_fast_takeover_alone_is_not_split_brain() -> None:
+    f = AdvertFactory()
+    # the master's priority-0 advert was lost by the capture: the backup seems to take
+    # over within an interval, once, and the old master never comes back
+    adverts = capture(f.train(A, 0, 10, priority=200), f.train(B, 10.6, 40, priority=100))
+    engine = run(adverts, end=40.5)
+    assert of_kind(engine, Kind.SPLIT_BRAIN) == []
+    (fo,) = of_kind(engine, Kind.FAILOVER)
+    assert fo.details["cause"] == "unknown" and fo.details["takeover_s"] == pytest.approx(0.6)

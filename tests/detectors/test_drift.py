@@ -1,0 +1,70 @@
+"""interval-drift: median offset, jitter, missed adverts, worst gap against master-down."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from tests.advertfactory import AdvertFactory, at, of_kind, run
+from vrrpscope.findings import Kind
+
+A = "10.0.0.1"
+
+
+def test_steady_adverts_do_not_drift() -> None:
+    engine = run(AdvertFactory().train(A, 0, 100), end=100.5)
+    assert of_kind(engine, Kind.INTERVAL_DRIFT) == []
+
+
+def test_median_offset() -> None:
+    engine = run(AdvertFactory().train(A, 0, 100, every=1.25), end=100.5)
+    (d,) = of_kind(engine, Kind.INTERVAL_DRIFT)
+    assert d.details["reasons"] == ["median"]
+    assert d.details["median_offset_s"] == pytest.approx(0.25, abs=0.005)
+    assert d.details["advertised_s"] == 1.0 and d.details["missed"] == 0
+
+
+def test_paused_master_missed_adverts_and_worst_gap() -> None:
+    f = AdvertFactory()
+    # SIGSTOP for ~2 s: one gap of 2.9 s, just under the 3.61 s Master_Down_Interval
+    adverts = f.train(A, 0, 30) + f.train(A, 32.9, 60)
+    engine = run(adverts, end=60.5)
+    (d,) = of_kind(engine, Kind.INTERVAL_DRIFT)
+    assert set(d.details["reasons"]) == {"missed", "worst-gap"}
+    assert d.details["missed"] == 2
+    assert d.details["worst_gap_s"] == pytest.approx(2.9)
+    assert d.first_ts_ns == at(30)
+    assert d.details["worst_gap_of_master_down"] == pytest.approx(2.9 / (3 + 156 / 256), abs=1e-3)
+    assert of_kind(engine, Kind.FAILOVER) == [] and of_kind(engine, Kind.NO_MASTER) == []
+
+
+def test_jitter() -> None:
+    rng = random.Random(1)
+    f = AdvertFactory()
+    t, adverts = 0.0, []
+    for _ in range(200):
+        adverts.append(f.advert(t, A))
+        t += 1.0 + rng.uniform(-0.4, 0.4)
+    engine = run(adverts, end=t)
+    (d,) = of_kind(engine, Kind.INTERVAL_DRIFT)
+    assert "jitter" in d.details["reasons"] and "median" not in d.details["reasons"]
+    assert d.details["p95_jitter_s"] > 0.2
+
+
+def test_too_few_samples_are_not_judged() -> None:
+    engine = run(AdvertFactory().train(A, 0, 13, every=1.3), end=13.5)  # median +30 %
+    assert of_kind(engine, Kind.INTERVAL_DRIFT) == []
+
+
+def test_missed_adverts_need_no_statistics() -> None:
+    f = AdvertFactory()
+    # a master paused three times for ~2.2 s in a short capture (the lab's SIGSTOP scenario)
+    adverts = f.train(A, 0, 1) + f.train(A, 3.9, 5.9) + f.train(A, 9.1, 11.1)
+    adverts += f.train(A, 14.3, 16.3, priority=150)
+    engine = run(adverts, end=16.5)
+    (d,) = of_kind(engine, Kind.INTERVAL_DRIFT)
+    assert set(d.details["reasons"]) == {"missed", "worst-gap"}
+    assert d.details["gaps"] < 20 and d.details["missed"] == 6
+    assert d.first_ts_ns == at(1)  # the last advert before the first pause
+    assert d.details["worst_gap_at"] == pytest.approx(at(5.9) / 1e9)  # first of the longest

@@ -1,0 +1,121 @@
+"""failover (cause, measured takeover against the RFC) and flapping."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.advertfactory import AdvertFactory, at, capture, of_kind, run
+from vrrpscope.findings import Kind, Severity
+from vrrpscope.thresholds import Thresholds
+
+A, B = "10.0.0.1", "10.0.0.2"
+SKEW_100 = 156 / 256  # VRRPv2 Skew_Time of priority 100
+MDI_100 = 3 + SKEW_100
+
+
+def test_failover_by_priority_zero_measures_takeover() -> None:
+    f = AdvertFactory()
+    injected = 0.85  # the backup answered a bit later than Skew_Time
+    a = f.train(A, 0, 10, priority=200) + [f.advert(10.3, A, priority=0)]
+    b = f.train(B, 10.3 + injected, 40, priority=100)
+    engine = run(capture(a, b), end=40.5)
+    (fo,) = of_kind(engine, Kind.FAILOVER)
+    d = fo.details
+    assert fo.severity == Severity.WARNING and fo.speakers == (A, B) and not fo.open
+    assert (d["from"], d["to"], d["cause"]) == (A, B, "resigned")
+    assert d["takeover_s"] == pytest.approx(injected, abs=1e-4)
+    assert d["expected_s"] == pytest.approx(SKEW_100, abs=1e-4)
+    assert d["expected_rule"] == "Skew_Time"
+    assert d["slow"] is False  # within half an interval of the RFC
+    assert (d["from_priority"], d["to_priority"]) == (200, 100)
+    assert fo.first_ts_ns == at(10.3) and fo.last_ts_ns == at(10.3 + injected)
+    assert "Entering MASTER STATE" in fo.message
+    assert of_kind(engine, Kind.NO_MASTER) == []
+    (res,) = of_kind(engine, Kind.RESIGNED)
+    assert res.first_ts_ns == at(10.3) and res.details["priority_before"] == 200
+
+
+def test_failover_by_silence_measures_takeover_against_master_down() -> None:
+    f = AdvertFactory()
+    a = f.train(A, 0, 10, priority=200)
+    b = f.train(B, 10 + MDI_100, 40, priority=100)
+    engine = run(capture(a, b), end=40.5)
+    (fo,) = of_kind(engine, Kind.FAILOVER)
+    d = fo.details
+    assert d["cause"] == "silence"
+    assert d["takeover_s"] == pytest.approx(MDI_100, abs=1e-4)
+    assert d["expected_s"] == pytest.approx(MDI_100, abs=1e-4)
+    assert d["expected_rule"] == "Master_Down_Interval"
+    assert "send advert error 1 (Operation not permitted)" in fo.message
+    assert of_kind(engine, Kind.NO_MASTER) == []  # the backup took over in time
+
+
+def test_slow_takeover_is_marked() -> None:
+    f = AdvertFactory()
+    a = f.train(A, 0, 10, priority=200) + [f.advert(10.5, A, priority=0)]
+    b = f.train(B, 12.5, 30, priority=100)  # 2 s after the resignation
+    engine = run(capture(a, b), end=30.5)
+    (fo,) = of_kind(engine, Kind.FAILOVER)
+    assert fo.details["slow"] is True and fo.details["takeover_s"] == pytest.approx(2.0)
+
+
+def test_preemption_by_higher_priority() -> None:
+    f = AdvertFactory()
+    b = f.train(B, 0, 21, priority=100)
+    a = f.train(A, 20.4, 50, priority=200)
+    engine = run(capture(a, b), end=50.5)
+    (fo,) = of_kind(engine, Kind.FAILOVER)
+    d = fo.details
+    assert (d["from"], d["to"], d["cause"]) == (B, A, "preempted")
+    assert d["preempt_reason"] == "higher priority"
+    assert d["overlap_s"] == pytest.approx(0.6)
+    assert fo.first_ts_ns == at(20.4)
+    assert "Entering BACKUP STATE" in fo.message
+
+
+def test_first_master_is_not_a_failover() -> None:
+    f = AdvertFactory()
+    engine = run(f.train(B, 5, 20, priority=100), end=20.5)
+    assert of_kind(engine, Kind.FAILOVER) == []
+
+
+def _ping_pong(moves: int, every: float) -> list:
+    """Mastership alternates A/B by resignation `moves` times, one move per `every` s."""
+    f = AdvertFactory()
+    streams = []
+    t = 0.0
+    for i in range(moves + 1):
+        src = (A, B)[i % 2]
+        stream = f.train(src, t, t + every - 1.5)
+        stream.append(f.advert(t + every - 1.0, src, priority=0))
+        streams.append(stream)
+        t += every
+    return capture(*streams)
+
+
+def test_flapping_after_n_moves_within_window() -> None:
+    engine = run(_ping_pong(5, 6.0), end=40)
+    fos = of_kind(engine, Kind.FAILOVER)
+    assert len(fos) == 5 and all(f.details["cause"] == "resigned" for f in fos)
+    (flap,) = of_kind(engine, Kind.FLAPPING)
+    assert flap.severity == Severity.WARNING
+    assert flap.details["moves_in_window"] == 5
+    assert flap.first_ts_ns == fos[0].last_ts_ns and flap.last_ts_ns == fos[-1].last_ts_ns
+    assert set(flap.speakers) == {A, B}
+
+
+def test_slow_moves_are_not_flapping() -> None:
+    engine = run(_ping_pong(5, 35.0), end=220)  # 3 moves take 70 s > 60 s
+    assert len(of_kind(engine, Kind.FAILOVER)) == 5
+    assert of_kind(engine, Kind.FLAPPING) == []
+
+
+def test_flapping_closes_after_a_quiet_window() -> None:
+    th = Thresholds(flap_transitions=3, flap_window_s=30)
+    f = AdvertFactory()
+    moves = _ping_pong(3, 6.0)
+    last = moves[-1].ts_ns
+    tail = f.train(B, (last - at(0)) / 1e9 + 0.6, 200)
+    engine = run(capture(moves, tail), end=200, thresholds=th)
+    (flap,) = of_kind(engine, Kind.FLAPPING)
+    assert not flap.open and flap.last_ts_ns < at(30)

@@ -1,0 +1,248 @@
+"""Two masters at once: split-brain (same VIPs) and duplicate-vrid (different VIPs).
+
+Only a master advertises, so two speakers of one virtual router that keep advertising
+within the Master_Down_Interval of each other for longer than that interval are both
+master. The wire shows it in two ways:
+
+- overlap: both advertise side by side (each ignores the other's adverts, or they cannot
+  hear each other);
+- alternation: keepalived resets its own advert timer when it drops a peer's bogus
+  advert, so two masters that reject each other take turns on the wire, each taking
+  over within one interval of the other's last advert. A backup that hears its master
+  only takes over after priority 0 (Skew_Time) or silence (Master_Down_Interval), and
+  a preemption needs a higher priority: a lower-priority speaker taking over within an
+  interval, back and forth, is a second master.
+
+A preemption or an equal-priority tie overlaps for less than one interval and is neither.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from vrrpscope.detectors import Context, pair, pair_close, pair_get, pair_track, scope, sec, secs
+from vrrpscope.findings import Finding, Kind
+from vrrpscope.routerstate import RouterState, SpeakerState
+
+# A segment's address claims: VIP -> MAC -> [first_ns, last_ns, count, first_frame]
+Claims = Mapping[str, Mapping[str, list[int]]]
+_KINDS = (Kind.SPLIT_BRAIN, Kind.DUPLICATE_VRID)
+_MAX_CONTESTS = 256  # contest records kept per virtual router
+
+
+def check(ctx: Context, router: RouterState, sp: SpeakerState, ts_ns: int) -> None:
+    """`sp` just advertised while others are active: open or extend overlap findings."""
+    since = sp.active_since_ns
+    assert since is not None
+    factor = ctx.th.concurrency_factor
+    for other in router.active.values():
+        if other is sp:
+            continue
+        assert other.active_since_ns is not None and other.last_valid_ns is not None
+        start = since if since > other.active_since_ns else other.active_since_ns
+        overlap = other.last_valid_ns - start
+        if overlap <= 0:
+            continue
+        limit = factor * max(sp.mdi_ns, other.mdi_ns)
+        if overlap <= limit:
+            continue
+        a, b = pair(sp, other)
+        key = (_kind(a, b), router.key, a.key, b.key)
+        finding = pair_get(router, key)
+        if finding is not None:
+            if ts_ns > finding.last_ts_ns:
+                finding.last_ts_ns = ts_ns
+            continue
+        _open(ctx, router, key, a, b, start, ts_ns, int(limit), "overlap", 0)
+
+
+def handover(
+    ctx: Context, router: RouterState, old: SpeakerState, new: SpeakerState, contested: bool
+) -> None:
+    """`new` took over within about an interval of `old`'s last advert (not a resignation).
+
+    `contested` when `new` does not outrank `old`: no healthy backup does that. Two such
+    moves back and forth within `quiet_close_s`, spanning more than the Master_Down_Interval,
+    make a split-brain / duplicate-vrid finding; later ones extend it.
+    """
+    assert old.end_ns is not None and new.active_since_ns is not None
+    t0, t1 = old.end_ns, new.active_since_ns
+    a, b = pair(old, new)
+    quiet = int(ctx.th.quiet_close_s * 1e9)
+    record = router.contests.get((a.key, b.key))
+    if record is not None and t0 - record[1] > quiet:
+        record = None
+    if record is None:
+        if contested:
+            if len(router.contests) >= _MAX_CONTESTS:
+                _prune(router, t0 - quiet)
+            router.contests[(a.key, b.key)] = [t0, t1, 1, int(contested), old.last_frame]
+        return
+    record[1] = t1
+    record[2] += 1
+    record[3] += int(contested)
+    key = (_kind(a, b), router.key, a.key, b.key)
+    finding = pair_get(router, key)
+    if finding is not None:
+        finding.details["handovers"] = record[2]
+        ctx.book.update(finding, t1, frames=(new.episode_frame,), notify=False)
+        return
+    limit = int(ctx.th.concurrency_factor * max(a.mdi_ns, b.mdi_ns))
+    if t1 - record[0] <= limit:
+        return
+    finding = _open(ctx, router, key, a, b, record[0], t1, limit, "alternation", record[2])
+    if finding is not None:
+        finding.frames.insert(0, record[4])
+        ctx.schedule_quiet(finding, quiet)
+
+
+def _prune(router: RouterState, before_ns: int) -> None:
+    """Bound the contest records: drop stale ones, then the older half."""
+    contests = router.contests
+    for pk in [pk for pk, rec in contests.items() if rec[1] < before_ns]:
+        del contests[pk]
+    if len(contests) >= _MAX_CONTESTS:
+        for pk in sorted(contests, key=lambda k: contests[k][1])[: len(contests) // 2]:
+            del contests[pk]
+
+
+def _kind(a: SpeakerState, b: SpeakerState) -> Kind:
+    return Kind.SPLIT_BRAIN if a.address_set == b.address_set else Kind.DUPLICATE_VRID
+
+
+def _open(
+    ctx: Context,
+    router: RouterState,
+    key: tuple[Any, ...],
+    a: SpeakerState,
+    b: SpeakerState,
+    start: int,
+    ts_ns: int,
+    limit: int,
+    evidence: str,
+    handovers: int,
+) -> Finding | None:
+    kind = key[0]
+    details: dict[str, Any] = {
+        "speakers": [_speaker(a), _speaker(b)],
+        "evidence": evidence,
+        "concurrent_s": sec(ts_ns - start),
+        "limit_s": sec(limit),
+        "handovers": handovers,
+        "arp_confirmed": {},
+    }
+    if evidence == "overlap":
+        how = f"both advertise as master for longer than {secs(limit)} (Master_Down_Interval)"
+    else:
+        how = (
+            "they take over from each other within an advert interval, which a backup "
+            "that hears its master never does: both are master, and keepalived's timer reset "
+            "on each dropped advert makes them take turns on the wire"
+        )
+    if kind is Kind.SPLIT_BRAIN:
+        vips = ", ".join(a.addresses[:4]) or "no addresses"
+        message = (
+            f"{router.label}: split brain: {a.src} and {b.src} hold the same VIPs ({vips}): "
+            f"{how}. Traffic is split between them. They do not hear each other: look for a "
+            "firewall dropping VRRP on one node (INPUT -p vrrp -j DROP), a VLAN, bridge or "
+            "multicast-snooping problem, or a config mismatch (the log shows 'bogus VRRP "
+            "packet received', 'advertisement interval mismatch' or 'receive an invalid "
+            "passwd!'); run tcpdump for vrrp on each node"
+        )
+    else:
+        message = (
+            f"{router.label}: duplicate VRID: {a.src} advertises "
+            f"{', '.join(a.addresses[:4]) or '-'} and {b.src} advertises "
+            f"{', '.join(b.addresses[:4]) or '-'}: {how}. Two clusters share VRID "
+            f"{router.vrid} on this segment (and its virtual MAC). Each rejects the other's "
+            "adverts (keepalived logs 'ip address associated with VRID not present in "
+            "received packet', 'one or more VIP associated with VRID mismatch actual MASTER "
+            "advert', 'bogus VRRP packet received'). Move one cluster to a free VRID (see "
+            "the segment inventory)"
+        )
+    finding = ctx.book.open(
+        key,
+        kind,
+        scope(router),
+        (a.src, b.src),
+        start,
+        ts_ns,
+        (a.episode_frame, b.episode_frame, a.last_frame, b.last_frame),
+        message,
+        details,
+    )
+    pair_track(router, finding)
+    claims = ctx.claims.get(router.segment)
+    if finding is not None and claims is not None and kind is Kind.SPLIT_BRAIN:
+        confirm(ctx, finding, a.address_set, claims)
+    return finding
+
+
+def _speaker(sp: SpeakerState) -> dict[str, Any]:
+    return {
+        "src": sp.src,
+        "mac": sp.mac,
+        "priority": sp.priority,
+        "advskew": sp.advskew,
+        "interval_s": None if sp.interval_cs is None else sp.interval_cs / 100,
+        "version": sp.version,
+        "addresses": list(sp.addresses),
+    }
+
+
+def end(ctx: Context, router: RouterState, sp: SpeakerState) -> None:
+    """`sp` stopped advertising: close its overlap findings at the end of the overlap.
+
+    Findings from alternation stay open (the next turn may come) until `quiet_close_s`
+    passes without a handover.
+    """
+    if len(router.active) < 2 or not router.pair_findings:
+        return
+    for other in router.active.values():
+        if other is sp:
+            continue
+        a, b = pair(sp, other)
+        for kind in _KINDS:
+            finding = pair_get(router, (kind, router.key, a.key, b.key))
+            if finding is None or finding.details["evidence"] != "overlap":
+                continue
+            last = min(sp.last_valid_ns or 0, other.last_valid_ns or 0)
+            finding.details["concurrent_s"] = sec(max(last - finding.first_ts_ns, 0))
+            pair_close(ctx, router, finding, last)
+
+
+def claims_changed(ctx: Context, router: RouterState) -> None:
+    """A gratuitous ARP / unsolicited NA arrived on the segment: confirm open split brains."""
+    claims = ctx.claims.get(router.segment)
+    if claims is None:
+        return
+    for finding in list(router.pair_findings.values()):
+        if finding.open and finding.kind is Kind.SPLIT_BRAIN:
+            vips = {a for s in finding.details["speakers"] for a in s["addresses"]}
+            confirm(ctx, finding, frozenset(vips), claims)
+
+
+def confirm(ctx: Context, finding: Finding, vips: frozenset[str], claims: Claims) -> None:
+    """Record VIPs claimed by two or more MACs since shortly before the split began."""
+    since = finding.first_ts_ns - int(finding.details["limit_s"] * 1e9)
+    confirmed: dict[str, list[str]] = {}
+    frames: list[int] = []
+    for vip in vips:
+        macs = claims.get(vip)
+        if not macs or len(macs) < 2:
+            continue
+        # Two MACs claimed the VIP, one of them since the split began (the other may have
+        # claimed it when it became master long before).
+        if any(rec[1] >= since for rec in macs.values()):
+            confirmed[vip] = sorted(macs)[:16]
+            frames.extend(rec[3] for rec in macs.values() if rec[1] >= since)
+    if not confirmed or confirmed == finding.details["arp_confirmed"]:
+        return
+    note = (
+        " Confirmed: gratuitous ARP / unsolicited NA for "
+        f"{', '.join(sorted(confirmed))} came from {len(max(confirmed.values(), key=len))} "
+        "MACs."
+    )
+    message = finding.message.split(" Confirmed:", 1)[0] + note
+    ctx.book.update(finding, frames=frames, message=message, details={"arp_confirmed": confirmed})

@@ -1,0 +1,179 @@
+"""Peers that disagree: config-mismatch and checksum-form-mismatch.
+
+Speakers of one virtual router are compared whenever one of them shows a new
+configuration, whether or not they advertise at the same time (a backup only advertises
+after a failover, so its configuration is seen then).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from vrrpscope.detectors import Context, pair, pair_close, pair_get, pair_track, scope, who
+from vrrpscope.findings import Kind
+from vrrpscope.model import AUTH_NAMES
+from vrrpscope.routerstate import RouterState, SpeakerState
+from vrrpscope.secrets import auth_text, mask_secret
+
+_LOG_LINES = {
+    "interval": "'advertisement interval mismatch' (older: 'advertissement interval mismatch')",
+    "version": "a wrong-version error and 'bogus VRRP packet received'",
+    "auth_type": "an authentication-type error and 'bogus VRRP packet received'",
+    "auth_data": "'receive an invalid passwd!'",
+    "address_count": "'receive an invalid ip number count associated with VRID!'",
+    "addresses": (
+        "'ip address associated with VRID not present in received packet' / 'one or more "
+        "VIP associated with VRID mismatch actual MASTER advert'"
+    ),
+}
+
+
+def _labels(a: SpeakerState, b: SpeakerState) -> tuple[str, str]:
+    """Keys for per-speaker values: the IPs, with the MACs when the IPs are equal."""
+    if a.src != b.src:
+        return a.src, b.src
+    return f"{a.src}/{a.mac}", f"{b.src}/{b.mac}"
+
+
+def _differences(a: SpeakerState, b: SpeakerState, carp: bool) -> dict[str, Any]:
+    ka, kb = _labels(a, b)
+    diff: dict[str, Any] = {}
+    if a.interval_cs != b.interval_cs:
+        diff["interval"] = {ka: _iv(a), kb: _iv(b)}
+    if a.version != b.version:
+        diff["version"] = {ka: a.version, kb: b.version}
+    if carp:
+        return diff  # CARP HMACs change every advert; CARP adverts carry no addresses
+    if a.auth_type != b.auth_type:
+        diff["auth_type"] = {ka: _auth(a.auth_type), kb: _auth(b.auth_type)}
+    elif a.auth_type == 1 and auth_text(a.auth_data) != auth_text(b.auth_data):
+        diff["auth_data"] = {ka: mask_secret(a.auth_data), kb: mask_secret(b.auth_data)}
+    if len(a.addresses) != len(b.addresses):
+        diff["address_count"] = {ka: len(a.addresses), kb: len(b.addresses)}
+    elif a.address_set != b.address_set:
+        diff["addresses"] = {ka: sorted(a.address_set), kb: sorted(b.address_set)}
+    return diff
+
+
+def _iv(sp: SpeakerState) -> float | None:
+    return None if sp.interval_cs is None else sp.interval_cs / 100
+
+
+def _auth(t: int | None) -> str | None:
+    return None if t is None else AUTH_NAMES.get(t, str(t))
+
+
+def comparable(sp: SpeakerState, carp: bool) -> tuple[Any, ...]:
+    """What peers must agree on, as one value (equal values: nothing to report)."""
+    if carp:
+        return (sp.interval_cs, sp.version)
+    secret = auth_text(sp.auth_data) if sp.auth_type == 1 else None
+    return (sp.interval_cs, sp.version, sp.auth_type, secret, sp.address_set)
+
+
+def config_changed(ctx: Context, router: RouterState, sp: SpeakerState, ts_ns: int) -> None:
+    """`sp` showed a new configuration: compare it with every other speaker of the router."""
+    carp = router.proto == "carp"
+    mine = sp.comparable = comparable(sp, carp)
+    tracked = bool(router.pair_findings)
+    for other in router.speakers.values():
+        if other is sp or other.version is None:
+            continue
+        if other.comparable == mine and not tracked:
+            continue
+        a, b = pair(sp, other)
+        key = (Kind.CONFIG_MISMATCH, router.key, a.key, b.key)
+        finding = pair_get(router, key)
+        diff = _differences(a, b, carp) if other.comparable != mine else {}
+        if not diff:
+            if finding is not None:
+                pair_close(ctx, router, finding, ts_ns)
+            continue
+        message = _message(router, a, b, diff)
+        if finding is not None:
+            if finding.details["fields"] != diff:
+                ctx.book.update(finding, ts_ns, message=message, details={"fields": diff})
+            continue
+        finding = ctx.book.open(
+            key,
+            Kind.CONFIG_MISMATCH,
+            scope(router),
+            (a.src, b.src),
+            ts_ns,
+            ts_ns,
+            (other.last_frame, sp.last_frame),
+            message,
+            {"fields": diff, "macs": [a.mac, b.mac]},
+        )
+        pair_track(router, finding)
+        ctx.follow(finding, (a, b))
+
+
+def _message(router: RouterState, a: SpeakerState, b: SpeakerState, diff: dict[str, Any]) -> str:
+    ka, kb = _labels(a, b)
+    parts = []
+    for name, values in diff.items():
+        va, vb = values[ka], values[kb]
+        if name == "interval":
+            parts.append(f"interval {va:g} s vs {vb:g} s")
+        elif name == "auth_data":
+            parts.append("simple-text passwords differ")
+        elif name == "addresses":
+            parts.append("different VIPs")
+        else:
+            parts.append(f"{name.replace('_', ' ')} {va} vs {vb}")
+    logs = "; ".join(_LOG_LINES[n] for n in diff)
+    if a.address_set and a.address_set.isdisjoint(b.address_set):
+        advice = (
+            "They share no VIP: most likely two clusters use this VRID, so give one a free "
+            "VRID (see the segment inventory)"
+        )
+    else:
+        advice = "Make the peers' vrrp_instance settings identical"
+    return (
+        f"{router.label}: {ka} and {kb} disagree ({', '.join(parts)}). Each drops the "
+        f"other's adverts, so after a failover both can be master; keepalived logs {logs}. "
+        f"{advice}"
+    )
+
+
+def checksum_form_seen(ctx: Context, router: RouterState, sp: SpeakerState, ts_ns: int) -> None:
+    """`sp` used a checksum form it had not used before (VRRPv3 over IPv4 only)."""
+    if router.family != 4 or sp.version != 3:
+        return
+    mine = set(sp.checksum_forms)
+    for other in router.speakers.values():
+        if other is sp or other.version != 3 or not other.checksum_forms:
+            continue
+        a, b = pair(sp, other)
+        key = (Kind.CHECKSUM_FORM_MISMATCH, router.key, a.key, b.key)
+        finding = pair_get(router, key)
+        theirs = set(other.checksum_forms)
+        if not mine.isdisjoint(theirs):
+            if finding is not None:
+                pair_close(ctx, router, finding, ts_ns)
+            continue
+        if finding is not None:
+            continue
+        forms = {a.src: sorted(a.checksum_forms), b.src: sorted(b.checksum_forms)}
+        message = (
+            f"{router.label}: {who(a)} computes VRRPv3 checksums as "
+            f"{'/'.join(forms[a.src])} and {who(b)} as {'/'.join(forms[b.src])}: each "
+            "rejects the other's adverts as having a bad checksum, so both become master. "
+            "Align them (RFC 5798 pseudo-header is keepalived's default; RFC 9568 "
+            "message-only is Cisco/Juniper and keepalived 'v3_checksum_as_v2'; FRR and "
+            "old keepalived unicast use the group address in the pseudo-header)"
+        )
+        finding = ctx.book.open(
+            key,
+            Kind.CHECKSUM_FORM_MISMATCH,
+            scope(router),
+            (a.src, b.src),
+            ts_ns,
+            ts_ns,
+            (other.last_frame, sp.last_frame),
+            message,
+            {"forms": forms, "macs": [a.mac, b.mac]},
+        )
+        pair_track(router, finding)
+        ctx.follow(finding, (a, b))

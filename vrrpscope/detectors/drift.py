@@ -1,0 +1,113 @@
+"""interval-drift: a speaker's observed gaps deviate from its advertised interval."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from vrrpscope.detectors import Context, scope, who
+from vrrpscope.findings import Kind
+from vrrpscope.routerstate import RouterState, SpeakerState
+
+
+def due(sp: SpeakerState, missed: int, min_samples: int) -> bool:
+    """Whether to evaluate after this gap: on missed adverts and at sparse sample counts."""
+    if missed:
+        return True
+    gaps = sp.gaps
+    if gaps is None or gaps.count < min_samples:
+        return False
+    n = gaps.count
+    return n == min_samples or n & 63 == 0
+
+
+def evaluate(ctx: Context, router: RouterState, sp: SpeakerState, ts_ns: int) -> None:
+    """Open, update or close the speaker's interval-drift finding from its gap statistics."""
+    th = ctx.th
+    gaps = sp.gaps
+    if gaps is None or not gaps.count:
+        return
+    iv = gaps.interval_ns / 1e9
+    median = gaps.median_s or 0.0
+    p95 = gaps.p95_s or 0.0
+    offset = median - iv
+    jitter = p95 - median
+    mdi = sp.mdi_ns / 1e9 if sp.mdi_ns else 3 * iv
+    worst = gaps.max_ns / 1e9
+    reasons = []
+    if gaps.count >= th.drift_min_samples:  # statistics need samples; lost adverts do not
+        if abs(offset) > th.drift_median_tolerance * iv:
+            reasons.append("median")
+        if jitter > th.drift_jitter_tolerance * iv:
+            reasons.append("jitter")
+    if gaps.missed >= th.drift_missed_min:
+        reasons.append("missed")
+    if worst >= th.drift_worst_gap_fraction * mdi:
+        reasons.append("worst-gap")
+    key = (Kind.INTERVAL_DRIFT, router.key, sp.key)
+    finding = ctx.book.get(key)
+    if not reasons:
+        if finding is not None:
+            ctx.book.close(finding, ts_ns)
+        return
+    details: dict[str, Any] = {
+        "reasons": reasons,
+        "advertised_s": round(iv, 4),
+        "median_s": round(median, 4),
+        "median_offset_s": round(offset, 4),
+        "p95_s": round(p95, 4),
+        "p95_jitter_s": round(jitter, 4),
+        "worst_gap_s": round(worst, 4),
+        "master_down_s": round(mdi, 4),
+        "worst_gap_of_master_down": round(worst / mdi, 3),
+        "missed": gaps.missed,
+        "worst_gap_at": None if gaps.max_at_ns is None else round(gaps.max_at_ns / 1e9, 6),
+        "gaps": gaps.count,
+        "mean_s": round(gaps.mean_s or 0.0, 4),
+        "stdev_s": round(gaps.stdev_s or 0.0, 4),
+    }
+    message = (
+        f"{router.label}: adverts from {who(sp)} drift from the advertised {iv:g} s interval "
+        f"(median gap {median:.3f} s, p95 {p95:.3f} s, {gaps.missed} missed, worst gap "
+        f"{worst:.2f} s = {worst / mdi:.0%} of the {mdi:.2f} s Master_Down_Interval). At "
+        "100 % a backup takes over (a false failover). Check the master's CPU load and "
+        "scheduling (keepalived may log 'A thread timer expired ... seconds ago'), a paused "
+        "process or VM, congested links or queueing (netem); raise advert_int if needed"
+    )
+    if finding is not None:
+        notify = finding.details["reasons"] != reasons or finding.details["missed"] != gaps.missed
+        ctx.book.update(
+            finding, ts_ns, frames=(sp.last_frame,), message=message, details=details, notify=notify
+        )
+        return
+    # Lost adverts date from the first gap that lost some; statistics from their start.
+    lost_only = "median" not in reasons and "jitter" not in reasons
+    starts = [gaps.first_missed_at_ns, gaps.max_at_ns] if lost_only else [sp.gaps_since_ns]
+    first = min((s for s in starts if s is not None), default=ts_ns)
+    ctx.book.open(
+        key,
+        Kind.INTERVAL_DRIFT,
+        scope(router),
+        (sp.src,),
+        first,
+        ts_ns,
+        (sp.last_frame,),
+        message,
+        details,
+    )
+
+
+def end(ctx: Context, router: RouterState, sp: SpeakerState, ts_ns: int) -> None:
+    """The speaker stopped advertising: evaluate its statistics once more.
+
+    The finding stays open (the statistics cover the whole capture at this interval) until
+    the statistics recover, the interval changes (`reset`) or the capture ends.
+    """
+    evaluate(ctx, router, sp, ts_ns)
+
+
+def reset(ctx: Context, router: RouterState, sp: SpeakerState, ts_ns: int) -> None:
+    """The advertised interval changes and statistics restart: settle and close."""
+    evaluate(ctx, router, sp, ts_ns)
+    finding = ctx.book.get((Kind.INTERVAL_DRIFT, router.key, sp.key))
+    if finding is not None:
+        ctx.book.close(finding)

@@ -1,0 +1,328 @@
+"""Finding records, severities and the book that deduplicates them.
+
+A finding has one cause, named by a key (kind + virtual router + speakers, or whatever
+the detector chooses). While the cause lasts the finding stays open and is updated;
+when it ends the finding closes; a later occurrence opens a new finding.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Literal
+
+
+class Severity(StrEnum):
+    """How bad a finding is; compares in the order info < warning < critical."""
+
+    INFO = "info"
+    WARNING = "warning"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        return _RANK[self]
+
+    def __lt__(self, other: object) -> bool:
+        if not isinstance(other, Severity):
+            return NotImplemented
+        return self.rank < other.rank
+
+    def __le__(self, other: object) -> bool:
+        if not isinstance(other, Severity):
+            return NotImplemented
+        return self.rank <= other.rank
+
+    def __gt__(self, other: object) -> bool:
+        if not isinstance(other, Severity):
+            return NotImplemented
+        return self.rank > other.rank
+
+    def __ge__(self, other: object) -> bool:
+        if not isinstance(other, Severity):
+            return NotImplemented
+        return self.rank >= other.rank
+
+
+_RANK = {Severity.INFO: 0, Severity.WARNING: 1, Severity.CRITICAL: 2}
+
+
+class Kind(StrEnum):
+    """Finding kinds (stable: they appear in JSON output)."""
+
+    DUPLICATE_VRID = "duplicate-vrid"
+    SPLIT_BRAIN = "split-brain"
+    CARP_COLLISION = "carp-collision"
+    NO_MASTER = "no-master"
+    FAILOVER = "failover"
+    FLAPPING = "flapping"
+    PRIORITY_FLAP = "priority-flap"
+    INTERVAL_DRIFT = "interval-drift"
+    CONFIG_MISMATCH = "config-mismatch"
+    CHECKSUM_FORM_MISMATCH = "checksum-form-mismatch"
+    INVALID_PACKET = "invalid-packet"
+    PLAINTEXT_AUTH = "plaintext-auth"
+    RESIGNED = "resigned"
+    NON_STANDARD_MAC = "non-standard-mac"
+    TIMESTAMPS_BACKWARDS = "timestamps-backwards"
+    CAPACITY = "capacity"
+
+
+SEVERITY: dict[Kind, Severity] = {
+    Kind.DUPLICATE_VRID: Severity.CRITICAL,
+    Kind.SPLIT_BRAIN: Severity.CRITICAL,
+    Kind.CARP_COLLISION: Severity.CRITICAL,
+    Kind.NO_MASTER: Severity.CRITICAL,
+    Kind.FAILOVER: Severity.WARNING,
+    Kind.FLAPPING: Severity.WARNING,
+    Kind.PRIORITY_FLAP: Severity.WARNING,
+    Kind.INTERVAL_DRIFT: Severity.WARNING,
+    Kind.CONFIG_MISMATCH: Severity.WARNING,
+    Kind.CHECKSUM_FORM_MISMATCH: Severity.WARNING,
+    Kind.INVALID_PACKET: Severity.WARNING,
+    Kind.PLAINTEXT_AUTH: Severity.INFO,
+    Kind.RESIGNED: Severity.INFO,
+    Kind.NON_STANDARD_MAC: Severity.INFO,
+    Kind.TIMESTAMPS_BACKWARDS: Severity.INFO,
+    Kind.CAPACITY: Severity.WARNING,
+}
+
+
+@dataclass(slots=True, eq=False)
+class Finding:
+    """One diagnosed cause, with its time span, evidence frames and structured details."""
+
+    kind: Kind
+    severity: Severity
+    segment: str | None
+    family: int | None
+    proto: str | None
+    vrid: int | None
+    speakers: tuple[str, ...]
+    first_ts_ns: int
+    last_ts_ns: int
+    frames: list[int]
+    message: str
+    details: dict[str, Any]
+    open: bool = True
+    key: Hashable = field(default=None, repr=False)
+
+    def sort_key(self) -> tuple[int, int, str, str, int]:
+        """Worst first, then earliest."""
+        return (
+            -self.severity.rank,
+            self.first_ts_ns,
+            self.kind,
+            self.segment or "",
+            self.vrid or 0,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (stable field names; times in float seconds since the epoch)."""
+        return {
+            "type": "finding",
+            "kind": str(self.kind),
+            "severity": str(self.severity),
+            "segment": self.segment,
+            "vrid": self.vrid,
+            "family": self.family,
+            "proto": self.proto,
+            "speakers": list(self.speakers),
+            "first_ts": self.first_ts_ns / 1e9,
+            "last_ts": self.last_ts_ns / 1e9,
+            "open": self.open,
+            "frames": list(self.frames),
+            "message": self.message,
+            "details": self.details,
+        }
+
+
+@dataclass(slots=True)
+class FindingEvent:
+    """A finding opened, changed materially, or closed."""
+
+    action: Literal["open", "update", "close"]
+    finding: Finding
+
+
+@dataclass(slots=True)
+class Scope:
+    """Where a finding belongs: the virtual router (or segment) it is about."""
+
+    segment: str | None
+    family: int | None = None
+    proto: str | None = None
+    vrid: int | None = None
+
+
+class FindingBook:
+    """Keeps every finding, one open finding per key, and tells a listener what changed."""
+
+    def __init__(
+        self,
+        max_findings: int,
+        max_frames: int,
+        on_event: Callable[[FindingEvent], None] | None = None,
+    ) -> None:
+        self._all: list[Finding] = []
+        self._open: dict[Hashable, Finding] = {}
+        self._max = max_findings
+        self.max_frames = max_frames
+        self._on_event = on_event
+        self.suppressed: Counter[str] = Counter()
+        self._suppressed_keys: set[Hashable] = set()  # counted once each (bounded)
+        self._cap_finding: Finding | None = None
+
+    def __len__(self) -> int:
+        return len(self._all)
+
+    def get(self, key: Hashable) -> Finding | None:
+        """The open finding for `key`, if any."""
+        return self._open.get(key)
+
+    def open_findings(self) -> Iterable[Finding]:
+        return list(self._open.values())
+
+    def all(self) -> list[Finding]:
+        """Every finding, worst first then by time."""
+        return sorted(self._all, key=Finding.sort_key)
+
+    def open(
+        self,
+        key: Hashable,
+        kind: Kind,
+        scope: Scope,
+        speakers: Iterable[str],
+        first_ts_ns: int,
+        last_ts_ns: int,
+        frames: Iterable[int],
+        message: str,
+        details: dict[str, Any],
+        severity: Severity | None = None,
+    ) -> Finding | None:
+        """Open a finding for `key` (returns None when the findings cap suppressed it)."""
+        if key in self._open:
+            raise KeyError(f"finding already open for {key!r}")
+        if len(self._all) >= self._max:
+            if key in self._suppressed_keys:
+                return None
+            if len(self._suppressed_keys) < 16 * self._max:
+                self._suppressed_keys.add(key)
+            self.suppressed[str(kind)] += 1
+            self._note_suppressed(last_ts_ns)
+            return None
+        finding = Finding(
+            kind=kind,
+            severity=severity or SEVERITY[kind],
+            segment=scope.segment,
+            family=scope.family,
+            proto=scope.proto,
+            vrid=scope.vrid,
+            speakers=tuple(speakers),
+            first_ts_ns=first_ts_ns,
+            last_ts_ns=max(first_ts_ns, last_ts_ns),
+            frames=_dedup(frames)[: self.max_frames],
+            message=message,
+            details=details,
+            key=key,
+        )
+        self._all.append(finding)
+        self._open[key] = finding
+        self._emit("open", finding)
+        return finding
+
+    def update(
+        self,
+        finding: Finding,
+        ts_ns: int | None = None,
+        frames: Iterable[int] = (),
+        message: str | None = None,
+        details: dict[str, Any] | None = None,
+        speakers: Iterable[str] | None = None,
+        notify: bool = True,
+    ) -> None:
+        """Extend an open finding; `notify=False` for routine last-seen updates."""
+        if ts_ns is not None and ts_ns > finding.last_ts_ns:
+            finding.last_ts_ns = ts_ns
+        if len(finding.frames) < self.max_frames:
+            for frame in frames:
+                if frame not in finding.frames and len(finding.frames) < self.max_frames:
+                    finding.frames.append(frame)
+        if message is not None:
+            finding.message = message
+        if details:
+            finding.details.update(details)
+        if speakers is not None:
+            finding.speakers = tuple(speakers)
+        if notify and finding.open:
+            self._emit("update", finding)
+
+    def close(self, finding: Finding, ts_ns: int | None = None) -> None:
+        """Close an open finding, optionally setting its end time."""
+        if not finding.open:
+            return
+        if ts_ns is not None:
+            finding.last_ts_ns = max(finding.first_ts_ns, ts_ns)
+        finding.open = False
+        self._open.pop(finding.key, None)
+        self._emit("close", finding)
+
+    def close_key(self, key: Hashable, ts_ns: int | None = None) -> None:
+        finding = self._open.get(key)
+        if finding is not None:
+            self.close(finding, ts_ns)
+
+    def close_all(self, ts_ns: int | None = None) -> None:
+        """Close everything still open (end of capture); end times never move backwards."""
+        for finding in sorted(self._open.values(), key=Finding.sort_key):
+            end = finding.last_ts_ns if ts_ns is None else max(finding.last_ts_ns, ts_ns)
+            self.close(finding, end if finding.kind in _RUNS_TO_END else None)
+
+    def _note_suppressed(self, ts_ns: int) -> None:
+        total = sum(self.suppressed.values())
+        details = {"limit": self._max, "suppressed": dict(self.suppressed)}
+        if self._cap_finding is None:
+            self._cap_finding = Finding(
+                kind=Kind.CAPACITY,
+                severity=Severity.WARNING,
+                segment=None,
+                family=None,
+                proto=None,
+                vrid=None,
+                speakers=(),
+                first_ts_ns=ts_ns,
+                last_ts_ns=ts_ns,
+                frames=[],
+                message=(
+                    f"more than {self._max} findings: further ones are only counted "
+                    "(raise max_findings, or look for hostile or broken traffic)"
+                ),
+                details=details,
+                key=("capacity", "findings"),
+            )
+            self._all.append(self._cap_finding)
+            self._open[self._cap_finding.key] = self._cap_finding
+            self._emit("open", self._cap_finding)
+        else:
+            self._cap_finding.details.update(details)
+            self._cap_finding.last_ts_ns = max(self._cap_finding.last_ts_ns, ts_ns)
+            if total & (total - 1) == 0:  # notify at powers of two, not per suppression
+                self._emit("update", self._cap_finding)
+
+    def _emit(self, action: Literal["open", "update", "close"], finding: Finding) -> None:
+        if self._on_event is not None:
+            self._on_event(FindingEvent(action, finding))
+
+
+# Findings whose cause still holds when the capture ends: their end is the capture's end.
+_RUNS_TO_END = frozenset({Kind.NO_MASTER})
+
+
+def _dedup(frames: Iterable[int]) -> list[int]:
+    out: list[int] = []
+    for frame in frames:
+        if frame not in out:
+            out.append(frame)
+    return out

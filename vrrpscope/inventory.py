@@ -1,0 +1,226 @@
+"""Segment inventory: which VRIDs are used and free, who speaks, who is master, how often.
+
+Built on demand from engine state (`Engine.inventory()`); every record has `to_dict()`
+for JSON lines (`type` "segment" with its routers nested, or "router" on its own).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from vrrpscope.model import AUTH_NAMES
+from vrrpscope.routerstate import RouterKey, RouterState, SpeakerState
+from vrrpscope.secrets import mask_secret
+
+VRID_RANGE = range(1, 256)
+
+
+@dataclass(slots=True)
+class SpeakerSummary:
+    """One speaker of a virtual router."""
+
+    src: str
+    mac: str | None
+    version: int | None
+    priority: int | None  # last non-zero priority (CARP: None)
+    priority_min: int | None
+    priority_max: int | None
+    priority_changes: int
+    advskew: int | None
+    advbase: int | None
+    adverts: int
+    invalid: int
+    resigns: int
+    first_ts: float
+    last_ts: float
+    interval_s: float | None  # advertised
+    observed: dict[str, Any]  # gap statistics (median_s, p95_s, max_s, missed, ...)
+    checksum_forms: dict[str, int]
+    auth: str | None
+    auth_masked: str | None
+    addresses: list[str]
+    master_now: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__slots__}  # type: ignore[attr-defined]
+
+
+@dataclass(slots=True)
+class RouterSummary:
+    """One virtual router `(segment, family, proto, vrid)`."""
+
+    segment: str
+    family: int
+    proto: str
+    vrid: int
+    versions: list[int]
+    addresses: list[str]
+    masters: list[str]  # speakers advertising at the last event (two or more: a conflict)
+    last_master: str | None
+    adverts: int
+    invalid: int
+    failovers: int
+    interval_s: float | None  # advertised by the (last) master
+    observed_median_s: float | None
+    observed_p95_s: float | None
+    observed_max_s: float | None
+    checksum_forms: dict[str, int]
+    first_ts: float
+    last_ts: float
+    speakers: list[SpeakerSummary] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"type": "router"}
+        for name in self.__slots__:  # type: ignore[attr-defined]
+            value = getattr(self, name)
+            out[name] = [s.to_dict() for s in value] if name == "speakers" else value
+        return out
+
+
+@dataclass(slots=True)
+class SegmentInventory:
+    """One layer-2 segment: routers, VRIDs in use per protocol/family, free VRIDs."""
+
+    segment: str
+    routers: list[RouterSummary]
+    vrids_in_use: dict[str, list[int]]  # "vrrp/ipv4", "vrrp/ipv6", "carp/ipv4", ...
+    free_vrids: dict[int, list[int]]  # family -> VRIDs 1-255 free for VRRP on it
+    other_protocols: dict[str, int]  # non-VRRP multicast label -> frames
+    speakers: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "type": "segment",
+            "segment": self.segment,
+            "vrids_in_use": self.vrids_in_use,
+            "free_vrids": {str(f): format_ranges(v) for f, v in self.free_vrids.items()},
+            "other_protocols": self.other_protocols,
+            "speakers": self.speakers,
+            "routers": [r.to_dict() for r in self.routers],
+        }
+
+
+def format_ranges(numbers: Iterable[int]) -> str:
+    """Compact a set of numbers: [1, 2, 3, 7, 9, 10] -> '1-3,7,9-10'."""
+    nums = sorted(set(numbers))
+    parts: list[str] = []
+    i = 0
+    while i < len(nums):
+        j = i
+        while j + 1 < len(nums) and nums[j + 1] == nums[j] + 1:
+            j += 1
+        parts.append(str(nums[i]) if i == j else f"{nums[i]}-{nums[j]}")
+        i = j + 1
+    return ",".join(parts)
+
+
+def free_vrids(routers: Iterable[RouterState]) -> dict[int, list[int]]:
+    """VRIDs a new VRRP instance can use per family on a segment.
+
+    A VRRP VRID is taken in its own family (IPv4 and IPv6 use different virtual MACs);
+    a CARP vhid is taken in both (CARP shares VRRP's IPv4 virtual MAC and protocol 112).
+    """
+    taken: dict[int, set[int]] = {4: set(), 6: set()}
+    for r in routers:
+        if r.proto == "carp":
+            taken[4].add(r.vrid)
+            taken[6].add(r.vrid)
+        else:
+            taken.setdefault(r.family, set()).add(r.vrid)
+    return {fam: [v for v in VRID_RANGE if v not in used] for fam, used in sorted(taken.items())}
+
+
+def summarise_speaker(router: RouterState, sp: SpeakerState) -> SpeakerSummary:
+    gaps = sp.gaps
+    return SpeakerSummary(
+        src=sp.src,
+        mac=sp.mac,
+        version=sp.version,
+        priority=sp.priority,
+        priority_min=sp.prio_min,
+        priority_max=sp.prio_max,
+        priority_changes=sp.priority_changes,
+        advskew=sp.advskew,
+        advbase=sp.advbase,
+        adverts=sp.adverts,
+        invalid=sp.invalid,
+        resigns=sp.resigns,
+        first_ts=sp.first_ts_ns / 1e9,
+        last_ts=sp.last_ts_ns / 1e9,
+        interval_s=None if sp.interval_cs is None else sp.interval_cs / 100,
+        observed=gaps.to_dict() if gaps is not None else {},
+        checksum_forms=dict(sp.checksum_forms),
+        auth=None if sp.auth_type is None else AUTH_NAMES.get(sp.auth_type, str(sp.auth_type)),
+        auth_masked=mask_secret(sp.auth_data) if sp.auth_type == 1 else None,
+        addresses=list(sp.addresses),
+        master_now=sp.key in router.active,
+    )
+
+
+def summarise_router(router: RouterState) -> RouterSummary:
+    speakers = [summarise_speaker(router, sp) for sp in router.speakers.values()]
+    speakers.sort(key=lambda s: (-(s.priority or 0), s.src))
+    addresses: dict[str, None] = {}
+    forms: Counter[str] = Counter()
+    for sp in router.speakers.values():
+        addresses.update(dict.fromkeys(sp.addresses))
+        forms.update(sp.checksum_forms)
+    master = router.speakers.get(router.master) if router.master else None
+    if master is None and router.active:
+        master = next(iter(router.active.values()))
+    gaps = master.gaps if master is not None else None
+    interval = master.interval_cs if master is not None else None
+    return RouterSummary(
+        segment=router.segment,
+        family=router.family,
+        proto=router.proto,
+        vrid=router.vrid,
+        versions=sorted(router.versions),
+        addresses=list(addresses),
+        masters=[sp.src for sp in router.active.values()],
+        last_master=router.master[0] if router.master else None,
+        adverts=router.adverts,
+        invalid=router.invalid,
+        failovers=router.failovers,
+        interval_s=None if interval is None else interval / 100,
+        observed_median_s=_r(gaps.median_s) if gaps else None,
+        observed_p95_s=_r(gaps.p95_s) if gaps else None,
+        observed_max_s=_r(gaps.max_s) if gaps else None,
+        checksum_forms=dict(forms),
+        first_ts=router.first_ts_ns / 1e9,
+        last_ts=router.last_ts_ns / 1e9,
+        speakers=speakers,
+    )
+
+
+def build_inventory(
+    segments: Mapping[str, Mapping[RouterKey, RouterState]],
+    other: Mapping[str, Counter[str]],
+) -> list[SegmentInventory]:
+    """One SegmentInventory per segment that had adverts or other multicast traffic."""
+    out = []
+    for name in sorted(set(segments) | set(other)):
+        routers = sorted(
+            (segments.get(name) or {}).values(), key=lambda r: (r.vrid, r.family, r.proto)
+        )
+        in_use: dict[str, list[int]] = {}
+        for r in routers:
+            in_use.setdefault(f"{r.proto}/ipv{r.family}", []).append(r.vrid)
+        out.append(
+            SegmentInventory(
+                segment=name,
+                routers=[summarise_router(r) for r in routers],
+                vrids_in_use={k: sorted(set(v)) for k, v in sorted(in_use.items())},
+                free_vrids=free_vrids(routers),
+                other_protocols=dict((other.get(name) or Counter()).most_common()),
+                speakers=len({sp.src for r in routers for sp in r.speakers.values()}),
+            )
+        )
+    return out
+
+
+def _r(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)

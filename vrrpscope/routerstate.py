@@ -1,0 +1,210 @@
+"""Per virtual router and per speaker state that the engine keeps and detectors read."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections import OrderedDict, deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from vrrpscope.gapstats import GapStats
+from vrrpscope.model import Advert
+from vrrpscope.timers import interval_ns, master_down_ns, max_master_down_ns, skew_time_ns
+
+RouterKey = tuple[str, int, str, int]  # (segment, family, proto, vrid)
+SpeakerKey = tuple[str, str | None]  # (source IP, source MAC)
+Standing = tuple[int | None, int | None, int | None]  # (priority, CARP advskew, CARP demote)
+
+
+@dataclass(slots=True)
+class MasterPeriod:
+    """One stretch during which a speaker advertised (only a master advertises)."""
+
+    src: str
+    mac: str | None
+    start_ns: int
+    end_ns: int  # last advert of the stretch (so far, when open)
+    priority: int | None
+    adverts: int
+    end_reason: str | None = None  # "silence", "resigned", "evicted"; None while open
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "src": self.src,
+            "mac": self.mac,
+            "start_ts": self.start_ns / 1e9,
+            "end_ts": self.end_ns / 1e9,
+            "priority": self.priority,
+            "adverts": self.adverts,
+            "end_reason": self.end_reason,
+        }
+
+
+@dataclass(slots=True, eq=False)
+class SpeakerState:
+    """What one source (IP + MAC) advertised for one virtual router."""
+
+    src: str
+    mac: str | None
+    first_ts_ns: int
+    last_ts_ns: int  # any advert, valid or not
+    first_frame: int
+    last_frame: int = 0
+    adverts: int = 0
+    invalid: int = 0
+    # Last accepted (valid) advert and its configuration.
+    last_valid_ns: int | None = None
+    version: int | None = None
+    priority: int | None = None  # last non-zero priority (CARP: None)
+    prio_min: int | None = None
+    prio_max: int | None = None
+    advskew: int | None = None
+    advbase: int | None = None
+    demote: int | None = None
+    interval_cs: int | None = None
+    auth_type: int | None = None
+    auth_data: bytes | None = None
+    addresses: tuple[str, ...] = ()
+    address_set: frozenset[str] = frozenset()
+    checksum_forms: dict[str, int] = field(default_factory=dict)
+    config_sig: tuple[Any, ...] | None = None
+    priority_history: deque[tuple[int, int]] = field(default_factory=deque)
+    priority_changes: int = 0
+    resigned_ns: int | None = None  # last priority-0 advert
+    resigns: int = 0
+    gaps: GapStats | None = None
+    peer_gaps: int = 0  # long gaps during which a peer advertised (kept out of `gaps`)
+    gaps_since_ns: int | None = None
+    # Current advertising episode (None when not advertising).
+    active_since_ns: int | None = None
+    episode_start_ns: int | None = None  # start of the current or last episode
+    episode_frame: int = 0
+    episode_adverts: int = 0
+    mdi_ns: int = 0  # own Master_Down_Interval at its advertised interval
+    expiry_ns: int = 0  # silence after which the episode ends
+    settle_ns: int = 0  # end of capture: silence after which, with a peer going on, it yielded
+    deadline_ns: int = 0
+    timer_due_ns: int | None = None
+    end_ns: int | None = None  # end of the last episode and why
+    end_reason: str | None = None
+    # Election standing when the current/last episode started and when it ended.
+    start_standing: Standing | None = None
+    end_standing: Standing | None = None
+    # What peers must agree on (config-mismatch compares these first, cheaply).
+    comparable: tuple[Any, ...] | None = None
+    key: SpeakerKey = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.key = (self.src, self.mac)
+
+    @property
+    def active(self) -> bool:
+        return self.active_since_ns is not None
+
+    @property
+    def standing(self) -> Standing:
+        """What decides an election now: priority (CARP: advskew and demotion)."""
+        return (self.priority, self.advskew, self.demote)
+
+    def skew_ns(self, master_interval_cs: int | None = None, priority: int | None = None) -> int:
+        """Skew_Time of this speaker as a backup (at `priority`, default its current one)."""
+        iv = master_interval_cs or self.interval_cs or 100
+        prio = self.priority if priority is None else priority
+        return skew_time_ns(self.proto_hint, self.version or 2, prio, iv)
+
+    def master_down_ns(
+        self, master_interval_cs: int | None = None, priority: int | None = None
+    ) -> int:
+        """Master_Down_Interval of this speaker as a backup (at `priority`)."""
+        iv = master_interval_cs or self.interval_cs or 100
+        prio = self.priority if priority is None else priority
+        return master_down_ns(self.proto_hint, self.version or 2, prio, iv)
+
+    @property
+    def proto_hint(self) -> str:
+        return "carp" if self.advbase is not None else "vrrp"
+
+
+def election_rank(src: str, standing: Standing) -> tuple[int, int, int]:
+    """Order of an election (RFC 5798 6.4.3): priority, then the higher primary IP wins.
+
+    CARP: lower demotion counter, then lower advskew wins.
+    """
+    try:
+        ip = int(ipaddress.ip_address(src))
+    except ValueError:
+        ip = 0
+    priority, advskew, demote = standing
+    if advskew is not None:
+        return (-(demote or 0), -advskew, ip)
+    return (0, priority or 0, ip)
+
+
+@dataclass(slots=True, eq=False)
+class RouterState:
+    """One virtual router `(segment, family, proto, vrid)`: its speakers and master timeline."""
+
+    segment: str
+    family: int
+    proto: str
+    vrid: int
+    first_ts_ns: int
+    last_ts_ns: int = 0
+    adverts: int = 0
+    invalid: int = 0
+    speakers: OrderedDict[SpeakerKey, SpeakerState] = field(default_factory=OrderedDict)
+    active: dict[SpeakerKey, SpeakerState] = field(default_factory=dict)
+    master: SpeakerKey | None = None  # last speaker that advertised alone
+    master_since_ns: int | None = None
+    periods: deque[MasterPeriod] = field(default_factory=deque)
+    periods_dropped: int = 0
+    failovers: int = 0
+    transition_times: deque[int] = field(default_factory=deque)
+    evicted_speakers: int = 0
+    silent_since_ns: int | None = None  # everyone stopped (resigned or silent) at this time
+    last_valid_ns: int | None = None
+    versions: set[int] = field(default_factory=set)
+    # Open findings about a pair of speakers (split-brain, duplicate-vrid, config and
+    # checksum mismatch), by finding key: lets detectors skip lookups when there are none.
+    pair_findings: dict[Any, Any] = field(default_factory=dict)
+    # Pairs taking over from each other within an interval (alternating masters):
+    # (speaker key, speaker key) -> [first_ns, last_ns, handovers, contested, first_frame]
+    contests: dict[tuple[SpeakerKey, SpeakerKey], list[int]] = field(default_factory=dict)
+    key: RouterKey = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.key = (self.segment, self.family, self.proto, self.vrid)
+
+    @property
+    def label(self) -> str:
+        """Human name, e.g. 'VRRP VRID 51 (IPv4) on eth0'."""
+        word = "vhid" if self.proto == "carp" else "VRID"
+        return f"{self.proto.upper()} {word} {self.vrid} (IPv{self.family}) on {self.segment}"
+
+    @property
+    def current_masters(self) -> list[SpeakerState]:
+        """Speakers advertising now (more than one: a conflict or a handover in progress)."""
+        return list(self.active.values())
+
+    def timeline(self) -> list[MasterPeriod]:
+        """Master periods, closed ones and those still open, in start order."""
+        out = list(self.periods)
+        for sp in self.active.values():
+            assert sp.active_since_ns is not None and sp.last_valid_ns is not None
+            out.append(
+                MasterPeriod(
+                    sp.src,
+                    sp.mac,
+                    sp.active_since_ns,
+                    sp.last_valid_ns,
+                    sp.priority,
+                    sp.episode_adverts,
+                )
+            )
+        out.sort(key=lambda p: p.start_ns)
+        return out
+
+    def expiry_for(self, advert: Advert, slack: float) -> int:
+        """Silence after which a speaker advertising like `advert` has stopped."""
+        iv = advert.interval_cs
+        return max_master_down_ns(advert.proto, advert.version, iv) + int(slack * interval_ns(iv))
