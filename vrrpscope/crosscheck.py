@@ -19,6 +19,7 @@ _CARP_AS_VRRP = (
     "Wireshark decoded this 36-byte CARP advert as VRRP (its CARP heuristic did not claim it); "
     "byte 3 is CARP's authlen 7, not an address count"
 )
+_QUOTED = "VRRP quoted inside an ICMP error: an old advert echoed back, not one on the wire"
 _V3_FORM = (
     "the speaker checksums VRRPv3/IPv4 with the {form} form; Wireshark only tries the RFC 5798 "
     "pseudo-header unless vrrp.v3_checksum_as_in_v2 is set"
@@ -64,6 +65,8 @@ def wireshark_fields(path: str) -> dict[int, dict]:
 
 
 def _fields(packet) -> dict:
+    if not hasattr(packet, "vrrp") and not hasattr(packet, "carp"):
+        return {"proto": "quoted"}  # VRRP quoted inside an ICMP error (pyshark hides it)
     if hasattr(packet, "carp"):
         layer = packet.carp
         return {
@@ -146,7 +149,8 @@ def run_crosscheck(args: argparse.Namespace) -> int:
                     Difference(frame, "decoded", True, False, _missing_reason(ours[frame]))
                 )
             elif frame not in ours:
-                diffs.append(Difference(frame, "decoded", False, True))
+                reason = _QUOTED if theirs[frame]["proto"] == "quoted" else None
+                diffs.append(Difference(frame, "decoded", False, True, reason))
             else:
                 diffs.extend(compare(ours[frame], theirs[frame]))
         unexplained = [d for d in diffs if d.reason is None]
