@@ -193,9 +193,13 @@ class Engine:
             rec[1] = t
             rec[2] += 1
             changed = len(macs) > 1
+        routers = self._segments.get(claim.segment, {}).values()
+        for router in routers:
+            if any(claim.ip in sp.address_set for sp in router.active.values()):
+                concurrency.claim_seen(router, mac, claim.ip, t, claim.frame)
         if not changed:
             return
-        for router in self._segments.get(claim.segment, {}).values():
+        for router in routers:
             if router.pair_findings:
                 concurrency.claims_changed(self._ctx, router)
 
@@ -223,6 +227,9 @@ class Engine:
             for router in self._routers.values():
                 if len(router.active) > 1:
                     self._settle(router)
+                if router.pending_claims and router.speakers:
+                    latest = max(router.speakers.values(), key=lambda s: s.last_valid_ns or 0)
+                    concurrency.judge_claims(self._ctx, router, latest, end, final=True)
             for router in self._routers.values():
                 for sp in router.speakers.values():
                     if sp.gaps is not None and sp.gaps.count:
@@ -429,6 +436,8 @@ class Engine:
                     drift.evaluate(ctx, router, sp, t)
         sp.last_valid_ns = t
         sp.episode_adverts += 1
+        if router.pending_claims:
+            concurrency.judge_claims(ctx, router, sp, t)
         deadline = t + sp.expiry_ns
         sp.deadline_ns = deadline
         if sp.timer_due_ns is None or deadline < sp.timer_due_ns:

@@ -170,6 +170,9 @@ class RouterState:
     # Pairs taking over from each other within an interval (alternating masters):
     # (speaker key, speaker key) -> [first_ns, last_ns, handovers, contested, first_frame]
     contests: dict[tuple[SpeakerKey, SpeakerKey], list[int]] = field(default_factory=dict)
+    # Gratuitous ARP / unsolicited NA for a VIP, judged once the next adverts show who
+    # was advertising around it: (mac, vip, ts_ns, frame).
+    pending_claims: list[tuple[str, str, int, int]] = field(default_factory=list)
     key: RouterKey = field(init=False)
 
     def __post_init__(self) -> None:

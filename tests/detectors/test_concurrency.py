@@ -83,7 +83,9 @@ def test_gratuitous_arp_from_two_macs_confirms_split_brain() -> None:
     f = AdvertFactory()
     engine = Engine()
     engine.feed_claim(AddressClaim(at(0.1), 1, "eth0", "10.0.0.100", "52:54:00:00:00:0a"))
-    for adv in capture(f.train(A, 0, 20, priority=200), f.train(B, 5, 20)):
+    a = f.train(A, 0, 20, priority=200, src_mac="52:54:00:00:00:0a")
+    b = f.train(B, 5, 20, src_mac="52:54:00:00:00:0b")
+    for adv in capture(a, b):
         if adv.ts_ns == at(6):
             engine.feed_claim(AddressClaim(at(5.1), 99, "eth0", "10.0.0.100", "52:54:00:00:00:0b"))
         engine.feed(adv)
@@ -153,3 +155,34 @@ def test_one_fast_takeover_alone_is_not_split_brain() -> None:
     assert of_kind(engine, Kind.SPLIT_BRAIN) == []
     (fo,) = of_kind(engine, Kind.FAILOVER)
     assert fo.details["cause"] == "unknown" and fo.details["takeover_s"] == pytest.approx(0.6)
+
+
+def test_vip_claimed_by_a_silent_node_while_another_advertises_is_split_brain() -> None:
+    """keepalived masters that reject each other's adverts: one may never advertise again
+    (its timer is reset on every dropped advert) but still sends its gratuitous ARPs."""
+    f = AdvertFactory()
+    engine = Engine()
+    a = f.train(A, 0, 20, priority=150, src_mac="52:54:00:00:00:0a")
+    b = f.train(B, 0.3, 0.3, priority=150, src_mac="52:54:00:00:00:0b")  # one advert only
+    for adv in capture(a, b):
+        engine.feed(adv)
+        if adv.ts_ns == at(5):  # B's delayed gratuitous ARP burst, 5 s after it became master
+            engine.feed_claim(AddressClaim(at(5.3), 77, "eth0", "10.0.0.100", "52:54:00:00:00:0b"))
+    engine.finish(at(20.5))
+    (sb,) = of_kind(engine, Kind.SPLIT_BRAIN)
+    assert sb.details["evidence"] == "address-claims"
+    assert set(sb.speakers) == {A, B} and 77 in sb.frames
+    assert sb.first_ts_ns == at(0.3)  # B's last advert: it has been master since
+
+
+def test_gratuitous_arp_of_a_new_master_at_takeover_is_not_split_brain() -> None:
+    f = AdvertFactory()
+    engine = Engine()
+    a = f.train(A, 0, 10, priority=200, src_mac="52:54:00:00:00:0a")
+    b = f.train(B, 13.7, 30, src_mac="52:54:00:00:00:0b")  # took over after A went silent
+    for adv in capture(a, b):
+        if adv.ts_ns == at(13.7):
+            engine.feed_claim(AddressClaim(at(13.69), 5, "eth0", "10.0.0.100", "52:54:00:00:00:0b"))
+        engine.feed(adv)
+    engine.finish(at(30.5))
+    assert of_kind(engine, Kind.SPLIT_BRAIN) == []

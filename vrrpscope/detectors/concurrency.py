@@ -13,6 +13,11 @@ master. The wire shows it in two ways:
   a preemption needs a higher priority: a lower-priority speaker taking over within an
   interval, back and forth, is a second master.
 
+- address claims: a master whose adverts its peer rejects may fall silent on the wire
+  altogether (its timer is reset before it ever fires) yet still hold the VIP; its
+  gratuitous ARPs / unsolicited NAs for the VIP, sent while another speaker advertises
+  steadily, give it away.
+
 A preemption or an equal-priority tie overlaps for less than one interval and is neither.
 """
 
@@ -29,6 +34,8 @@ from vrrpscope.routerstate import RouterState, SpeakerState
 Claims = Mapping[str, Mapping[str, list[int]]]
 _KINDS = (Kind.SPLIT_BRAIN, Kind.DUPLICATE_VRID)
 _MAX_CONTESTS = 256  # contest records kept per virtual router
+_MAX_PENDING_CLAIMS = 64  # claims awaiting judgement per virtual router
+_CLAIM_WINDOW = 1.5  # advert intervals around a claim in which its sender must advertise
 
 
 def check(ctx: Context, router: RouterState, sp: SpeakerState, ts_ns: int) -> None:
@@ -246,3 +253,108 @@ def confirm(ctx: Context, finding: Finding, vips: frozenset[str], claims: Claims
     )
     message = finding.message.split(" Confirmed:", 1)[0] + note
     ctx.book.update(finding, frames=frames, message=message, details={"arp_confirmed": confirmed})
+
+
+def claim_seen(router: RouterState, mac: str, vip: str, ts_ns: int, frame: int) -> None:
+    """Remember a claim for one of the router's VIPs; judged by the following adverts."""
+    if len(router.pending_claims) < _MAX_PENDING_CLAIMS:
+        router.pending_claims.append((mac, vip, ts_ns, frame))
+
+
+def judge_claims(
+    ctx: Context, router: RouterState, sp: SpeakerState, ts_ns: int, final: bool = False
+) -> None:
+    """`sp` advertised: decide the claims made long enough ago (`final`: at capture end,
+    every claim that `sp` advertised after).
+
+    A claim is a split brain when its sender did not advertise within _CLAIM_WINDOW
+    intervals of it while `sp`, another MAC, advertised before and after it: the sender
+    holds the VIP without advertising. A master that just took over claims the VIP while
+    it starts advertising, so it never matches.
+    """
+    window = int(_CLAIM_WINDOW * (sp.interval_cs or 100) * 10_000_000)
+    keep = []
+    for claim in router.pending_claims:
+        mac, vip, at, frame = claim
+        if final:
+            if (sp.last_valid_ns or 0) <= at:
+                continue  # nobody advertised after it: nothing to compare with
+        elif ts_ns - at <= window:
+            keep.append(claim)
+            continue
+        if (sp.mac or "").lower() == mac or sp.active_since_ns is None:
+            continue
+        if sp.active_since_ns > at - window // 3 or vip not in sp.address_set:
+            continue  # sp was not advertising steadily when the claim was made
+        owner = next((o for o in router.speakers.values() if (o.mac or "").lower() == mac), None)
+        if owner is not None and (owner.last_valid_ns or 0) >= at - window:
+            continue  # the claimant was advertising around then: a takeover
+        _silent_master(ctx, router, sp, owner, mac, vip, at, ts_ns, frame)
+    router.pending_claims = keep
+
+
+def _silent_master(
+    ctx: Context,
+    router: RouterState,
+    master: SpeakerState,
+    owner: SpeakerState | None,
+    mac: str,
+    vip: str,
+    claim_ns: int,
+    ts_ns: int,
+    frame: int,
+) -> None:
+    if owner is not None:
+        a, b = pair(master, owner)
+        key: tuple[Any, ...] = (Kind.SPLIT_BRAIN, router.key, a.key, b.key)
+        who = f"{owner.src} ({mac})"
+        speakers = (a.src, b.src)
+    else:
+        key = (Kind.SPLIT_BRAIN, router.key, master.key, ("claim", mac))
+        who = f"MAC {mac}, which never advertised for this VRID,"
+        speakers = (master.src, mac)
+    finding = pair_get(router, key)
+    if finding is not None:
+        ctx.book.update(finding, ts_ns, frames=(frame,), notify=False)
+        return
+    limit = int(ctx.th.quiet_close_s * 1e9)
+    message = (
+        f"{router.label}: split brain: {who} claims VIP {vip} by gratuitous ARP / "
+        f"unsolicited NA while {master.src} advertises as master, so both hold it and "
+        "traffic is split between them. The silent one is master without advertising: "
+        "keepalived resets its advert timer each time it drops a peer's advert it rejects "
+        "(log: 'bogus VRRP packet received', 'receive an invalid passwd!', 'advertisement "
+        "interval mismatch'); make the configs agree or move one cluster to a free VRID"
+    )
+    if owner is None:
+        message += "; a host with no VRRP speaker claiming the VIP is an address conflict"
+    details = {
+        "speakers": [_speaker(master)] + ([_speaker(owner)] if owner is not None else []),
+        "evidence": "address-claims",
+        "claimed_by": mac,
+        "vip": vip,
+        "concurrent_s": sec(ts_ns - claim_ns),
+        "limit_s": sec(limit),
+        "handovers": 0,
+        "arp_confirmed": {vip: sorted({mac, (master.mac or "").lower()})},
+    }
+    # Both are master from the later of: the silent one's last advert (it was master by
+    # then at the latest) and the start of the advertising one's episode.
+    start = claim_ns
+    if owner is not None and owner.last_valid_ns is not None:
+        start = min(max(owner.last_valid_ns, master.active_since_ns or 0), claim_ns)
+        details["silent_since_ts"] = owner.last_valid_ns / 1e9
+    finding = ctx.book.open(
+        key,
+        Kind.SPLIT_BRAIN,
+        scope(router),
+        speakers,
+        start,
+        ts_ns,
+        (frame, master.last_frame),
+        message,
+        details,
+    )
+    pair_track(router, finding)
+    if finding is not None:
+        ctx.schedule_quiet(finding, limit)
