@@ -21,10 +21,18 @@ def test_ci_runs_readmes_test_command_verbatim():
     assert test_command in ci_lines
 
 
-def test_quick_start_runs_a_bundled_capture():
+def test_quick_start_runs_a_bundled_capture_and_finds_what_readme_shows():
     quick = sh_blocks()[0]
-    capture = re.search(r"(captures/\S+)", quick)
-    assert capture and (ROOT / capture.group(1)).is_file()
+    match = re.search(r"vrrpscope (analyze \S+)", quick)
+    assert match and (ROOT / match.group(1).split()[1]).is_file()
+    out = subprocess.run(
+        [sys.executable, "-m", "vrrpscope", *match.group(1).split()],
+        capture_output=True, text=True, timeout=60, cwd=ROOT,
+    ).stdout  # fmt: skip
+    shown = [line for line in README.splitlines() if line.startswith("[CRITICAL]")]
+    assert shown
+    for line in shown:
+        assert line in out.splitlines()
 
 
 def test_decode_examples_are_real_output():

@@ -247,11 +247,11 @@ def confirm(ctx: Context, finding: Finding, vips: frozenset[str], claims: Claims
     if not confirmed or confirmed == finding.details["arp_confirmed"]:
         return
     note = (
-        " Confirmed: gratuitous ARP / unsolicited NA for "
+        ". Confirmed: gratuitous ARP / unsolicited NA for "
         f"{', '.join(sorted(confirmed))} came from {len(max(confirmed.values(), key=len))} "
         "MACs."
     )
-    message = finding.message.split(" Confirmed:", 1)[0] + note
+    message = finding.message.split(". Confirmed:", 1)[0] + note
     ctx.book.update(finding, frames=frames, message=message, details={"arp_confirmed": confirmed})
 
 

@@ -171,7 +171,7 @@ def finding_text(f: Finding, local: bool = False) -> Text:
         span += f" .. {format_time(f.last_ts_ns, local)[11:]}"
     if f.open:
         span += " (still open at the end)"
-    frames = ",".join(str(n) for n in f.frames)
+    frames = ",".join(str(n) for n in sorted(set(f.frames)))
     text = Text()
     text.append(f"\n[{f.severity.value.upper()}] ", style=SEVERITY_STYLE[f.severity])
     text.append(f"{f.kind} ", style="bold")
