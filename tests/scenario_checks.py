@@ -85,7 +85,11 @@ def check_duplicate_vrid(a: Analysis, s: Sidecar) -> None:
     dups = of_kind(a, "duplicate-vrid", 51)
     assert dups and dups[0].severity == Severity.CRITICAL
     assert {R1, R3} <= set(dups[0].speakers)
-    assert of_kind(a, "split-brain", 51) == []
+    # The two masters reject each other's adverts and reset their timers on each, so their
+    # adverts come irregularly and a backup may time out and briefly claim its cluster's
+    # VIP too: a split brain inside one cluster can be real, never one across clusters.
+    for split in of_kind(a, "split-brain", 51):
+        assert set(split.speakers) in ({R1, R2}, {R3, R4}), split.speakers
 
 
 def check_split_brain(a: Analysis, s: Sidecar) -> None:

@@ -46,9 +46,15 @@ class LiveStats:
     """What the kernel says about the socket: packets it passed and packets it dropped."""
 
     received: int = 0  # frames handed to vrrpscope
-    kernel_packets: int = 0  # PACKET_STATISTICS tp_packets (cumulative)
+    kernel_packets: int = 0  # PACKET_STATISTICS tp_packets (cumulative, drops included)
     kernel_drops: int = 0  # PACKET_STATISTICS tp_drops (cumulative): buffer overflowed
     skipped_non_ethernet: int = 0
+
+    @property
+    def unread(self) -> int:
+        """Packets the kernel queued for us but we had not read when the stats were taken."""
+        read = self.received + self.skipped_non_ethernet
+        return max(self.kernel_packets - self.kernel_drops - read, 0)
 
 
 class LiveCapture:
@@ -89,6 +95,7 @@ class LiveCapture:
                 mreq = struct.pack("iHH8s", ifindex, kind, 0, b"")
                 sock.setsockopt(SOL_PACKET, PACKET_ADD_MEMBERSHIP, mreq)
             self._drain_pre_filter_backlog()
+            self._sock.getsockopt(SOL_PACKET, PACKET_STATISTICS, 8)  # reset: drained ones
             sock.setblocking(False)
         except OSError as exc:
             sock.close()

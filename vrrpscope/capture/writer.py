@@ -6,6 +6,7 @@ the file analysed later gives the same segments, hence the same findings, as the
 
 from __future__ import annotations
 
+import contextlib
 import struct
 from typing import BinaryIO
 
@@ -46,8 +47,20 @@ class PcapngWriter:
             _OPT_END, b""
         )
         shb = struct.pack("<IHHq", _BYTE_ORDER_MAGIC, 1, 0, -1) + options
-        self._out.write(_block(0x0A0D0D0A, shb))
-        self._out.flush()
+        try:
+            self._out.write(_block(0x0A0D0D0A, shb))
+            self._out.flush()
+        except OSError as exc:
+            self._abandon()
+            raise self._error(exc) from exc
+
+    def _error(self, exc: OSError) -> VrrpscopeError:
+        return VrrpscopeError(f"{self.path}: cannot write the capture: {exc.strerror or exc}")
+
+    def _abandon(self) -> None:
+        """Close after a failed write (what is still buffered cannot be written either)."""
+        with contextlib.suppress(OSError):
+            self._out.close()
 
     def _interface_id(self, frame: Frame) -> int:
         key = (frame.interface, frame.linktype)
@@ -64,6 +77,14 @@ class PcapngWriter:
 
     def write(self, frames: list[Frame]) -> None:
         """Write a batch and flush it to the file."""
+        try:
+            self._write(frames)
+        except OSError as exc:  # disk full, reader of a pipe gone, ...
+            self._abandon()
+            raise self._error(exc) from exc
+        self.frames += len(frames)
+
+    def _write(self, frames: list[Frame]) -> None:
         out = self._out
         for frame in frames:
             data = frame.data[:SNAPLEN]
@@ -76,8 +97,13 @@ class PcapngWriter:
                 max(frame.orig_len, len(data)),
             )
             out.write(_block(6, body + data + b"\x00" * (-len(data) % 4)))
-        self.frames += len(frames)
         out.flush()
 
     def close(self) -> None:
-        self._out.close()
+        if self._out.closed:
+            return
+        try:
+            self._out.close()
+        except OSError as exc:
+            self._abandon()
+            raise self._error(exc) from exc

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import signal
 import sys
@@ -18,7 +19,7 @@ from vrrpscope.capture.writer import PcapngWriter
 from vrrpscope.commands.analyze_cmd import exit_code, thresholds_from, write_json
 from vrrpscope.decode import Decoder
 from vrrpscope.engine import Engine
-from vrrpscope.errors import UsageError
+from vrrpscope.errors import UsageError, VrrpscopeError
 from vrrpscope.findings import FindingEvent
 from vrrpscope.model import AddressClaim, Advert, OtherTraffic
 
@@ -38,6 +39,7 @@ class LiveSession:
         self.decoder = Decoder()
         self.capture = LiveCapture(args.interface, bpf=args.filter, promisc=not args.no_promisc)
         self.writer = PcapngWriter(args.write) if args.write else None
+        self.write_error: str | None = None
         self.metrics_server = None
         if args.metrics:
             self._start_metrics(args.metrics)
@@ -71,6 +73,22 @@ class LiveSession:
             "adverts": self.decoder.stats.adverts,
         }
 
+    def capture_summary(self) -> dict:
+        """What the kernel passed, dropped and what was left unread (for the summary)."""
+        stats = self.capture.stats
+        out = {
+            "interface": self.args.interface,
+            "frames": stats.received,
+            "kernel_packets": stats.kernel_packets,
+            "kernel_drops": stats.kernel_drops,
+            "unread": stats.unread,
+            "skipped_non_ethernet": stats.skipped_non_ethernet,
+            "stopped_by": self.stop_reason,
+        }
+        if self.writer is not None:
+            out.update(written=self.writer.frames, write_error=self.write_error)
+        return out
+
     def _on_event(self, event: FindingEvent) -> None:
         if self.json_mode:
             self._emit({**event.finding.to_dict(), "event": event.action})
@@ -102,8 +120,13 @@ class LiveSession:
                 if deadline is not None:
                     timeout = min(timeout, max(deadline - time.monotonic(), 0))
                 frames = self.capture.read(timeout)
-                if self.writer is not None and frames:
-                    self.writer.write(frames)
+                if args.count is not None:  # --count N: exactly N frames, not a whole batch
+                    extra = self.capture.stats.received - args.count
+                    if extra > 0:  # read but not analysed: counted as unread
+                        del frames[len(frames) - extra :]
+                        self.capture.stats.received = args.count
+                if self.writer is not None and self.write_error is None and frames:
+                    self._write(frames)
                 with self.lock:
                     for frame in frames:
                         self._feed(frame)
@@ -130,11 +153,22 @@ class LiveSession:
             if live is not None:
                 live.stop()
             self.capture.kernel_stats()
-            if self.writer is not None:
-                self.writer.close()
+            if self.writer is not None and self.write_error is None:
+                try:
+                    self.writer.close()
+                except VrrpscopeError as exc:
+                    self.write_error = str(exc)
             if self.metrics_server is not None:
                 self.metrics_server.shutdown()
             self.capture.close()
+
+    def _write(self, frames: list) -> None:
+        """-w: on a write error (disk full, ...) warn once and go on analysing."""
+        try:
+            self.writer.write(frames)
+        except VrrpscopeError as exc:
+            self.write_error = f"stopped writing after {self.writer.frames} frames: {exc}"
+            print(f"vrrpscope: warning: {self.write_error}", file=sys.stderr)
 
     def _feed(self, frame) -> None:
         item = self.decoder.decode(frame)
@@ -165,6 +199,8 @@ class LiveSession:
             f"live capture on {self.args.interface}: {stats.received} frames, "
             f"kernel dropped {stats.kernel_drops} (stopped by {self.stop_reason})"
         ]
+        if stats.unread:
+            notes.append(f"{stats.unread} frames were still queued (unread) at the stop")
         return Analysis(
             files=[self.args.interface],
             stats=self.decoder.stats,
@@ -188,7 +224,11 @@ def run_live(args: argparse.Namespace) -> int:
             signal.signal(sig, handler)
     analysis = session.analysis()
     if session.json_mode:
-        write_json(analysis, sys.stdout)
+        buffer = io.StringIO()
+        write_json(analysis, buffer)
+        summary, _, rest = buffer.getvalue().partition("\n")
+        summary_obj = {**json.loads(summary), "capture": session.capture_summary()}
+        sys.stdout.write(json.dumps(summary_obj, separators=(",", ":")) + "\n" + rest)
         sys.stdout.flush()
     else:
         from vrrpscope.report.text import render
@@ -196,6 +236,8 @@ def run_live(args: argparse.Namespace) -> int:
         render(analysis, Console(highlight=False))
     for note in [session.privileges, *analysis.notes]:
         print(f"vrrpscope: {note}", file=sys.stderr)
-    if session.writer is not None:
+    if session.write_error is not None:
+        print(f"vrrpscope: warning: {session.write_error}", file=sys.stderr)
+    elif session.writer is not None:
         print(f"vrrpscope: wrote {session.writer.frames} frames to {args.write}", file=sys.stderr)
     return exit_code(analysis, args.fail_on)
