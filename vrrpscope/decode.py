@@ -30,9 +30,16 @@ DEFAULT_SEGMENT = "default"
 MAX_TUNNEL_DEPTH = 2
 
 
+def printable(text: str) -> str:
+    """`text` with control and other unprintable characters escaped (names from files)."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text)
+
+
 def segment_name(interface: str | None, vlans: tuple[int, ...]) -> str:
     """Layer-2 segment key: interface plus VLAN stack ("eth0", "eth0.vlan30", "vlan10.vlan30")."""
-    parts = [interface] if interface else []
+    parts = [printable(interface)] if interface else []
     parts.extend(f"vlan{vid}" for vid in vlans)
     return ".".join(parts) if parts else DEFAULT_SEGMENT
 
@@ -81,7 +88,7 @@ class Decoder:
         segment = segment_name(interface, link.vlans)
         try:
             item = self._decode_network(frame, link, segment)
-        except (IPError, IndexError, struct.error, ValueError):
+        except (IPError, LinkError, IndexError, struct.error, ValueError):
             stats.undecodable += 1
             return None
         if item is None:

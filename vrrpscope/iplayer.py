@@ -16,6 +16,7 @@ import dpkt
 from vrrpscope.checksum import verifies
 
 PROTO_AH = 51
+PROTO_ESP = 50
 PROTO_VRRP = 112
 
 
@@ -101,7 +102,8 @@ def parse_ipv6(data: bytes) -> IPPacket:
         raise IPError("truncated or not an IPv6 header")
     try:
         ip = _IPv6(data)
-    except (dpkt.UnpackError, dpkt.NeedData, IndexError, struct.error) as exc:
+    except (dpkt.UnpackError, dpkt.NeedData, IndexError, struct.error, AttributeError) as exc:
+        # AttributeError: dpkt 1.9.8 trips over a fragment header followed by another one
         raise IPError(f"malformed IPv6 header: {exc}") from exc
     ext_len = sum(ext.length for ext in ip.all_extension_headers)
     plen = ip.plen if ip.plen else len(data) - 40
@@ -113,7 +115,7 @@ def parse_ipv6(data: bytes) -> IPPacket:
         src_raw=ip.src,
         dst_raw=ip.dst,
         ttl=ip.hlim,
-        proto=ip.p if ip.all_extension_headers else ip.nxt,
+        proto=_upper_protocol(ip),
         payload=payload,
         payload_len=max(plen - ext_len, 0),
     )
@@ -124,3 +126,14 @@ def parse_ipv6(data: bytes) -> IPPacket:
             packet.ah_spi = ext.spi
             packet.ah_icv = bytes(ext.auth_data)
     return packet
+
+
+def _upper_protocol(ip: dpkt.ip6.IP6) -> int:
+    """The protocol after the extension headers (ESP hides it: then 50 itself)."""
+    headers = ip.all_extension_headers
+    if not headers:
+        return ip.nxt
+    last = headers[-1]
+    if isinstance(last, dpkt.ip6.IP6ESPHeader):
+        return PROTO_ESP
+    return getattr(last, "nxt", PROTO_ESP)

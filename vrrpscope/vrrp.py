@@ -204,8 +204,9 @@ def _parse_carp(ip: IPPacket, ctx: FrameContext) -> Advert:
         issues.append(ISSUE_TRUNCATED)
     _vt, vhid, advskew, _authlen, demote, advbase, checksum = struct.unpack_from("!6BH", msg)
     (counter,) = struct.unpack_from("!Q", msg, 8)
-    form = None if truncated else (FORM_V2 if verifies(msg) else None)
-    if form is None and not truncated:
+    verifiable = not truncated and not ip.fragment
+    form = (FORM_V2 if verifies(msg) else None) if verifiable else None
+    if form is None and verifiable:
         issues.append(ISSUE_CHECKSUM)
     if vhid == 0:
         issues.append(ISSUE_VRID)

@@ -243,7 +243,7 @@ class Buffer:
         want = need - avail
         try:
             while want > 0:
-                chunk = self.inp.read(max(want, BLOCK))
+                chunk = self.inp.read(BLOCK)  # never trust `need`: it may lie
                 if not chunk:
                     break
                 parts.append(chunk)

@@ -21,8 +21,12 @@ from vrrpscope.secrets import mask_secret
 def format_time(ts_ns: int, local: bool = False) -> str:
     """'2014-03-05 21:55:06.745865' in UTC (or local time), like tcpdump -tttt."""
     tz = None if local else UTC
-    dt = datetime.fromtimestamp(ts_ns // 1_000_000_000, tz=tz)
-    return f"{dt:%Y-%m-%d %H:%M:%S}.{(ts_ns % 1_000_000_000) // 1000:06d}"
+    seconds, fraction = divmod(ts_ns, 1_000_000_000)
+    try:
+        dt = datetime.fromtimestamp(seconds, tz=tz)
+    except (ValueError, OverflowError, OSError):  # beyond what datetime can show
+        return f"{seconds}.{fraction // 1000:06d}"
+    return f"{dt:%Y-%m-%d %H:%M:%S}.{fraction // 1000:06d}"
 
 
 def describe_issue(advert: Advert, code: str) -> str:
