@@ -166,3 +166,25 @@ def test_spellings_catch_a_leak() -> None:
     assert leak.find(PASSWORD) and leak.find(AH_ICV_V2) and not leak.find(CARP_HMAC)
     assert Produced(0, {"f": AH_ICV_V2[3:9].hex().encode()}).find(AH_ICV_V2)
     assert Produced(0, {"f": base64.b64encode(CARP_HMAC)}).find(CARP_HMAC)
+
+
+NEVER_SHOWN = [
+    ("analyze",),
+    ("analyze", "--json"),
+    ("analyze", "--plot", "{outdir}/timeline.svg"),
+    ("plot", "-o", "{outdir}/plot.svg"),
+]
+
+
+@pytest.mark.parametrize("argv", NEVER_SHOWN, ids=lambda argv: " ".join(argv[:2]))
+def test_analyze_and_plots_never_print_secrets(
+    argv: tuple[str, ...], capture: Path, tmp_path: Path
+) -> None:
+    """analyze (text, JSON) and the plots (SVG is text: searchable) have no way to show
+    secrets at all; their findings mention the password only masked."""
+    output = Output(" ".join(argv), (*argv, "{capture}"), frozenset())
+    produced = produce(output, capture, tmp_path, show=False)
+    assert produced.code == 0, produced.blobs["stderr"].decode()
+    assert len(produced.blobs) >= 2 + ("{outdir}" in " ".join(argv))
+    for name, secret in SECRETS.items():
+        assert produced.find(secret) == [], f"{name} leaks in {output.name}"
