@@ -22,10 +22,10 @@ from vrrpscope.errors import (
 EXIT_CODES_HELP = f"""exit codes:
   {EXIT_OK}  success (no finding at or above --fail-on)
   {EXIT_FINDINGS}  findings at or above the --fail-on severity
-  {EXIT_USAGE}  bad command line
+  {EXIT_USAGE}  bad command line, a missing tool (tshark), an output file that cannot be written
   {EXIT_UNREADABLE}  an input could not be read at all (missing, not a capture, no permission)
   {EXIT_DAMAGED}  an input is damaged part way; everything before the damage was reported
-  {EXIT_LIVE}  live capture failed (missing interface, no permission, not Linux)
+  {EXIT_LIVE}  live capture failed (missing interface, no permission, bad --filter, not Linux)
   130  interrupted
 """
 

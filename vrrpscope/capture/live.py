@@ -80,7 +80,8 @@ class LiveCapture:
         except PermissionError as exc:
             raise LiveError(
                 f"{interface}: permission denied opening a packet socket; run as root or "
-                "grant the capability: setcap cap_net_raw,cap_net_admin+eip $(which python3)"
+                "grant cap_net_raw to the real interpreter: "
+                "setcap cap_net_raw+eip $(readlink -f $(which python3))"
             ) from exc
         self._sock = sock
         try:
