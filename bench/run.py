@@ -1,0 +1,193 @@
+"""Benchmark vrrpscope against tcpdump, tshark, dpkt and scapy on generated captures.
+
+    python -m bench.run [--packets 2000000 200000] [--dir /tmp/vrrpscope-bench]
+                        [--skip tshark,scapy] [--results bench/RESULTS.md]
+
+Generates the captures (bench/generate.py, seed 1) unless present, runs every tool as its
+own process under ``/usr/bin/time -v`` (wall time and peak RSS of that process), prints a
+table with packets/s and each tool's time as a ratio of vrrpscope's fast path,
+and writes the table to RESULTS.md. Output of every tool goes to /dev/null.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench import generate
+
+PY = sys.executable
+ROOT = Path(__file__).resolve().parent.parent
+
+FAST = (  # streamed, as the engine consumes it: memory does not grow with the file
+    "import sys; from vrrpscope.fastpath import FastRun; r = FastRun([sys.argv[1]]); "
+    "n = sum(len(c.table) for c in r.chunks()); print(n, r.stats.frames, file=sys.stderr)"
+)
+GENERAL = (
+    "import sys; from vrrpscope.pipeline import DecodeRun; from vrrpscope.model import Advert; "
+    "from vrrpscope.columnar import AdvertTable; r = DecodeRun([sys.argv[1]]); "
+    "t = AdvertTable.from_adverts(i for i in r.items() if isinstance(i, Advert)); "
+    "print(len(t), file=sys.stderr)"
+)
+DPKT = """
+import sys, dpkt
+n = 0
+with open(sys.argv[1], "rb") as f:
+    for ts, buf in dpkt.pcap.Reader(f):
+        eth = dpkt.ethernet.Ethernet(buf)
+        ip = eth.data
+        if isinstance(ip, (dpkt.ip.IP, dpkt.ip6.IP6)) and ip.p == 112:
+            n += 1
+print(n, file=sys.stderr)
+"""
+SCAPY = """
+import sys
+from scapy.all import IP, IPv6, PcapReader
+n = 0
+for pkt in PcapReader(sys.argv[1]):
+    if (IP in pkt and pkt[IP].proto == 112) or (IPv6 in pkt and pkt[IPv6].nh == 112):
+        n += 1
+print(n, file=sys.stderr)
+"""
+
+
+@dataclass
+class Tool:
+    name: str
+    argv: list[str]
+    env: dict[str, str] | None = None
+    small_only: bool = False  # too slow for the big file
+    needs: str | None = None  # executable or module that must exist
+
+
+def tools(path: str) -> list[Tool]:
+    return [
+        Tool("vrrpscope fast path", [PY, "-c", FAST, path]),
+        Tool("vrrpscope general path", [PY, "-c", GENERAL, path]),
+        Tool("vrrpscope analyze --json", [PY, "-m", "vrrpscope", "analyze", "--json", path]),
+        Tool("tcpdump -nn -r F vrrp", ["tcpdump", "-nn", "-r", path, "vrrp"], needs="tcpdump"),
+        Tool(
+            "TZ=UTC tcpdump -nn -r F vrrp",
+            ["tcpdump", "-nn", "-r", path, "vrrp"],
+            env={"TZ": "UTC"},
+            needs="tcpdump",
+        ),
+        Tool(
+            "tshark -Y vrrp -T fields",
+            ["tshark", "-r", path, "-Y", "vrrp", "-T", "fields", "-e", "vrrp.virt_rtr_id"],
+            needs="tshark",
+        ),
+        Tool("dpkt loop", [PY, "-c", DPKT, path], needs="dpkt"),
+        Tool("scapy PcapReader", [PY, "-c", SCAPY, path], small_only=True, needs="scapy"),
+    ]
+
+
+@dataclass
+class Result:
+    tool: str
+    packets: int
+    seconds: float
+    rss_mib: float
+    ok: bool
+
+
+def _available(tool: Tool) -> bool:
+    if tool.needs is None:
+        return True
+    if shutil.which(tool.needs):
+        return True
+    code = f"import {tool.needs}"
+    return subprocess.run([PY, "-c", code], capture_output=True).returncode == 0
+
+
+def measure(tool: Tool, packets: int) -> Result:
+    env = dict(os.environ, **(tool.env or {}))
+    env.setdefault("PYTHONPATH", str(ROOT))
+    argv = ["/usr/bin/time", "-v", *tool.argv]
+    started = time.perf_counter()
+    proc = subprocess.run(
+        argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT
+    )
+    seconds = time.perf_counter() - started
+    rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", proc.stderr)
+    ok = proc.returncode in (0, 1)  # analyze exits 1 when findings reach --fail-on
+    return Result(tool.name, packets, seconds, int(rss.group(1)) / 1024 if rss else 0.0, ok)
+
+
+def ensure(path: Path, packets: int) -> None:
+    if not path.exists():
+        started = time.perf_counter()
+        generate.write(str(path), packets, seed=1, fmt=path.suffix.lstrip("."))
+        took = time.perf_counter() - started
+        print(f"generated {path} ({packets} packets) in {took:.1f} s", file=sys.stderr)
+
+
+def table(results: list[Result]) -> str:
+    lines = [
+        "| file (packets) | tool | seconds | packets/s | peak RSS MiB | time vs fast path |",
+        "|---:|---|---:|---:|---:|---:|",
+    ]
+    base = {r.packets: r.seconds for r in results if r.tool == "vrrpscope fast path"}
+    for r in results:
+        ratio = r.seconds / base[r.packets] if base.get(r.packets) else float("nan")
+        note = "" if r.ok else " (failed)"
+        lines.append(
+            f"| {r.packets:,} | {r.tool}{note} | {r.seconds:.2f} | {r.packets / r.seconds:,.0f} "
+            f"| {r.rss_mib:.0f} | {ratio:.1f}x |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--packets", type=int, nargs="+", default=[2_000_000, 200_000])
+    parser.add_argument("--dir", default="/tmp/vrrpscope-bench")
+    parser.add_argument("--skip", default="", help="comma-separated tool name fragments")
+    parser.add_argument("--results", default=str(ROOT / "bench" / "RESULTS.md"))
+    args = parser.parse_args(argv)
+    skip = [s for s in args.skip.split(",") if s]
+    folder = Path(args.dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    smallest = min(args.packets)
+    results: list[Result] = []
+    for packets in args.packets:
+        path = folder / f"gen-{packets}.pcap"
+        ensure(path, packets)
+        ng = folder / f"gen-{packets}.pcapng"
+        ensure(ng, packets)
+        pcapng_tool = Tool("vrrpscope fast path, pcapng", [PY, "-c", FAST, str(ng)])
+        for tool in [*tools(str(path)), pcapng_tool]:
+            if any(s in tool.name for s in skip) or not _available(tool):
+                continue
+            if tool.small_only and packets != smallest:
+                continue
+            result = measure(tool, packets)
+            results.append(result)
+            print(
+                f"{packets:>9} {tool.name:32} {result.seconds:7.2f} s "
+                f"{packets / result.seconds:>12,.0f} pkt/s {result.rss_mib:6.0f} MiB",
+                file=sys.stderr,
+            )
+    text = table(results)
+    print(text)
+    header = (
+        "# Benchmark results\n\n"
+        f"`python -m bench.run` on {platform.machine()} with {os.cpu_count()} CPUs, "
+        f"Python {platform.python_version()}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}."
+        "\nEach tool runs as its own process; wall time and peak RSS from `/usr/bin/time -v`.\n"
+        "Captures from `python -m bench.generate --packets N --seed 1`.\n\n"
+    )
+    Path(args.results).write_text(header + text + "\n")
+    return 0 if all(r.ok for r in results) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
