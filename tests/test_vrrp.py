@@ -173,3 +173,12 @@ def test_truncated_capture_is_flagged_and_keeps_what_was_read():
     assert adv.addresses == ("198.18.1.100",)
     assert "truncated" in adv.issues
     assert not adv.checksum_ok and "checksum" not in adv.issues
+
+
+def test_ttl_is_only_checked_for_multicast_adverts():
+    """keepalived checks TTL 255 only without unicast_peer: a unicast peer may be routed."""
+    msg = P.vrrp_v2(56, 100, ["198.18.1.100"])
+    routed = decode_eth(P.ipv4(msg, src=SRC4, dst="198.18.2.12", ttl=254))
+    assert routed.issues == () and routed.ttl == 254
+    other_group = decode_eth(P.ipv4(msg, src=SRC4, dst="224.0.0.99", ttl=64))
+    assert other_group.issues == ("ttl",)

@@ -54,18 +54,11 @@ def analyze_files(
     run = DecodeRun(list(paths))
     engine = Engine(thresholds or Thresholds(), on_event=on_event)
     kept: list[Advert] = []
-    first = last = None
-    backwards = 0
+    duplicates = CrossFileDuplicates() if len(paths) > 1 else None
     for count, item in enumerate(run.items(), 1):
-        ts = item.ts_ns
-        if first is None:
-            first = last = ts
-        elif ts < last:
-            backwards += 1
-            first = min(first, ts)
-        else:
-            last = ts
         if isinstance(item, Advert):
+            if duplicates is not None and duplicates.seen(item):
+                continue
             engine.feed(item)
             if keep_adverts:
                 kept.append(item)
@@ -75,15 +68,51 @@ def analyze_files(
             engine.feed_claim(item)
         if on_progress is not None and count % 50_000 == 0:
             on_progress(run)
-    engine.finish(last)
+    stats = run.decoder.stats
+    # The capture lasts until its last frame of any kind, not its last advert: silence
+    # at the end of a capture filtered with `vrrp or arp` is still silence.
+    engine.finish(stats.last_ts_ns)
+    notes = run.notes()
+    if duplicates is not None and duplicates.dropped:
+        notes.append(
+            f"{duplicates.dropped} advert(s) seen in two files at once (the same segment "
+            "captured twice) were counted once"
+        )
     return Analysis(
         files=list(paths),
         stats=run.decoder.stats,
         engine=engine,
         damage=run.damage,
-        notes=run.notes(),
-        first_ts_ns=first,
-        last_ts_ns=last,
-        backwards_ts=backwards,
+        notes=notes,
+        first_ts_ns=stats.first_ts_ns,
+        last_ts_ns=stats.last_ts_ns,
+        backwards_ts=stats.backwards_ts,
         adverts=AdvertTable.from_adverts(kept) if keep_adverts else None,
     )
+
+
+class CrossFileDuplicates:
+    """Adverts captured twice, in two files of one segment (e.g. on both nodes).
+
+    The same advert arrives in each file within a fraction of its interval; counting it
+    twice would halve every gap and invent interval drift. Only adverts from different
+    files are compared, so a real burst from one speaker is kept.
+    """
+
+    WINDOW = 0.1  # of the advert interval
+
+    def __init__(self) -> None:
+        self.dropped = 0
+        self._last: dict[tuple, tuple[str, int, tuple]] = {}  # one entry per speaker
+
+    def seen(self, advert: Advert) -> bool:
+        key = (advert.segment, advert.family, advert.proto, advert.vrid, advert.src)
+        content = (advert.src_mac, advert.priority, advert.checksum, advert.counter)
+        previous = self._last.get(key)
+        if previous is not None and previous[0] != advert.source and previous[2] == content:
+            window = self.WINDOW * max(advert.interval_cs, 1) * 10_000_000
+            if abs(advert.ts_ns - previous[1]) <= window:
+                self.dropped += 1
+                return True
+        self._last[key] = (advert.source, advert.ts_ns, content)
+        return False

@@ -57,6 +57,19 @@ class DecodeStats:
     link_types: Counter = field(default_factory=Counter)
     unknown_link_types: Counter = field(default_factory=Counter)
     other_labels: Counter = field(default_factory=Counter)
+    first_ts_ns: int | None = None  # earliest frame of any kind (the capture's span)
+    last_ts_ns: int | None = None  # latest frame of any kind
+    backwards_ts: int = 0  # frames earlier than one before them (merged files, clock steps)
+
+    def note_time(self, ts_ns: int) -> None:
+        if self.last_ts_ns is None or self.first_ts_ns is None:
+            self.first_ts_ns = self.last_ts_ns = ts_ns
+        elif ts_ns >= self.last_ts_ns:
+            self.last_ts_ns = ts_ns
+        else:
+            self.backwards_ts += 1
+            if ts_ns < self.first_ts_ns:
+                self.first_ts_ns = ts_ns
 
 
 class Decoder:
@@ -76,6 +89,7 @@ class Decoder:
         stats = self.stats
         stats.frames += 1
         stats.link_types[frame.linktype] += 1
+        stats.note_time(frame.ts_ns)
         try:
             link = parse_link(frame.linktype, frame.data)
         except UnsupportedLinkType:

@@ -207,6 +207,7 @@ class FastRun:
         stats.adverts += vrrp
         stats.other += other
         stats.ignored += fast - vrrp - other
+        _note_times(stats, block.ts_ns)
         first = int(block.linktype[0]) if len(block.linktype) else 0
         if (block.linktype == first).all():
             stats.link_types[first] += fast
@@ -316,3 +317,20 @@ def fast_table(
     parts = [chunk.table.rows for chunk in run.chunks()]
     rows = np.concatenate(parts) if parts else np.zeros(0, ADVERT_DTYPE)
     return run._table(rows), run.stats, run.damage
+
+
+def _note_times(stats: DecodeStats, ts_ns: np.ndarray) -> None:
+    """DecodeStats.note_time for a whole block of frames (all of them, fast or not)."""
+    if not len(ts_ns):
+        return
+    ts = ts_ns.astype(np.int64)
+    before = np.maximum.accumulate(ts)
+    previous = np.empty_like(before)
+    previous[1:] = before[:-1]
+    previous[0] = ts[0] if stats.last_ts_ns is None else stats.last_ts_ns
+    if stats.last_ts_ns is not None:
+        previous = np.maximum(previous, stats.last_ts_ns)
+    stats.backwards_ts += int(np.count_nonzero(ts < previous))
+    low, high = int(ts.min()), int(before[-1])
+    stats.first_ts_ns = low if stats.first_ts_ns is None else min(stats.first_ts_ns, low)
+    stats.last_ts_ns = high if stats.last_ts_ns is None else max(stats.last_ts_ns, high)

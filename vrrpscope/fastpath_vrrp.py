@@ -107,7 +107,9 @@ def _ip_sums(view: ByteView, ip: IPColumns, rows: np.ndarray) -> tuple[np.ndarra
     src = np.where(v4, src4, src6)
     dst = np.where(v4, dst4, dst6)
     is_group = np.where(v4, dst_raw4 == 0xE0000012, group6)
-    return src, np.stack([dst, is_group.astype(np.int64)])
+    # multicast destination (224.0.0.0/4, ff00::/8): only there must the TTL be 255
+    multicast = np.where(v4, (dst_raw4 >> 28) == 0xE, view.u8(net + 24) == 0xFF)
+    return src, np.stack([dst, is_group.astype(np.int64), multicast.astype(np.int64)])
 
 
 def vrrp_columns(view: ByteView, ip: IPColumns, rows: np.ndarray) -> VrrpColumns:
@@ -135,7 +137,7 @@ def vrrp_columns(view: ByteView, ip: IPColumns, rows: np.ndarray) -> VrrpColumns
     # Checksums: the message sum, then the pseudo-header forms for VRRPv3.
     msg_sum = word_sums_by_length(view, m, length)
     ok_msg = fold(msg_sum) == 0xFFFF
-    src_sum, (dst_sum, is_group) = _ip_sums(view, ip, rows)
+    src_sum, (dst_sum, is_group, multicast) = _ip_sums(view, ip, rows)
     group_sum = np.where(family == 4, _GROUP_V4_SUM, _GROUP_V6_SUM)
     tail = (length >> 16) + (length & 0xFFFF) + _PROTO
     ok_pseudo = fold(msg_sum + src_sum + dst_sum + tail) == 0xFFFF
@@ -145,7 +147,7 @@ def vrrp_columns(view: ByteView, ip: IPColumns, rows: np.ndarray) -> VrrpColumns
     form = np.where(fragment, 0, form)  # a fragment cannot be verified
     checksum_fail = (form == 0) & ~fragment
 
-    common = _flag(ttl != 255, ISSUE_TTL) | _flag(fragment, ISSUE_FRAGMENT)
+    common = _flag((ttl != 255) & (multicast == 1), ISSUE_TTL) | _flag(fragment, ISSUE_FRAGMENT)
     common |= _flag(_ip_header_bad(view, ip, rows), ISSUE_IP_CHECKSUM)
     vrrp_issues = (
         _flag((version != 2) & (version != 3), ISSUE_VERSION)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 # Validation issue codes recorded on an Advert (stable: they appear in JSON output).
-ISSUE_TTL = "ttl"  # TTL / hop limit is not 255: receivers discard the advert
+ISSUE_TTL = "ttl"  # multicast advert with TTL / hop limit not 255: receivers discard it
 ISSUE_CHECKSUM = "checksum"  # VRRP/CARP checksum verifies under no known form
 ISSUE_IP_CHECKSUM = "ip-checksum"  # IPv4 header checksum is wrong: the kernel drops it
 ISSUE_TRUNCATED = "truncated"  # the capture or the IP length cuts the message short

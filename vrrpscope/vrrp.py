@@ -74,13 +74,19 @@ def parse_advert(ip: IPPacket, ctx: FrameContext) -> Advert | None:
 
 def _common_issues(ip: IPPacket) -> list[str]:
     issues = []
-    if ip.ttl != 255:
+    # RFC 3768/5798: TTL 255 proves the advert was not routed. keepalived skips the check
+    # for unicast peers (they may sit a routed hop away), and so do we.
+    if ip.ttl != 255 and _is_multicast(ip):
         issues.append(ISSUE_TTL)
     if ip.fragment:
         issues.append(ISSUE_FRAGMENT)
     if not ip.header_checksum_ok:
         issues.append(ISSUE_IP_CHECKSUM)
     return issues
+
+
+def _is_multicast(ip: IPPacket) -> bool:
+    return ip.dst_raw[0] >> 4 == 0xE if ip.family == 4 else ip.dst_raw[0] == 0xFF
 
 
 def _byte(msg: bytes, index: int) -> int | None:

@@ -4,6 +4,7 @@ issue for which an RFC receiver would drop the packet."""
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import socket
 import struct
@@ -194,7 +195,9 @@ def test_parse_advert_never_raises_and_flags_what_receivers_drop(ip: IPPacket) -
     assert set(advert.issues) <= ISSUE_TEXT.keys()
     assert len(set(advert.issues)) == len(advert.issues)
     assert advert.vrid == ip.payload[1] and advert.length == ip.payload_len
-    assert (ISSUE_TTL in advert.issues) == (ip.ttl != 255)  # RFC 5798 §7.1, RFC 3768 §7.1
+    # RFC 5798 §7.1, RFC 3768 §7.1; unicast peers are exempt, as in keepalived
+    multicast = ipaddress.ip_address(ip.dst_raw).is_multicast
+    assert (ISSUE_TTL in advert.issues) == (ip.ttl != 255 and multicast)
     assert (ISSUE_FRAGMENT in advert.issues) == ip.fragment
     assert (ISSUE_IP_CHECKSUM in advert.issues) == (not ip.header_checksum_ok)
     assert (ISSUE_VRID in advert.issues) == (ip.payload[1] == 0)
