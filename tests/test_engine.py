@@ -324,7 +324,8 @@ def test_inventory_per_family_and_protocol() -> None:
     (seg,) = engine.inventory()
     assert seg.vrids_in_use == {"carp/ipv4": [20], "vrrp/ipv4": [10, 30], "vrrp/ipv6": [10]}
     assert {10, 20, 30} & set(seg.free_vrids[4]) == set()
-    assert {10, 20} & set(seg.free_vrids[6]) == set() and 30 in seg.free_vrids[6]
+    # an IPv4 CARP vhid does not take the IPv6 VRRP VRID (other virtual MAC and group)
+    assert 10 not in seg.free_vrids[6] and {20, 30} <= set(seg.free_vrids[6])
     by_key = {(r.vrid, r.family, r.proto): r for r in seg.routers}
     assert by_key[(30, 4, "vrrp")].masters == [B, "10.0.0.3"]
     carp = by_key[(20, 4, "carp")]

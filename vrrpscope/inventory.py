@@ -120,14 +120,16 @@ def format_ranges(numbers: Iterable[int]) -> str:
 def free_vrids(routers: Iterable[RouterState]) -> dict[int, list[int]]:
     """VRIDs a new VRRP instance can use per family on a segment.
 
-    A VRRP VRID is taken in its own family (IPv4 and IPv6 use different virtual MACs);
-    a CARP vhid is taken in both (CARP shares VRRP's IPv4 virtual MAC and protocol 112).
+    A VRRP VRID is taken in its own family (IPv4 and IPv6 use different virtual MACs,
+    00:00:5e:00:01:XX and 00:00:5e:00:02:XX); a CARP vhid takes the IPv4 VRID (same
+    virtual MAC, group and protocol), and over IPv6 the IPv6 one too.
     """
     taken: dict[int, set[int]] = {4: set(), 6: set()}
     for r in routers:
-        if r.proto == "carp":
+        if r.proto == "carp":  # CARP over IPv4 or IPv6 uses the IPv4 virtual MAC block
             taken[4].add(r.vrid)
-            taken[6].add(r.vrid)
+            if r.family == 6:
+                taken[6].add(r.vrid)
         else:
             taken.setdefault(r.family, set()).add(r.vrid)
     return {fam: [v for v in VRID_RANGE if v not in used] for fam, used in sorted(taken.items())}

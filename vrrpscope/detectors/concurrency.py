@@ -322,9 +322,11 @@ def _silent_master(
         f"{router.label}: split brain: {who} claims VIP {vip} by gratuitous ARP / "
         f"unsolicited NA while {master.src} advertises as master, so both hold it and "
         "traffic is split between them. The silent one is master without advertising: "
-        "keepalived resets its advert timer each time it drops a peer's advert it rejects "
-        "(log: 'bogus VRRP packet received', 'receive an invalid passwd!', 'advertisement "
-        "interval mismatch'); make the configs agree or move one cluster to a free VRID"
+        "either its adverts are dropped on the way out (an OUTPUT rule dropping VRRP; its "
+        "log shows 'send advert error 1 (Operation not permitted)') or it keeps resetting "
+        "its advert timer because it rejects the other's adverts (log: 'bogus VRRP packet "
+        "received', 'receive an invalid passwd!', 'advertisement interval mismatch': make "
+        "the configs agree, or move one cluster to a free VRID)"
     )
     if owner is None:
         message += "; a host with no VRRP speaker claiming the VIP is an address conflict"

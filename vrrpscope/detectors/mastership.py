@@ -139,6 +139,13 @@ def _message(
     if cause == "preempted":
         if d.get("preempt_reason") == "equal priority, higher primary IP":
             why = "equal priority, and the higher primary IP wins (RFC 5798 6.4.3)"
+        elif router.proto == "carp":
+            why = "lower advskew (CARP: the lowest advskew, after demotion, is master)"
+            return (
+                f"{head}: {new.src} preempted the master: {why}. Normal with preemption "
+                "enabled (net.inet.carp.preempt, ucarp --preempt) when a better node comes "
+                "back or a demotion counter changes; check both nodes' CARP state"
+            )
         else:
             why = f"higher priority ({d['to_priority']} > {d['from_priority']})"
         return (
@@ -148,9 +155,12 @@ def _message(
             "STATE'. Use nopreempt or preempt_delay if the VIP should stay put"
         )
     if d["takeover_s"] is not None:
+        ranks = ""
+        if d.get("to_priority") is not None and d.get("from_priority") is not None:
+            ranks = f" ({d['to_priority']} vs {d['from_priority']})"
         return (
             f"{head}: the old master stopped as the new one started although the new one "
-            f"does not outrank it ({d['to_priority']} vs {d['from_priority']}). The peers "
+            f"does not outrank it{ranks}. The peers "
             "probably disagree (see config-mismatch / checksum-form-mismatch: each drops "
             "the other's adverts) or the old master's priority just dropped; check both "
             "nodes' logs around this time"

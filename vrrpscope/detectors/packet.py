@@ -21,7 +21,7 @@ from vrrpscope.model import (
     Advert,
 )
 from vrrpscope.routerstate import RouterState, SpeakerState
-from vrrpscope.secrets import auth_text, mask_secret
+from vrrpscope.secrets import mask_secret
 
 MAX_LISTED_SPEAKERS = 16
 
@@ -142,7 +142,6 @@ def plaintext_auth(
         {
             "auth_type": "simple",
             "password_masked": masked,
-            "password_length": len(auth_text(advert.auth_data)),
             "mac": sp.mac,
         },
     )

@@ -122,7 +122,7 @@ def router_table(routers: Iterable[RouterSummary]) -> Table:
             table.add_row(
                 str(r.vrid) if first else "",
                 proto if first else "",
-                "\n".join(r.addresses) if first else "",
+                "\n".join(s.addresses) if s else "",
                 s.src if s else "-",
                 (s.mac or "?") if s else "",
                 _rank(s) if s else "",
