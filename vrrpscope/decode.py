@@ -145,7 +145,9 @@ class Decoder:
             inner = decapsulate_gre(ip.payload)
             if inner is not None:
                 inner_link, label = inner
-                inner_segment = segment_name(label or segment, inner_link.vlans)
+                # A GRE tunnel is a segment of its own: its VRIDs do not meet the outer ones.
+                label = label or f"gre:{ip.src}>{ip.dst}"
+                inner_segment = segment_name(label, inner_link.vlans)
                 return self._decode_network(frame, inner_link, inner_segment, depth + 1)
         if ip.family == 6 and ip.proto == 58:
             claim = _unsolicited_na(frame, link, ip, segment)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from vrrpscope.capture import FrameReader, read_frames
 from vrrpscope.decode import Decoded, Decoder
 from vrrpscope.errors import Damage
-from vrrpscope.linklayer import linktype_name
+from vrrpscope.linklayer import LINKTYPE_LINUX_SLL, linktype_name
 
 
 @dataclass
@@ -43,6 +43,12 @@ class DecodeRun:
             f"{count} frame(s) of unsupported {linktype_name(linktype)} skipped"
             for linktype, count in sorted(stats.unknown_link_types.items())
         ]
+        if stats.link_types.get(LINKTYPE_LINUX_SLL):
+            notes.append(
+                "Linux cooked v1 (SLL) frames carry no interface: with `tcpdump -i any`, "
+                "adverts from different segments look like one segment here (recapture "
+                "with `tcpdump -i any -y LINUX_SLL2` to keep the interface)"
+            )
         if stats.undecodable:
             notes.append(
                 f"{stats.undecodable} frame(s) too short or malformed below VRRP were skipped"

@@ -63,8 +63,9 @@ def run_analyze(args: argparse.Namespace) -> int:
         tty = sys.stdout.isatty()
         console = Console(highlight=False, width=None if tty else 160)
         render(analysis, console, local=args.local)
-    for note in analysis.notes:
-        print(f"vrrpscope: note: {note}", file=sys.stderr)
+    if args.json:  # the text report shows them in its summary
+        for note in analysis.notes:
+            print(f"vrrpscope: note: {note}", file=sys.stderr)
     for damage in analysis.damage:
         print(f"vrrpscope: damaged input: {damage}; analysed up to there", file=sys.stderr)
     if args.plot:
@@ -103,6 +104,7 @@ def summary_dict(analysis: Analysis) -> dict:
         "last_ts": None if analysis.last_ts_ns is None else analysis.last_ts_ns / 1e9,
         "timestamps_backwards": analysis.backwards_ts,
         "damage": [str(d) for d in analysis.damage],
+        "notes": analysis.notes,
         "segments": [
             {k: v for k, v in seg.to_dict().items() if k not in ("routers", "type")}
             for seg in analysis.inventory

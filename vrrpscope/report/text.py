@@ -71,6 +71,8 @@ def summary_table(analysis: Analysis, local: bool = False) -> Table:
         )
     if analysis.backwards_ts:
         table.add_row("time", f"timestamps went backwards {analysis.backwards_ts} time(s)")
+    for note in analysis.notes:
+        table.add_row(Text("note", style="yellow"), note)
     for damage in analysis.damage:
         table.add_row(Text("DAMAGED", style="bold red"), f"{damage}; analysed up to there")
     return table
