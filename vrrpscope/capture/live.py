@@ -98,6 +98,9 @@ class LiveCapture:
             self._drain_pre_filter_backlog()
             self._sock.getsockopt(SOL_PACKET, PACKET_STATISTICS, 8)  # reset: drained ones
             sock.setblocking(False)
+        except LiveError:
+            sock.close()
+            raise
         except OSError as exc:
             sock.close()
             raise LiveError(

@@ -9,6 +9,7 @@ import signal
 import sys
 import threading
 import time
+from pathlib import Path
 
 from rich.console import Console
 from rich.live import Live
@@ -38,11 +39,19 @@ class LiveSession:
         self.engine = Engine(thresholds_from(args), on_event=self._on_event)
         self.decoder = Decoder()
         self.capture = LiveCapture(args.interface, bpf=args.filter, promisc=not args.no_promisc)
-        self.writer = PcapngWriter(args.write) if args.write else None
+        self.writer = None
         self.write_error: str | None = None
         self.metrics_server = None
-        if args.metrics:
-            self._start_metrics(args.metrics)
+        try:
+            self.writer = PcapngWriter(args.write) if args.write else None
+            if args.metrics:
+                self._start_metrics(args.metrics)
+        except BaseException:  # do not leave the socket open or an empty -w file behind
+            self.capture.close()
+            if self.writer is not None:
+                self.writer.close()
+                Path(args.write).unlink(missing_ok=True)
+            raise
         # Import now what the end of the run needs: it may run without root.
         from vrrpscope.report import dashboard, text  # noqa: F401
 
@@ -50,8 +59,6 @@ class LiveSession:
             "kept root (--keep-root)" if args.keep_root else drop_privileges(args.user)
         )
         self.started_ns = time.time_ns()
-        self.first_ts: int | None = None
-        self.last_ts: int | None = None
 
     def _start_metrics(self, address: str) -> None:
         from vrrpscope.report.metrics import EngineCollector, serve_metrics
@@ -174,9 +181,6 @@ class LiveSession:
         item = self.decoder.decode(frame)
         if item is None:
             return
-        if self.first_ts is None:
-            self.first_ts = item.ts_ns
-        self.last_ts = item.ts_ns
         if isinstance(item, Advert):
             self.engine.feed(item)
         elif isinstance(item, OtherTraffic):
@@ -206,22 +210,38 @@ class LiveSession:
             stats=self.decoder.stats,
             engine=self.engine,
             notes=notes,
-            first_ts_ns=self.first_ts,
-            last_ts_ns=self.last_ts,
+            first_ts_ns=self.decoder.stats.first_ts_ns,
+            last_ts_ns=self.decoder.stats.last_ts_ns,
+            backwards_ts=self.decoder.stats.backwards_ts,
         )
 
 
 def run_live(args: argparse.Namespace) -> int:
-    session = LiveSession(args)
-    previous = {
-        sig: signal.signal(sig, lambda *_: session.request_stop("signal"))
-        for sig in (signal.SIGINT, signal.SIGTERM)
-    }
+    # Signals are caught from the start to the last line of the summary: a SIGTERM while
+    # the socket opens or the summary prints must still end in the summary, not a kill.
+    holder: list[LiveSession] = []
+    pending: list[str] = []
+
+    def stop(*_: object) -> None:
+        if holder:
+            holder[0].request_stop("signal")
+        else:
+            pending.append("signal")
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        session.run()
+        return _run(args, holder, pending)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def _run(args: argparse.Namespace, holder: list[LiveSession], pending: list[str]) -> int:
+    session = LiveSession(args)
+    holder.append(session)
+    if pending:
+        session.request_stop("signal")
+    session.run()
     analysis = session.analysis()
     if session.json_mode:
         buffer = io.StringIO()
