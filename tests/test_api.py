@@ -169,3 +169,12 @@ def test_importing_vrrpscope_does_not_load_matplotlib():
     code = "import sys, vrrpscope; print('matplotlib' in sys.modules, callable(vrrpscope.analyze))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "True"]
+
+
+def test_carp_and_vrrp_with_one_number_are_told_apart_by_proto():
+    result = vrrpscope.analyze(str(ROOT / "captures" / "carp-collision.pcap"))
+    assert result.routers.get(vrid=51, proto="carp").proto == "carp"
+    assert result.routers.get(vrid=51, proto="vrrp").proto == "vrrp"
+    with pytest.raises(UsageError, match="proto="):
+        result.routers.get(vrid=51)
+    assert result.plot(vrid=51, proto="carp").axes

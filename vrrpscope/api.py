@@ -121,21 +121,22 @@ class RouterList(list[RouterState]):
     """Virtual routers `(segment, family, proto, vrid)`; `get()` picks one."""
 
     def get(
-        self, vrid: int | None = None, segment: str | None = None, family: int | None = None
+        self,
+        vrid: int | None = None,
+        segment: str | None = None,
+        family: int | None = None,
+        proto: str | None = None,
     ) -> RouterState:
         """The one router matching the filters (UsageError when none or several match)."""
-        found = [
-            r
-            for r in self
-            if (vrid is None or r.vrid == vrid)
-            and (segment is None or r.segment == segment)
-            and (family is None or r.family == family)
-        ]
+        from vrrpscope.report.plot import matching
+
+        found = matching(self, vrid, segment, family, proto)
         if len(found) != 1:
             names = ", ".join(r.label for r in found) or "none"
             raise UsageError(
                 f"{len(found)} virtual routers match (vrid={vrid}, segment={segment}, "
-                f"family={family}): {names}; narrow it with segment= or family="
+                f"family={family}, proto={proto}): {names}; narrow it with segment=, "
+                "family= or proto="
             )
         return found[0]
 
@@ -205,11 +206,13 @@ class Result:
         segment: str | None = None,
         family: int | None = None,
         local: bool = False,
+        proto: str | None = None,
     ) -> Figure:
         """The timeline of one virtual router (filters as for `routers.get()`)."""
         from vrrpscope.report.plot import timeline_figure
 
-        return timeline_figure(self.analysis, self.routers.get(vrid, segment, family), local)
+        router = self.routers.get(vrid, segment, family, proto)
+        return timeline_figure(self.analysis, router, local)
 
     def overview(self, local: bool = False) -> Figure:
         """One row per virtual router, coloured by master, critical findings in red."""

@@ -11,7 +11,7 @@ The format follows the extension (.png, .svg or .pdf).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from matplotlib.figure import Figure
@@ -29,21 +29,34 @@ DPI = 110
 MAX_ROUTER_FIGURES = 64  # per save_plots call; the worst routers first, all in the overview
 
 
-def select_routers(
-    analysis: Analysis,
+def matching(
+    routers: Iterable[RouterState],
     vrid: int | None = None,
     segment: str | None = None,
     family: int | None = None,
+    proto: str | None = None,
 ) -> list[RouterState]:
-    """Virtual routers matching the filters; a one-line UsageError when none does."""
-    routers = list(analysis.routers.values())
-    chosen = [
+    """The routers that pass every filter given (None: any)."""
+    return [
         r
         for r in routers
         if (vrid is None or r.vrid == vrid)
         and (segment is None or r.segment == segment)
         and (family is None or r.family == family)
+        and (proto is None or r.proto == proto)
     ]
+
+
+def select_routers(
+    analysis: Analysis,
+    vrid: int | None = None,
+    segment: str | None = None,
+    family: int | None = None,
+    proto: str | None = None,
+) -> list[RouterState]:
+    """Virtual routers matching the filters; a one-line UsageError when none does."""
+    routers = list(analysis.routers.values())
+    chosen = matching(routers, vrid, segment, family, proto)
     if not chosen:
         wanted = " ".join(
             part
