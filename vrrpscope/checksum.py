@@ -19,11 +19,6 @@ def _word_sum(data: bytes) -> int:
     return sum(struct.unpack(f"!{len(data) // 2}H", data))
 
 
-def internet_checksum(data: bytes) -> int:
-    """The checksum value to put in a header whose checksum field is zero in `data`."""
-    return ~ones_sum(data) & 0xFFFF
-
-
 def verifies(data: bytes) -> bool:
     """True when `data` (checksum field included) sums to 0xFFFF."""
     return ones_sum(data) == 0xFFFF

@@ -182,9 +182,6 @@ class FindingBook:
         """The open finding for `key`, if any."""
         return self._open.get(key)
 
-    def open_findings(self) -> Iterable[Finding]:
-        return list(self._open.values())
-
     def all(self) -> list[Finding]:
         """Every finding, worst first then by time."""
         return sorted(self._all, key=Finding.sort_key)
@@ -268,11 +265,6 @@ class FindingBook:
         finding.open = False
         self._open.pop(finding.key, None)
         self._emit("close", finding)
-
-    def close_key(self, key: Hashable, ts_ns: int | None = None) -> None:
-        finding = self._open.get(key)
-        if finding is not None:
-            self.close(finding, ts_ns)
 
     def close_all(self, ts_ns: int | None = None) -> None:
         """Close everything still open (end of capture); end times never move backwards."""

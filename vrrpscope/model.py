@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 # Validation issue codes recorded on an Advert (stable: they appear in JSON output).
 ISSUE_TTL = "ttl"  # multicast advert with TTL / hop limit not 255: receivers discard it
@@ -122,24 +122,6 @@ class OtherTraffic:
     label: str  # "igmp", "ospf", "hsrp", "mdns", "ip proto 89", "udp port 5353", ...
     src: str
     dst: str
-
-
-@dataclass(slots=True)
-class CaptureStats:
-    """What a source and the decoder saw, for the capture summary."""
-
-    files: list[str] = field(default_factory=list)
-    frames: int = 0
-    adverts: int = 0
-    other: int = 0  # classified non-VRRP multicast frames
-    undecodable: int = 0  # frames whose link or IP layer could not be parsed
-    ignored: int = 0  # well-formed frames that are neither VRRP/CARP nor multicast
-    first_ts_ns: int | None = None
-    last_ts_ns: int | None = None
-    link_types: dict[int, int] = field(default_factory=dict)  # linktype -> frames
-    unknown_link_types: dict[int, int] = field(default_factory=dict)
-    backwards_ts: int = 0  # frames whose timestamp went backwards within a file
-    errors: list[str] = field(default_factory=list)  # damage found (one line each)
 
 
 @dataclass(slots=True)
