@@ -87,3 +87,11 @@ def test_same_checksum_form_is_fine() -> None:
     adverts = capture(f.train(A, 0, 10, priority=200), f.train(B, 14, 30, priority=100))
     engine = run(adverts, end=30.5)
     assert of_kind(engine, Kind.CHECKSUM_FORM_MISMATCH) == []
+
+
+def test_vrrpv3_interval_difference_is_not_called_a_drop() -> None:
+    """RFC 5798: a v3 backup adopts the master's interval; keepalived keeps the advert."""
+    engine = run(_failover({"interval": 1.0}, {"interval": 0.5}, version=3), end=40.5)
+    (cm,) = of_kind(engine, Kind.CONFIG_MISMATCH)
+    assert "adopt the master's interval" in cm.message
+    assert "drops" not in cm.message

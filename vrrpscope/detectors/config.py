@@ -130,6 +130,15 @@ def _message(router: RouterState, a: SpeakerState, b: SpeakerState, diff: dict[s
         )
     else:
         advice = "Make the peers' vrrp_instance settings identical"
+    if set(diff) == {"interval"} and a.version == 3 and b.version == 3:
+        # RFC 5798 6.4.2: a VRRPv3 backup adopts the master's interval; keepalived does
+        # not drop the advert for it. Timers change after a failover, nothing breaks.
+        return (
+            f"{router.label}: {ka} and {kb} advertise different intervals "
+            f"({', '.join(parts)}). VRRPv3 backups adopt the master's interval (RFC 5798), "
+            "so this works, but the takeover time changes with who is master. "
+            f"{advice}"
+        )
     return (
         f"{router.label}: {ka} and {kb} disagree ({', '.join(parts)}). Each drops the "
         f"other's adverts, so after a failover both can be master; keepalived logs {logs}. "
