@@ -31,7 +31,8 @@ def evaluate(ctx: Context, router: RouterState, sp: SpeakerState, ts_ns: int) ->
     p95 = gaps.p95_s or 0.0
     offset = median - iv
     jitter = p95 - median
-    mdi = sp.mdi_ns / 1e9 if sp.mdi_ns else 3 * iv
+    takeover = router.takeover_ns(sp)
+    mdi = takeover / 1e9 if takeover else 3 * iv
     worst = gaps.max_ns / 1e9
     reasons = []
     if gaps.count >= th.drift_min_samples:  # statistics need samples; lost adverts do not
