@@ -16,7 +16,7 @@ from tests import packets as P
 from tests.capturewriter import PcapFile
 from vrrpscope.columnar import AdvertTable
 from vrrpscope.fastpath import FastRun, fast_table, iter_chunks
-from vrrpscope.fastpath_vrrp import FORMS, issue_names
+from vrrpscope.fastpath.vrrp import FORMS, issue_names
 from vrrpscope.model import Advert
 from vrrpscope.pipeline import DecodeRun
 
@@ -226,7 +226,7 @@ def test_crafted_edge_cases(tmp_path: Path, options: dict) -> None:
 def test_every_validation_issue_is_exercised(tmp_path: Path) -> None:
     table, _stats, _damage, adverts = general(_write(tmp_path / "e.pcap", crafted_frames()))
     seen = {issue for a in adverts for issue in a.issues}
-    from vrrpscope.fastpath_vrrp import ISSUE_BITS
+    from vrrpscope.fastpath.vrrp import ISSUE_BITS
 
     assert seen == set(ISSUE_BITS)
     assert {a.checksum_form for a in adverts} == set(FORMS)
@@ -311,7 +311,7 @@ def test_several_files_use_the_general_merge(tmp_path: Path) -> None:
 
 # --- change points --------------------------------------------------------------------
 
-from vrrpscope.fastpath_changes import (  # noqa: E402
+from vrrpscope.fastpath.changes import (  # noqa: E402
     _FIELD_BITS,
     FIRST,
     GAP,
@@ -320,9 +320,9 @@ from vrrpscope.fastpath_changes import (  # noqa: E402
     SPEAKER_FIELDS,
     ChangeTracker,
 )
-from vrrpscope.fastpath_changes import FORM as FORM_BIT  # noqa: E402
-from vrrpscope.fastpath_changes import ISSUES as ISSUES_BIT  # noqa: E402
-from vrrpscope.fastpath_changes import VALIDITY as VALIDITY_BIT  # noqa: E402
+from vrrpscope.fastpath.changes import FORM as FORM_BIT  # noqa: E402
+from vrrpscope.fastpath.changes import ISSUES as ISSUES_BIT  # noqa: E402
+from vrrpscope.fastpath.changes import VALIDITY as VALIDITY_BIT  # noqa: E402
 
 
 def reference_changes(rows: np.ndarray, forms: np.ndarray, issues: np.ndarray, threshold: int):
@@ -393,7 +393,7 @@ def test_change_points_match_a_row_by_row_reference(tmp_path: Path, block: int) 
 # --- pcapng: the vectorised EPB walk ---------------------------------------------------
 
 from tests.capturewriter import PcapngWriter  # noqa: E402
-from vrrpscope import fastpath_pcapng  # noqa: E402
+from vrrpscope.fastpath import pcapng as fastpath_pcapng  # noqa: E402
 
 
 def _pcapng(damage: str | None = None, big_endian: bool = False) -> bytes:
@@ -449,7 +449,7 @@ def test_pcapng_epb_walk_matches_general_path(
 
 import threading  # noqa: E402
 
-from vrrpscope.fastpath_records import THREAD_NAME, PcapBlocks, read_header  # noqa: E402
+from vrrpscope.fastpath.records import THREAD_NAME, PcapBlocks, read_header  # noqa: E402
 
 
 def test_reader_thread_gives_the_same_blocks_and_stops_when_abandoned(tmp_path: Path) -> None:

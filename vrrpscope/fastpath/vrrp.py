@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vrrpscope.fastpath_bytes import ByteView, fold, word_sums_by_length
-from vrrpscope.fastpath_ip import IPColumns
+from vrrpscope.fastpath.byteview import ByteView, fold, word_sums_by_length
+from vrrpscope.fastpath.ip import IPColumns
 from vrrpscope.model import (
     FORM_MESSAGE_ONLY,
     FORM_PSEUDO,

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from vrrpscope.classify import classify
-from vrrpscope.fastpath_bytes import ByteView
-from vrrpscope.fastpath_link import LinkColumns
+from vrrpscope.fastpath.byteview import ByteView
+from vrrpscope.fastpath.link import LinkColumns
 from vrrpscope.iplayer import PROTO_AH, PROTO_VRRP, IPPacket
 from vrrpscope.linklayer import ETH_IPV4, ETH_IPV6
 from vrrpscope.tunnel import PROTO_GRE

@@ -1,7 +1,7 @@
 """Decode representative frames vectorised, then broadcast the results to every frame.
 
 ``decode_reps`` runs the link, IP and VRRP/CARP stages over the representatives of a block
-(one per group of identical frames, see :mod:`vrrpscope.fastpath_dedup`); ``broadcast``
+(one per group of identical frames, see :mod:`vrrpscope.fastpath.dedup`); ``broadcast``
 expands them to the advert rows, filling what differs per frame: timestamp, frame number
 and the IPv4 header checksum check.
 """
@@ -13,12 +13,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from vrrpscope.columnar import ADVERT_DTYPE
-from vrrpscope.fastpath_bytes import ByteView, fold, word_sums_by_length
-from vrrpscope.fastpath_ip import ip_columns, label_keys
-from vrrpscope.fastpath_link import link_columns_multi
-from vrrpscope.fastpath_records import RecordBlock
-from vrrpscope.fastpath_tables import address_keys, ip_keys, mac_keys, segment_keys
-from vrrpscope.fastpath_vrrp import ISSUE_BITS, vrrp_columns
+from vrrpscope.fastpath.byteview import ByteView, fold, word_sums_by_length
+from vrrpscope.fastpath.ip import ip_columns, label_keys
+from vrrpscope.fastpath.link import link_columns_multi
+from vrrpscope.fastpath.records import RecordBlock
+from vrrpscope.fastpath.tables import address_keys, ip_keys, mac_keys, segment_keys
+from vrrpscope.fastpath.vrrp import ISSUE_BITS, vrrp_columns
 from vrrpscope.model import ISSUE_IP_CHECKSUM
 
 IGNORED, OTHER, VRRP, FALLBACK = 0, 1, 2, 3
@@ -128,7 +128,7 @@ def broadcast(
     """Advert rows, issue masks and forms for the block rows ``rows`` (reps ``rep_of``).
 
     ``ip_fields`` is each block row's IPv4 identification + header checksum word sum (or
-    -1) as :func:`vrrpscope.fastpath_dedup.dedup` returned it.
+    -1) as :func:`vrrpscope.fastpath.dedup.dedup` returned it.
     """
     raw = res.rows.view(np.dtype((np.void, ADVERT_DTYPE.itemsize)))
     out = np.take(raw, rep_of).view(ADVERT_DTYPE)  # ~30x faster than a structured gather

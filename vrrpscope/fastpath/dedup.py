@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from vrrpscope.fastpath_bytes import ByteView
-from vrrpscope.fastpath_records import RecordBlock
+from vrrpscope.fastpath.byteview import ByteView
+from vrrpscope.fastpath.records import RecordBlock
 from vrrpscope.linklayer import (
     LINKTYPE_ETHERNET,
     LINKTYPE_LINUX_SLL,

@@ -4,7 +4,7 @@ Runs of well-formed EPBs (the reader's own fast-path conditions: type 6, length 
 of 4 that fits, matching trailer, captured length inside the block, a known interface)
 are found with numpy over the reader's buffer: blocks start at 4-byte aligned file
 offsets, so candidates are the aligned words equal to 6, chained ``c -> c + length`` from
-the current position and pruned as in :mod:`vrrpscope.fastpath_records`. Everything else
+the current position and pruned as in :mod:`vrrpscope.fastpath.records`. Everything else
 (section and interface blocks, SPB/PB, damage) is stepped one block at a time by the
 :class:`~vrrpscope.capture.pcapng.PcapngReader` itself, so interfaces, frame numbers,
 timestamps and damage are exactly the general path's.
@@ -21,8 +21,8 @@ from vrrpscope.capture.opener import CaptureSource
 from vrrpscope.capture.pcapng import BT_EPB, BT_IDB, BT_PB, BT_SPB, PcapngReader, _Bad
 from vrrpscope.capture.stream import StreamDamage, failure_reason
 from vrrpscope.errors import Damage
-from vrrpscope.fastpath_frames import frames_block
-from vrrpscope.fastpath_records import RecordBlock
+from vrrpscope.fastpath.frames import frames_block
+from vrrpscope.fastpath.records import RecordBlock
 from vrrpscope.model import Frame
 
 READ = 4 << 20  # bytes buffered before each vectorised pass

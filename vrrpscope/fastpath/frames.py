@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from vrrpscope.fastpath_records import RecordBlock
+from vrrpscope.fastpath.records import RecordBlock
 from vrrpscope.model import Frame
 
 _PAD = 256  # zero bytes after the last frame: reads past a frame never leave the buffer

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vrrpscope.fastpath_bytes import ByteView
+from vrrpscope.fastpath.byteview import ByteView
 from vrrpscope.linklayer import (
     ETH_ARP,
     ETH_IPV4,

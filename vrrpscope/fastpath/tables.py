@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from vrrpscope.decode import segment_name
-from vrrpscope.fastpath_bytes import ByteView
+from vrrpscope.fastpath.byteview import ByteView
 
 STRING_COLUMNS = ("file", "segment", "src", "src_mac", "addresses")
 

@@ -7,16 +7,16 @@ order), the same :class:`DecodeStats` counts, and the same :class:`Damage` list.
 whose tables share the growing side tables (indices are global); memory stays bounded.
 
 How, for one plain classic pcap file: the file is read in 4 MiB blocks
-(:mod:`.fastpath_records`: record starts found vectorised), byte-identical frames are
-grouped (:mod:`.fastpath_dedup`), one frame per group is decoded with gathers at computed
-offsets (:mod:`.fastpath_reps`: link, IP, VRRP/CARP and every validation issue) and the
+(:mod:`.records`: record starts found vectorised), byte-identical frames are
+grouped (:mod:`.dedup`), one frame per group is decoded with gathers at computed
+offsets (:mod:`.reps`: link, IP, VRRP/CARP and every validation issue) and the
 results are broadcast to the group. Every other input (pcapng, compressed, stdin, several
 files) is read by the capture readers and its frames packed into the same columnar block
-(:mod:`.fastpath_frames`), so reader semantics (damage, merge order, interfaces) are the
+(:mod:`.frames`), so reader semantics (damage, merge order, interfaces) are the
 general path's by construction. Frames the vectorised decoder does not handle (ARP, AH,
 GRE/ERSPAN, IPv6 extension headers, truncated messages, short headers, more than three
 VLAN tags, unknown link types) go through the general :class:`Decoder` one by one and
-are merged back in order. :mod:`.fastpath_changes` reduces chunks to change points.
+are merged back in order. :mod:`.changes` reduces chunks to change points.
 """
 
 from __future__ import annotations
@@ -31,13 +31,13 @@ from vrrpscope.capture import CaptureSource, FrameReader, open_capture, read_fra
 from vrrpscope.columnar import ADVERT_DTYPE, AdvertTable
 from vrrpscope.decode import Decoder, DecodeStats
 from vrrpscope.errors import Damage
-from vrrpscope.fastpath_bytes import ByteView
-from vrrpscope.fastpath_dedup import WINDOW, dedup_block
-from vrrpscope.fastpath_frames import frames_block
-from vrrpscope.fastpath_ip import label_of
-from vrrpscope.fastpath_link import FAST_LINKTYPES
-from vrrpscope.fastpath_pcapng import PcapngBlocks
-from vrrpscope.fastpath_records import (
+from vrrpscope.fastpath.byteview import ByteView
+from vrrpscope.fastpath.dedup import WINDOW, dedup_block
+from vrrpscope.fastpath.frames import frames_block
+from vrrpscope.fastpath.ip import label_of
+from vrrpscope.fastpath.link import FAST_LINKTYPES
+from vrrpscope.fastpath.pcapng import PcapngBlocks
+from vrrpscope.fastpath.records import (
     BLOCK,
     PcapBlocks,
     PcapInfo,
@@ -45,7 +45,7 @@ from vrrpscope.fastpath_records import (
     is_plain_file,
     read_header,
 )
-from vrrpscope.fastpath_reps import (
+from vrrpscope.fastpath.reps import (
     FALLBACK,
     OTHER,
     VRRP,
@@ -55,8 +55,8 @@ from vrrpscope.fastpath_reps import (
     decode_reps,
     local_keys,
 )
-from vrrpscope.fastpath_tables import GlobalTables
-from vrrpscope.fastpath_vrrp import FORMS, issue_mask
+from vrrpscope.fastpath.tables import GlobalTables
+from vrrpscope.fastpath.vrrp import FORMS, issue_mask
 from vrrpscope.model import Advert, Frame
 
 FRAME_CHUNK = 65536  # frames per chunk from the capture readers (pcapng, pipes, merges)
@@ -67,8 +67,8 @@ class FastChunk:
     """One chunk of adverts: a table (global side-table indices) plus per-row extras."""
 
     table: AdvertTable
-    issues: np.ndarray  # issue bit mask per row (see fastpath_vrrp.ISSUE_BITS)
-    form: np.ndarray  # checksum form code per row (index into fastpath_vrrp.FORMS)
+    issues: np.ndarray  # issue bit mask per row (see fastpath.vrrp.ISSUE_BITS)
+    form: np.ndarray  # checksum form code per row (index into fastpath.vrrp.FORMS)
 
 
 @dataclass
