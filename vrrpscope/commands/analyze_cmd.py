@@ -87,7 +87,7 @@ def exit_code(analysis: Analysis, fail_on: str | None) -> int:
     return EXIT_OK
 
 
-def summary_dict(analysis: Analysis) -> dict:
+def summary_dict(analysis: Analysis, inventory: list, findings: list) -> dict:
     stats = analysis.stats
     return {
         "type": "summary",
@@ -107,20 +107,19 @@ def summary_dict(analysis: Analysis) -> dict:
         "notes": analysis.notes,
         "segments": [
             {k: v for k, v in seg.to_dict().items() if k not in ("routers", "type")}
-            for seg in analysis.inventory
+            for seg in inventory
         ],
-        "findings": {
-            sev.value: sum(f.severity == sev for f in analysis.findings) for sev in Severity
-        },
+        "findings": {sev.value: sum(f.severity == sev for f in findings) for sev in Severity},
     }
 
 
 def write_json(analysis: Analysis, out) -> None:
     """JSON lines: one summary, one object per virtual router, one per finding."""
     dump = lambda obj: out.write(json.dumps(obj, separators=(",", ":")) + "\n")  # noqa: E731
-    dump(summary_dict(analysis))
-    for segment in analysis.inventory:
+    inventory, findings = analysis.inventory, analysis.findings  # each built once
+    dump(summary_dict(analysis, inventory, findings))
+    for segment in inventory:
         for router in segment.routers:
             dump(router.to_dict())
-    for finding in analysis.findings:
+    for finding in findings:
         dump(finding.to_dict())
