@@ -164,10 +164,11 @@ def checksum_form_seen(ctx: Context, router: RouterState, sp: SpeakerState, ts_n
             continue
         if finding is not None:
             continue
-        forms = {a.src: sorted(a.checksum_forms), b.src: sorted(b.checksum_forms)}
+        ka, kb = _labels(a, b)  # IPs, with MACs when two speakers share an IP
+        forms = {ka: sorted(a.checksum_forms), kb: sorted(b.checksum_forms)}
         message = (
             f"{router.label}: {who(a)} computes VRRPv3 checksums as "
-            f"{'/'.join(forms[a.src])} and {who(b)} as {'/'.join(forms[b.src])}: each "
+            f"{'/'.join(forms[ka])} and {who(b)} as {'/'.join(forms[kb])}: each "
             "rejects the other's adverts as having a bad checksum, so both become master. "
             "Align them (RFC 5798 pseudo-header is keepalived's default; RFC 9568 "
             "message-only is Cisco/Juniper and keepalived 'v3_checksum_as_v2'; FRR and "
