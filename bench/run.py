@@ -27,6 +27,8 @@ from bench import generate
 PY = sys.executable
 ROOT = Path(__file__).resolve().parent.parent
 
+# "vrrpscope fast path" is the columnar decode alone; `analyze --json` runs decode and
+# engine end to end (VRRPSCOPE_GENERAL=1 forces its general per-frame route).
 FAST = (  # streamed, as the engine consumes it: memory does not grow with the file
     "import sys; from vrrpscope.fastpath import FastRun; r = FastRun([sys.argv[1]]); "
     "n = sum(len(c.table) for c in r.chunks()); print(n, r.stats.frames, file=sys.stderr)"
@@ -72,7 +74,16 @@ def tools(path: str) -> list[Tool]:
     return [
         Tool("vrrpscope fast path", [PY, "-c", FAST, path]),
         Tool("vrrpscope general path", [PY, "-c", GENERAL, path]),
-        Tool("vrrpscope analyze --json", [PY, "-m", "vrrpscope", "analyze", "--json", path]),
+        Tool(
+            "vrrpscope analyze --json",
+            [PY, "-m", "vrrpscope", "analyze", "--json", path],
+            env={"VRRPSCOPE_GENERAL": "0"},
+        ),
+        Tool(
+            "vrrpscope analyze --json, general path",
+            [PY, "-m", "vrrpscope", "analyze", "--json", path],
+            env={"VRRPSCOPE_GENERAL": "1"},
+        ),
         Tool("tcpdump -nn -r F vrrp", ["tcpdump", "-nn", "-r", path, "vrrp"], needs="tcpdump"),
         Tool(
             "TZ=UTC tcpdump -nn -r F vrrp",
@@ -163,8 +174,15 @@ def main(argv: list[str] | None = None) -> int:
         ensure(path, packets)
         ng = folder / f"gen-{packets}.pcapng"
         ensure(ng, packets)
-        pcapng_tool = Tool("vrrpscope fast path, pcapng", [PY, "-c", FAST, str(ng)])
-        for tool in [*tools(str(path)), pcapng_tool]:
+        pcapng_tools = [
+            Tool("vrrpscope fast path, pcapng", [PY, "-c", FAST, str(ng)]),
+            Tool(
+                "vrrpscope analyze --json, pcapng",
+                [PY, "-m", "vrrpscope", "analyze", "--json", str(ng)],
+                env={"VRRPSCOPE_GENERAL": "0"},
+            ),
+        ]
+        for tool in [*tools(str(path)), *pcapng_tools]:
             if any(s in tool.name for s in skip) or not _available(tool):
                 continue
             if tool.small_only and packets != smallest:

@@ -1,7 +1,14 @@
-"""Run captures through the decoder and the engine: what `analyze` and the API share."""
+"""Run captures through the decoder and the engine: what `analyze` and the API share.
+
+Two routes give the same items in the same order (tests/test_fastfeed.py): the fast one
+(:class:`vrrpscope.fastfeed.FeedRun`: columnar decode, one general decode per distinct
+frame) is taken by default; ``general=True`` or ``VRRPSCOPE_GENERAL=1`` in the
+environment forces the general one (:class:`DecodeRun`: every frame decoded alone).
+"""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -9,6 +16,7 @@ from vrrpscope.columnar import AdvertTable
 from vrrpscope.decode import DecodeStats
 from vrrpscope.engine import Engine
 from vrrpscope.errors import Damage
+from vrrpscope.fastfeed import FeedRun
 from vrrpscope.findings import Finding, FindingEvent
 from vrrpscope.model import AddressClaim, Advert, OtherTraffic
 from vrrpscope.pipeline import DecodeRun
@@ -48,10 +56,18 @@ def analyze_files(
     *,
     keep_adverts: bool = False,
     on_event: Callable[[FindingEvent], None] | None = None,
-    on_progress: Callable[[DecodeRun], None] | None = None,
+    on_progress: Callable[[DecodeRun | FeedRun], None] | None = None,
+    general: bool | None = None,
 ) -> Analysis:
-    """Decode `paths` (merged in time order) and feed the engine; never raises on damage."""
-    run = DecodeRun(list(paths))
+    """Decode `paths` (merged in time order) and feed the engine; never raises on damage.
+
+    ``general``: force the general per-frame route (True) or the fast one (False); by
+    default the fast one unless ``VRRPSCOPE_GENERAL`` is set to a non-empty value other
+    than ``0``. Both give the same findings, inventory, counts and notes.
+    """
+    if general is None:
+        general = os.environ.get("VRRPSCOPE_GENERAL", "") not in ("", "0")
+    run: DecodeRun | FeedRun = DecodeRun(list(paths)) if general else FeedRun(list(paths))
     engine = Engine(thresholds or Thresholds(), on_event=on_event)
     kept: list[Advert] = []
     duplicates = CrossFileDuplicates() if len(paths) > 1 else None
@@ -68,11 +84,17 @@ def analyze_files(
             engine.feed_claim(item)
         if on_progress is not None and count % 50_000 == 0:
             on_progress(run)
-    stats = run.decoder.stats
+    if isinstance(run, FeedRun):
+        stats = run.stats
+        damage = run.damage
+        notes = _StatsNotes(stats).notes()
+    else:
+        stats = run.decoder.stats
+        damage = run.damage
+        notes = run.notes()
     # The capture lasts until its last frame of any kind, not its last advert: silence
     # at the end of a capture filtered with `vrrp or arp` is still silence.
     engine.finish(stats.last_ts_ns)
-    notes = run.notes()
     if duplicates is not None and duplicates.dropped:
         notes.append(
             f"{duplicates.dropped} advert(s) seen in two files at once (the same segment "
@@ -80,9 +102,9 @@ def analyze_files(
         )
     return Analysis(
         files=list(paths),
-        stats=run.decoder.stats,
+        stats=stats,
         engine=engine,
-        damage=run.damage,
+        damage=damage,
         notes=notes,
         first_ts_ns=stats.first_ts_ns,
         last_ts_ns=stats.last_ts_ns,
@@ -116,3 +138,14 @@ class CrossFileDuplicates:
                 return True
         self._last[key] = (advert.source, advert.ts_ns, content)
         return False
+
+
+class _StatsNotes:
+    """:meth:`DecodeRun.notes` for counts that came from another route."""
+
+    def __init__(self, stats: DecodeStats) -> None:
+        self.decoder = self  # DecodeRun.notes reads self.decoder.stats
+        self.stats = stats
+
+    def notes(self) -> list[str]:
+        return DecodeRun.notes(self)  # type: ignore[arg-type]

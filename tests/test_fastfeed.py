@@ -1,0 +1,205 @@
+"""analyze_files on the fast route gives exactly what the general route gives.
+
+Compared: every item fed to the engine (adverts, other traffic, address claims, in
+order), the JSON output of `analyze --json` (summary with counts, notes, damage and
+inventory; one object per virtual router; one per finding), the finding events as they
+were emitted, the engine's counts, and the kept adverts table.
+"""
+
+from __future__ import annotations
+
+import glob
+import gzip
+import io
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bench import generate
+from tests import packets as P
+from tests.capturewriter import PcapFile, PcapngWriter
+from tests.test_fastpath import crafted_frames
+from vrrpscope.analysis import Analysis, analyze_files
+from vrrpscope.commands.analyze_cmd import write_json
+from vrrpscope.fastfeed import FeedRun
+from vrrpscope.pipeline import DecodeRun
+
+ROOT = Path(__file__).resolve().parent.parent
+PEER = sorted(glob.glob(str(ROOT / "tests/fixtures/peer/*/*.pcap*")))
+CAPTURES = sorted(glob.glob(str(ROOT / "captures/*.pcap*")))
+FUZZ = sorted(glob.glob(str(ROOT / "tests/fuzz/corpus/*.pcap*")))
+FILES = [p for p in PEER + CAPTURES + FUZZ if p.endswith((".pcap", ".pcapng"))]
+
+
+def _json(analysis: Analysis) -> str:
+    out = io.StringIO()
+    write_json(analysis, out)
+    return out.getvalue()
+
+
+def _run(paths: list[str], general: bool) -> tuple[Analysis | None, list, BaseException | None]:
+    events: list = []
+    try:
+        analysis = analyze_files(
+            paths,
+            keep_adverts=True,
+            general=general,
+            on_event=lambda e: events.append((e.action, e.finding.to_dict())),
+        )
+    except Exception as exc:  # e.g. timestamps past 2262 overflow the adverts table
+        return None, events, exc
+    return analysis, events, None
+
+
+def assert_same(paths: list[str]) -> Analysis | None:
+    # Without the adverts table (what `analyze --json` does): never raises on odd input.
+    plain = [_json(analyze_files(paths, general=general)) for general in (True, False)]
+    assert plain[1] == plain[0]
+    assert list(FeedRun(paths).items()) == list(DecodeRun(paths).items())
+    slow, slow_events, slow_exc = _run(paths, general=True)
+    fast, fast_events, fast_exc = _run(paths, general=False)
+    if slow_exc is not None or fast_exc is not None:
+        assert type(fast_exc) is type(slow_exc), (slow_exc, fast_exc)
+        return None
+    assert slow is not None and fast is not None
+    assert _json(fast) == _json(slow)
+    assert fast_events == slow_events
+    assert fast.stats == slow.stats
+    assert fast.engine.stats == slow.engine.stats
+    assert fast.damage == slow.damage
+    assert fast.notes == slow.notes
+    assert (fast.first_ts_ns, fast.last_ts_ns, fast.backwards_ts) == (
+        slow.first_ts_ns,
+        slow.last_ts_ns,
+        slow.backwards_ts,
+    )
+    assert [f.to_dict() for f in fast.findings] == [f.to_dict() for f in slow.findings]
+    assert [i.to_dict() for i in fast.inventory] == [i.to_dict() for i in slow.inventory]
+    # The whole state model: routers, speakers, gap statistics, master timelines.
+    assert repr(fast.routers) == repr(slow.routers)
+    assert fast.adverts is not None and slow.adverts is not None
+    assert np.array_equal(fast.adverts.rows, slow.adverts.rows)
+    return fast
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: Path(p).name)
+def test_same_findings_on_every_capture(path: str) -> None:
+    assert_same([path])
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {},
+        {"vlan": True},
+        {"link": "sll"},
+        {"link": "sll2"},
+        {"fmt": "pcapng"},
+        {"fmt": "pcapng", "link": "sll2"},
+        {"fmt": "pcapng", "vlan": True},
+    ],
+    ids=lambda o: "-".join(f"{k}={v}" for k, v in o.items()) or "plain",
+)
+def test_same_findings_on_generated_captures(tmp_path: Path, options: dict) -> None:
+    path = str(tmp_path / "gen.pcap")
+    generate.write(path, 8000, seed=3, **options)
+    analysis = assert_same([path])
+    assert analysis is not None and analysis.stats.adverts > 6000
+    assert analysis.findings  # the generator's failovers and split brains
+
+
+def test_same_on_sll2_any_capture() -> None:
+    assert_same([str(ROOT / "captures/any-sll2.pcap")])
+
+
+def test_same_on_merged_multi_segment_files(tmp_path: Path) -> None:
+    a, b = str(tmp_path / "a.pcap"), str(tmp_path / "b.pcapng")
+    generate.write(a, 3000, seed=11, vlan=True)
+    generate.write(b, 3000, seed=12, fmt="pcapng", link="sll2")
+    assert_same([a, b])
+    assert_same([str(ROOT / "captures/failover.pcap"), str(ROOT / "captures/any-sll2.pcap")])
+
+
+def test_same_on_a_file_captured_twice(tmp_path: Path) -> None:
+    copy = tmp_path / "copy.pcap"
+    shutil.copy(ROOT / "captures/split-brain.pcap", copy)
+    analysis = assert_same([str(ROOT / "captures/split-brain.pcap"), str(copy)])
+    assert analysis is not None and any("counted once" in n for n in analysis.notes)
+
+
+def test_same_on_compressed_input(tmp_path: Path) -> None:
+    plain = tmp_path / "a.pcap"
+    generate.write(str(plain), 3000, seed=8, link="sll2")
+    packed = tmp_path / "a.pcap.gz"
+    packed.write_bytes(gzip.compress(plain.read_bytes()))
+    assert_same([str(packed)])
+
+
+def test_same_on_crafted_frames_repeated(tmp_path: Path) -> None:
+    """Every validation issue and fallback branch, each frame repeated (grouped)."""
+    path = tmp_path / "crafted.pcap"
+    frames = crafted_frames()
+    pcap = PcapFile()
+    for rnd in range(4):
+        for i, data in enumerate(frames):
+            pcap.add(1_700_000_000_000_000_000 + (rnd * 100 + i) * 500_000_000, data)
+    path.write_bytes(pcap.to_bytes())
+    assert_same([str(path)])
+
+
+def test_same_with_odd_timestamps_and_lengths(tmp_path: Path) -> None:
+    """Backwards steps, and one frame captured with different original lengths."""
+    frames = crafted_frames()
+    pcap = PcapFile()
+    for i, ts in enumerate([1_700_000_000, 5, 1_700_000_001, 4_000_000_000, 1_700_000_002] * 4):
+        pcap.add(ts * 1_000_000_000 + i, frames[0], orig_len=len(frames[0]) + i % 3)
+        pcap.add(ts * 1_000_000_000 + i + 7, frames[-5])
+    path = tmp_path / "ts.pcap"
+    path.write_bytes(pcap.to_bytes())
+    assert_same([str(path)])
+
+
+def test_general_route_can_be_forced(monkeypatch: pytest.MonkeyPatch) -> None:
+    path = str(ROOT / "captures/failover.pcap")
+    seen: list = []
+    monkeypatch.setenv("VRRPSCOPE_GENERAL", "1")
+    analyze_files([path], on_progress=seen.append)
+    monkeypatch.setenv("VRRPSCOPE_GENERAL", "0")
+    analyze_files([path], on_progress=seen.append)
+    # (progress is reported every 50,000 items: none on a small capture)
+    assert seen == []
+
+
+@pytest.mark.parametrize("where", [0, 1, 70_000])
+def test_timestamp_past_int64_in_pcapng(tmp_path: Path, where: int) -> None:
+    """A time a column cannot hold, in the first block or after several (read on)."""
+    frame = P.ethernet(P.ipv4(P.vrrp_v2(7, 100, ["198.18.1.1"]), src="198.18.1.11"))
+    other = P.ethernet(P.ipv4(b"", src="198.18.1.12", dst="224.0.0.5", proto=89))
+    w = PcapngWriter()
+    w.shb()
+    w.idb(name="eth0", tsresol=9)
+    base = 1_700_000_000_000_000_000
+    for i in range(where + 5):
+        w.epb(0, base + i * 10_000_000, frame if i % 7 else other)
+        if i == where:
+            w.epb(0, (1 << 64) - 1, frame)
+    path = tmp_path / "huge-ts.pcapng"
+    path.write_bytes(w.to_bytes())
+    assert_same([str(path)])
+
+
+def test_progress_reports_bytes_on_both_routes(tmp_path: Path) -> None:
+    """The progress bar reads run.reader.total_bytes / bytes_read every 50,000 items."""
+    path = tmp_path / "p.pcap"
+    generate.write(str(path), 120_000, seed=2)
+    for general in (True, False):
+        seen: list[tuple[int | None, int]] = []
+
+        def note(run, seen=seen) -> None:
+            seen.append((run.reader.total_bytes, run.reader.bytes_read))
+
+        analyze_files([str(path)], general=general, on_progress=note)
+        assert len(seen) == 2, general
+        assert all(total == path.stat().st_size and 0 < done <= total for total, done in seen)

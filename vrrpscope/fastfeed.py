@@ -1,0 +1,210 @@
+"""Fast-path decode feeding the engine: every engine event of a capture, in frame order.
+
+:class:`FeedRun` reads captures with the columnar fast path (:mod:`vrrpscope.fastpath`:
+vectorised record finding, byte-identical frames grouped with the IPv4 identification and
+header checksum left out) and yields, per block, the same :class:`Advert`,
+:class:`OtherTraffic` and :class:`AddressClaim` objects the general decoder yields, in the
+same order, without decoding each frame:
+
+- for each distinct (group, issue mask) of a block (the issue mask carries the IPv4 header
+  checksum verified per frame), the first such frame is decoded by the general
+  :class:`Decoder`, and every other frame of it gets a copy with its own timestamp and
+  frame number (the only fields that differ between the frames of one group);
+- frames whose length differs from their group's representative, and groups whose
+  decode needs bytes past the grouping window, are decoded one by one;
+- frames the vectorised decoder does not handle (ARP, AH, GRE, ...) go through the
+  general decoder one by one, as in :class:`vrrpscope.fastpath.FastRun`;
+- timestamps a column cannot hold (pcapng can state times past the year 2262, or before
+  1678): the chunk of frames holding one is decoded frame by frame (a pcapng file read by
+  the vectorised block walk is reopened and read on from the first frame not yet done).
+
+The decode counts (``stats``) and ``damage`` are the fast path's, which equal the general
+path's (tests/test_fastpath.py); tests/test_fastfeed.py checks the findings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+
+from vrrpscope.capture import FrameReader, open_capture
+from vrrpscope.decode import Decoded, Decoder
+from vrrpscope.fastpath import FRAME_CHUNK, FastRun
+from vrrpscope.fastpath.byteview import ByteView
+from vrrpscope.fastpath.dedup import WINDOW, dedup_block
+from vrrpscope.fastpath.frames import frames_block
+from vrrpscope.fastpath.ip import label_of
+from vrrpscope.fastpath.pcapng import PcapngBlocks
+from vrrpscope.fastpath.records import RecordBlock
+from vrrpscope.fastpath.reps import FALLBACK, OTHER, VRRP, broadcast, decode_reps
+from vrrpscope.model import AddressClaim, Advert, Frame, OtherTraffic
+
+_MASK_BITS = 32  # issue masks fit well below this
+_INT64 = range(-(1 << 63), 1 << 63)
+
+
+class FeedRun(FastRun):
+    """A fast decode whose chunks are lists of decoded items (adverts, other, claims)."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self._templates = Decoder()  # decodes one frame per group; its counts are unused
+        self.reader = self  # for progress callbacks: total_bytes / bytes_read
+
+    def items(self) -> Iterator[Decoded]:
+        """Every decoded item in frame order, as :meth:`Decoder.decode_all` yields them."""
+        for chunk in self.chunks():
+            yield from chunk  # type: ignore[misc]
+
+    def _one_source(self, path: str) -> Iterator[list[Decoded]]:  # type: ignore[override]
+        source = self._progress = open_capture(path)
+        if source.format != "pcapng" or source.interactive or source.compression:
+            yield from self._frames(FrameReader([source], FRAME_CHUNK))
+            return
+        done = 0
+        try:
+            for block in PcapngBlocks(source):
+                items = self._decode_block(block)
+                done += len(block.start)
+                if items is not None:
+                    yield items
+        except OverflowError:  # a timestamp past int64: read on frame by frame
+            source.close()
+            again = self._progress = open_capture(path)
+            yield from self._frames(FrameReader([again], FRAME_CHUNK), skip=done)
+            return
+        finally:
+            source.close()
+        self.damage.extend(source.damage)
+
+    def _frames(self, reader: FrameReader, skip: int = 0) -> Iterator[list[Decoded]]:  # type: ignore[override]
+        """Any input the capture readers open (the first ``skip`` frames already done)."""
+        self._progress = reader
+        try:
+            for frames in reader:
+                if skip:
+                    taken = min(skip, len(frames))
+                    frames, skip = frames[taken:], skip - taken
+                if not frames:
+                    continue
+                if all(f.ts_ns in _INT64 for f in frames):
+                    items = self._decode_block(frames_block(frames))
+                else:
+                    items = self._one_by_one(frames)
+                if items is not None:
+                    yield items
+        finally:
+            reader.close()
+        self.damage.extend(reader.damage)
+
+    def _one_by_one(self, frames: list[Frame]) -> list[Decoded] | None:
+        """The general decoder on each frame (its counts join ``stats`` at the end)."""
+        decode = self._decoder.decode
+        note_time = self.stats.note_time
+        items: list[Decoded] = []
+        for frame in frames:
+            note_time(frame.ts_ns)
+            item = decode(frame)
+            if item is not None:
+                items.append(item)
+        return items or None
+
+    def _decode_block(self, block: RecordBlock) -> list[Decoded] | None:  # type: ignore[override]
+        view = ByteView(block.data)
+        reps, inverse, ip_fields = dedup_block(view, block)
+        res = decode_reps(view, block, reps)
+        unsafe = (block.caplen[reps] > WINDOW) & (res.needed > WINDOW)
+        if unsafe.any():
+            rows = np.flatnonzero(unsafe[inverse])
+            inverse = inverse.copy()
+            inverse[rows] = len(reps) + np.arange(len(rows))
+            reps = np.concatenate([reps, rows])
+            res = res.concat(decode_reps(view, block, rows))
+        category = res.category[inverse]
+        fallback = np.flatnonzero(category == FALLBACK)
+        vrrp = np.flatnonzero(category == VRRP)
+        other = np.flatnonzero(category == OTHER)
+        self._count(block, fallback, len(vrrp), len(other))
+        if len(other):
+            weights = np.bincount(inverse[other], minlength=len(res.category))
+            for rep in np.flatnonzero(weights).tolist():
+                self.stats.other_labels[label_of(int(res.label[rep]))] += int(weights[rep])
+
+        n = len(block.start)
+        # Frames decoded one by one: the fast path's fallback (counted by self._decoder)
+        # and frames whose length differs from their representative's (not counted again).
+        rep_row = reps[inverse]
+        alone = np.zeros(n, bool)
+        alone[fallback] = True
+        odd = (block.caplen != block.caplen[rep_row]) | (block.orig != block.orig[rep_row])
+        odd &= category != FALLBACK
+        odd_rows = np.flatnonzero(odd & ((category == VRRP) | (category == OTHER)))
+        # Every other frame of a VRRP or OTHER group: keyed by group and issue mask.
+        templated = (category == VRRP) | (category == OTHER)
+        templated &= ~odd
+        key = inverse.astype(np.int64) << _MASK_BITS
+        if len(vrrp):
+            issues = broadcast(block, res, inverse[vrrp], vrrp, ip_fields)[1]
+            key[vrrp] |= issues.astype(np.int64)
+        rows = np.flatnonzero(templated)
+        events = np.flatnonzero(templated | alone | odd)
+        if len(events) == 0:
+            return None
+        items: list[Decoded] = []
+        if len(rows):
+            _keys, first, which = np.unique(key[rows], return_index=True, return_inverse=True)
+            makers = [self._template(block, int(rows[i])) for i in first.tolist()]
+            tid = np.full(n, -1, np.int64)
+            tid[rows] = which.ravel()
+        else:
+            makers = []
+            tid = np.full(n, -1, np.int64)
+        singles: dict[int, Decoded | None] = {}
+        decode = self._decoder.decode
+        for i in fallback.tolist():
+            singles[i] = decode(self._frame(block, i))
+        decode_alone = self._templates.decode
+        for i in odd_rows.tolist():
+            singles[i] = decode_alone(self._frame(block, i))
+        ts = block.ts_ns[events].tolist()
+        numbers = block.number[events].tolist()
+        append = items.append
+        for i, t, number, k in zip(events.tolist(), ts, numbers, tid[events].tolist(), strict=True):
+            if k >= 0:
+                make, rest = makers[k]
+                if make is not None:
+                    append(make(t, number, *rest))
+            else:
+                item = singles[i]
+                if item is not None:
+                    append(item)
+        return items or None
+
+    def _frame(self, block: RecordBlock, i: int) -> Frame:
+        start = int(block.start[i])
+        iface = int(block.iface[i])
+        return Frame(
+            int(block.ts_ns[i]),
+            int(block.linktype[i]),
+            block.data[start : start + int(block.caplen[i])].tobytes(),
+            int(block.orig[i]),
+            int(block.number[i]),
+            block.iface_names[iface] if iface >= 0 else None,
+            block.source_names[int(block.source[i])],
+        )
+
+    def _template(self, block: RecordBlock, i: int) -> tuple[type | None, tuple]:
+        """(class, fields after ts_ns and frame) of the item frame ``i`` decodes to."""
+        item = self._templates.decode(self._frame(block, i))
+        if item is None:
+            return None, ()
+        names = _FIELDS[type(item)]
+        return type(item), tuple(getattr(item, name) for name in names)
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+for _kind in (Advert, OtherTraffic, AddressClaim):
+    _names = tuple(_kind.__dataclass_fields__)
+    assert _names[:2] == ("ts_ns", "frame")
+    _FIELDS[_kind] = _names[2:]
