@@ -22,31 +22,10 @@ from vrrpscope.capture.pcapng import BT_EPB, BT_IDB, BT_PB, BT_SPB, PcapngReader
 from vrrpscope.capture.stream import StreamDamage, failure_reason
 from vrrpscope.errors import Damage
 from vrrpscope.fastpath.frames import frames_block
-from vrrpscope.fastpath.records import RecordBlock
+from vrrpscope.fastpath.records import RecordBlock, chain_from_first
 from vrrpscope.model import Frame
 
 READ = 4 << 20  # bytes buffered before each vectorised pass
-
-
-def _chain(cand: np.ndarray, length: np.ndarray) -> np.ndarray:
-    """Indices of the candidates reachable from ``cand[0]``."""
-    size = len(cand)
-    nxt = cand + length
-    idx = np.searchsorted(cand, nxt)
-    linked = idx < size
-    linked[linked] = cand[idx[linked]] == nxt[linked]
-    target = np.where(linked, idx, size)
-    alive = np.ones(size, bool)
-    count = size
-    while True:
-        pointed = np.zeros(size + 1, bool)
-        pointed[target[alive]] = True
-        pointed[0] = True
-        alive &= pointed[:size]
-        now = int(np.count_nonzero(alive))
-        if now == count:
-            return np.flatnonzero(alive)
-        count = now
 
 
 class PcapngBlocks:
@@ -101,7 +80,7 @@ class PcapngBlocks:
         cand, length, index, caplen = cand[ok], length[ok], index[ok], caplen[ok]
         if len(cand) == 0 or cand[0] != 0:
             return None
-        chain = _chain(cand * 4, length)
+        chain = chain_from_first(cand * 4, length)
         cand, length, index, caplen = cand[chain], length[chain], index[chain], caplen[chain]
         at = cand
         ts = self._timestamps(words[at + 3], words[at + 4], index)

@@ -102,10 +102,12 @@ def _candidates(
     return cand[keep], caplen[keep]
 
 
-def _chain(cand: np.ndarray, caplen: np.ndarray, hlen: int) -> np.ndarray:
-    """Indices of the candidates reachable from ``cand[0]`` (the known record start)."""
+def chain_from_first(cand: np.ndarray, length: np.ndarray) -> np.ndarray:
+    """Indices of the candidates reachable from ``cand[0]`` (the known record start),
+    each candidate ``c`` pointing at ``c + length``: pruned until nothing unreached is left.
+    """
     size = len(cand)
-    nxt = cand + hlen + caplen
+    nxt = cand + length
     idx = np.searchsorted(cand, nxt)
     linked = idx < size
     linked[linked] = cand[idx[linked]] == nxt[linked]
@@ -228,7 +230,7 @@ class PcapBlocks:
             first = int(np.searchsorted(cand_all, pos))
             if first < len(cand_all) and cand_all[first] == pos:
                 cand = cand_all[first:]
-                chain = _chain(cand, caplen_all[first:], info.hlen)
+                chain = chain_from_first(cand, caplen_all[first:].astype(np.int64) + info.hlen)
                 last = int(chain[-1])
                 after = int(cand[last]) + info.hlen + int(caplen_all[first + last])
                 if after > size:  # the last record is unfinished: carry it over
