@@ -31,13 +31,10 @@ import numpy as np
 from vrrpscope.capture import FrameReader, open_capture
 from vrrpscope.decode import Decoded, Decoder
 from vrrpscope.fastpath import FRAME_CHUNK, FastRun
-from vrrpscope.fastpath.byteview import ByteView
-from vrrpscope.fastpath.dedup import WINDOW, dedup_block
 from vrrpscope.fastpath.frames import frames_block
-from vrrpscope.fastpath.ip import label_of
 from vrrpscope.fastpath.pcapng import PcapngBlocks
 from vrrpscope.fastpath.records import RecordBlock
-from vrrpscope.fastpath.reps import FALLBACK, OTHER, VRRP, broadcast, decode_reps
+from vrrpscope.fastpath.reps import FALLBACK, OTHER, VRRP, broadcast
 from vrrpscope.model import AddressClaim, Advert, Frame, OtherTraffic
 
 _MASK_BITS = 32  # issue masks fit well below this
@@ -111,25 +108,9 @@ class FeedRun(FastRun):
         return items or None
 
     def _decode_block(self, block: RecordBlock) -> list[Decoded] | None:  # type: ignore[override]
-        view = ByteView(block.data)
-        reps, inverse, ip_fields = dedup_block(view, block)
-        res = decode_reps(view, block, reps)
-        unsafe = (block.caplen[reps] > WINDOW) & (res.needed > WINDOW)
-        if unsafe.any():
-            rows = np.flatnonzero(unsafe[inverse])
-            inverse = inverse.copy()
-            inverse[rows] = len(reps) + np.arange(len(rows))
-            reps = np.concatenate([reps, rows])
-            res = res.concat(decode_reps(view, block, rows))
-        category = res.category[inverse]
-        fallback = np.flatnonzero(category == FALLBACK)
-        vrrp = np.flatnonzero(category == VRRP)
-        other = np.flatnonzero(category == OTHER)
-        self._count(block, fallback, len(vrrp), len(other))
-        if len(other):
-            weights = np.bincount(inverse[other], minlength=len(res.category))
-            for rep in np.flatnonzero(weights).tolist():
-                self.stats.other_labels[label_of(int(res.label[rep]))] += int(weights[rep])
+        g = self._groups(block)
+        reps, inverse, res, category = g.reps, g.inverse, g.res, g.category
+        fallback, vrrp, ip_fields = g.fallback, g.vrrp, g.ip_fields
 
         n = len(block.start)
         # Frames decoded one by one: the fast path's fallback (counted by self._decoder)

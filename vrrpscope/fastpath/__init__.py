@@ -72,6 +72,21 @@ class FastChunk:
 
 
 @dataclass
+class BlockGroups:
+    """A block's frames grouped and decoded once per group (see FastRun._groups)."""
+
+    view: ByteView
+    reps: np.ndarray  # representative row of each group
+    inverse: np.ndarray  # group of each row
+    ip_fields: object
+    res: RepResult
+    category: np.ndarray  # FALLBACK / VRRP / OTHER / ignored, per row
+    fallback: np.ndarray  # rows for the general decoder
+    vrrp: np.ndarray  # rows that are adverts
+    other: np.ndarray  # rows of other link-local multicast
+
+
+@dataclass
 class FastRun:
     """A fast decode in progress: iterate :meth:`chunks`, then read ``stats``/``damage``."""
 
@@ -164,7 +179,8 @@ class FastRun:
             lists["addresses"],
         )
 
-    def _decode_block(self, block: RecordBlock) -> FastChunk | None:
+    def _groups(self, block: RecordBlock) -> BlockGroups:
+        """Group a block's identical frames, decode one per group, count the block."""
         view = ByteView(block.data)
         reps, inverse, ip_fields = dedup_block(view, block)
         res = decode_reps(view, block, reps)
@@ -175,6 +191,7 @@ class FastRun:
             rows = np.flatnonzero(unsafe[inverse])
             inverse = inverse.copy()
             inverse[rows] = len(reps) + np.arange(len(rows))
+            reps = np.concatenate([reps, rows])
             res = res.concat(decode_reps(view, block, rows))
         category = res.category[inverse]
         fallback = np.flatnonzero(category == FALLBACK)
@@ -185,6 +202,11 @@ class FastRun:
             weights = np.bincount(inverse[other], minlength=len(res.category))
             for rep in np.flatnonzero(weights).tolist():
                 self.stats.other_labels[label_of(int(res.label[rep]))] += int(weights[rep])
+        return BlockGroups(view, reps, inverse, ip_fields, res, category, fallback, vrrp, other)
+
+    def _decode_block(self, block: RecordBlock) -> FastChunk | None:
+        g = self._groups(block)
+        res, inverse, ip_fields, fallback, vrrp = g.res, g.inverse, g.ip_fields, g.fallback, g.vrrp
 
         fb_rows, fb_adverts = self._fallback(block, fallback)
         if len(vrrp) == 0 and not fb_adverts:
