@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import socket
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from vrrpscope.checksum import pseudo_header_v4, pseudo_header_v6, verifies
 from vrrpscope.iplayer import PROTO_VRRP, IPPacket
@@ -147,24 +149,15 @@ def _parse_vrrp(ip: IPPacket, ctx: FrameContext) -> Advert:
     if len(msg) >= 6 and interval_cs == 0:
         issues.append(ISSUE_INTERVAL)
 
-    # A truncated message or an IP fragment cannot be verified (tshark: "unverified").
-    verifiable = not truncated and not ip.fragment
-    form = _vrrp_checksum_form(ip, version) if verifiable else None
-    if form is None and verifiable:
-        issues.append(ISSUE_CHECKSUM)
-    return Advert(
-        ts_ns=ctx.ts_ns,
-        frame=ctx.frame,
-        source=ctx.source,
-        segment=ctx.segment,
-        family=ip.family,
+    form = _checksum(ip, truncated, issues, lambda: _vrrp_checksum_form(ip, version))
+    return _advert(
+        ip,
+        ctx,
+        form,
+        issues,
         proto="vrrp",
         version=version,
         type=ptype,
-        src=ip.src,
-        dst=ip.dst,
-        src_mac=ctx.src_mac,
-        ttl=ip.ttl,
         vrid=vrid,
         priority=priority,
         interval_cs=interval_cs,
@@ -173,13 +166,44 @@ def _parse_vrrp(ip: IPPacket, ctx: FrameContext) -> Advert:
         auth_type=auth_type,
         auth_data=auth_data,
         checksum=checksum,
+        length=length,
+        ah_spi=ip.ah_spi,
+    )
+
+
+def _checksum(
+    ip: IPPacket, truncated: bool, issues: list[str], form_of: Callable[[], str | None]
+) -> str | None:
+    """The checksum form that verifies; a `checksum` issue when none does. A truncated
+    message or an IP fragment cannot be verified (tshark: "unverified"): None, no issue."""
+    if truncated or ip.fragment:
+        return None
+    form = form_of()
+    if form is None:
+        issues.append(ISSUE_CHECKSUM)
+    return form
+
+
+def _advert(
+    ip: IPPacket, ctx: FrameContext, form: str | None, issues: list[str], **fields: Any
+) -> Advert:
+    """An Advert with the fields every VRRP and CARP advert takes from its frame and IP."""
+    return Advert(
+        ts_ns=ctx.ts_ns,
+        frame=ctx.frame,
+        source=ctx.source,
+        segment=ctx.segment,
+        family=ip.family,
+        src=ip.src,
+        dst=ip.dst,
+        src_mac=ctx.src_mac,
+        ttl=ip.ttl,
         checksum_ok=form is not None,
         checksum_form=form,
-        length=length,
         issues=tuple(issues),
         vlans=ctx.vlans,
         dst_mac=ctx.dst_mac,
-        ah_spi=ip.ah_spi,
+        **fields,
     )
 
 
@@ -210,27 +234,19 @@ def _parse_carp(ip: IPPacket, ctx: FrameContext) -> Advert:
         issues.append(ISSUE_TRUNCATED)
     _vt, vhid, advskew, _authlen, demote, advbase, checksum = struct.unpack_from("!6BH", msg)
     (counter,) = struct.unpack_from("!Q", msg, 8)
-    verifiable = not truncated and not ip.fragment
-    form = (FORM_V2 if verifies(msg) else None) if verifiable else None
-    if form is None and verifiable:
-        issues.append(ISSUE_CHECKSUM)
+    form = _checksum(ip, truncated, issues, lambda: FORM_V2 if verifies(msg) else None)
     if vhid == 0:
         issues.append(ISSUE_VRID)
     if advbase == 0 and advskew == 0:
         issues.append(ISSUE_INTERVAL)
-    return Advert(
-        ts_ns=ctx.ts_ns,
-        frame=ctx.frame,
-        source=ctx.source,
-        segment=ctx.segment,
-        family=ip.family,
+    return _advert(
+        ip,
+        ctx,
+        form,
+        issues,
         proto="carp",
         version=2,
         type=1,
-        src=ip.src,
-        dst=ip.dst,
-        src_mac=ctx.src_mac,
-        ttl=ip.ttl,
         vrid=vhid,
         priority=None,
         interval_cs=advbase * 100 + advskew * 100 // 256,
@@ -239,12 +255,7 @@ def _parse_carp(ip: IPPacket, ctx: FrameContext) -> Advert:
         auth_type=None,
         auth_data=None if truncated else bytes(msg[16:36]),
         checksum=checksum,
-        checksum_ok=form is not None,
-        checksum_form=form,
         length=ip.payload_len,
-        issues=tuple(issues),
-        vlans=ctx.vlans,
-        dst_mac=ctx.dst_mac,
         advbase=advbase,
         advskew=advskew,
         counter=counter,

@@ -63,17 +63,21 @@ def run_analyze(args: argparse.Namespace) -> int:
         tty = sys.stdout.isatty()
         console = Console(highlight=False, width=None if tty else 160)
         render(analysis, console, local=args.local)
-    if args.json:  # the text report shows them in its summary
-        for note in analysis.notes:
-            print(f"vrrpscope: note: {note}", file=sys.stderr)
-    for damage in analysis.damage:
-        print(f"vrrpscope: damaged input: {damage}; analysed up to there", file=sys.stderr)
+    report_problems(analysis, notes=args.json)  # the text report shows notes itself
     if args.plot:
         from vrrpscope.report.plot import save_plots
 
         for path in save_plots(analysis, args.plot, local=args.local):
             print(f"vrrpscope: wrote {path}", file=sys.stderr)
     return exit_code(analysis, args.fail_on)
+
+
+def report_problems(analysis: Analysis, notes: bool = True) -> None:
+    """Notes and damage on stderr, one line each."""
+    for note in analysis.notes if notes else ():
+        print(f"vrrpscope: note: {note}", file=sys.stderr)
+    for damage in analysis.damage:
+        print(f"vrrpscope: damaged input: {damage}; analysed up to there", file=sys.stderr)
 
 
 def exit_code(analysis: Analysis, fail_on: str | None) -> int:

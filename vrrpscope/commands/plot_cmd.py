@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from vrrpscope.analysis import analyze_files
-from vrrpscope.commands.analyze_cmd import add_threshold_options, thresholds_from
+from vrrpscope.commands.analyze_cmd import add_threshold_options, report_problems, thresholds_from
 from vrrpscope.errors import EXIT_DAMAGED, EXIT_OK
 
 PLOT_EPILOG = """output naming:
@@ -55,10 +55,7 @@ def run_plot(args: argparse.Namespace) -> int:
     out = check_output(args.output)  # a bad name fails before the capture is read
     thresholds = thresholds_from(args)
     analysis = analyze_files(args.files, thresholds, keep_adverts=True)
-    for note in analysis.notes:
-        print(f"vrrpscope: note: {note}", file=sys.stderr)
-    for damage in analysis.damage:
-        print(f"vrrpscope: damaged input: {damage}; analysed up to there", file=sys.stderr)
+    report_problems(analysis)
     routers = None
     if args.vrid is not None or args.segment is not None:
         routers = select_routers(analysis, vrid=args.vrid, segment=args.segment)

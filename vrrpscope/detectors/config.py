@@ -94,19 +94,7 @@ def config_changed(ctx: Context, router: RouterState, sp: SpeakerState, ts_ns: i
             if finding.details["fields"] != diff:
                 ctx.book.update(finding, ts_ns, message=message, details={"fields": diff})
             continue
-        finding = ctx.book.open(
-            key,
-            Kind.CONFIG_MISMATCH,
-            scope(router),
-            (a.src, b.src),
-            ts_ns,
-            ts_ns,
-            (other.last_frame, sp.last_frame),
-            message,
-            {"fields": diff, "macs": [a.mac, b.mac]},
-        )
-        pair_track(router, finding)
-        ctx.follow(finding, (a, b))
+        _open_pair(ctx, router, key, (a, b), (other, sp), ts_ns, message, {"fields": diff})
 
 
 def _message(router: RouterState, a: SpeakerState, b: SpeakerState, diff: dict[str, Any]) -> str:
@@ -174,16 +162,31 @@ def checksum_form_seen(ctx: Context, router: RouterState, sp: SpeakerState, ts_n
             "message-only is Cisco/Juniper and keepalived 'v3_checksum_as_v2'; FRR and "
             "old keepalived unicast use the group address in the pseudo-header)"
         )
-        finding = ctx.book.open(
-            key,
-            Kind.CHECKSUM_FORM_MISMATCH,
-            scope(router),
-            (a.src, b.src),
-            ts_ns,
-            ts_ns,
-            (other.last_frame, sp.last_frame),
-            message,
-            {"forms": forms, "macs": [a.mac, b.mac]},
-        )
-        pair_track(router, finding)
-        ctx.follow(finding, (a, b))
+        _open_pair(ctx, router, key, (a, b), (other, sp), ts_ns, message, {"forms": forms})
+
+
+def _open_pair(
+    ctx: Context,
+    router: RouterState,
+    key: tuple[Any, ...],
+    pair_: tuple[SpeakerState, SpeakerState],
+    evidence: tuple[SpeakerState, SpeakerState],
+    ts_ns: int,
+    message: str,
+    details: dict[str, Any],
+) -> None:
+    """Open a finding about two speakers of `router` (kind from `key`) and follow them."""
+    a, b = pair_
+    finding = ctx.book.open(
+        key,
+        key[0],
+        scope(router),
+        (a.src, b.src),
+        ts_ns,
+        ts_ns,
+        tuple(sp.last_frame for sp in evidence),
+        message,
+        {**details, "macs": [a.mac, b.mac]},
+    )
+    pair_track(router, finding)
+    ctx.follow(finding, (a, b))
