@@ -234,3 +234,9 @@ def test_crosscheck_explains_message_only_v3_checksums(tmp_path):
     out = result.stdout.decode()
     assert result.returncode == 0, out
     assert "checksum: vrrpscope='good' wireshark='bad'" in out and "message-only" in out
+
+
+def test_truncated_simple_auth_prints_no_auth_field():
+    path = PEER / "tcpdump" / "vrrp-vrrp_print-oobr.pcap"
+    first = run("decode", str(path)).stdout.decode().splitlines()[0]
+    assert "authtype simple" in first and "auth \"" not in first and "None" not in first

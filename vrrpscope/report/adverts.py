@@ -73,7 +73,7 @@ def _vrrp_body(advert: Advert, show_secrets: bool) -> str:
     line = ", ".join(parts)
     if advert.count is not None:
         line += f", addrs({advert.count}): " + ",".join(advert.addresses)
-    if advert.auth_type == 1:
+    if advert.auth_type == 1 and advert.auth_data is not None:  # absent when truncated
         line += f' auth "{mask_secret(advert.auth_data, show_secrets)}"'
     return line
 
