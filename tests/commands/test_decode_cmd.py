@@ -239,4 +239,4 @@ def test_crosscheck_explains_message_only_v3_checksums(tmp_path):
 def test_truncated_simple_auth_prints_no_auth_field():
     path = PEER / "tcpdump" / "vrrp-vrrp_print-oobr.pcap"
     first = run("decode", str(path)).stdout.decode().splitlines()[0]
-    assert "authtype simple" in first and "auth \"" not in first and "None" not in first
+    assert "authtype simple" in first and 'auth "' not in first and "None" not in first
