@@ -9,18 +9,24 @@ environment forces the general one (:class:`DecodeRun`: every frame decoded alon
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from vrrpscope.columnar import AdvertTable
-from vrrpscope.decode import DecodeStats
+from vrrpscope.decode import Decoded, DecodeStats
 from vrrpscope.engine import Engine
 from vrrpscope.errors import Damage
 from vrrpscope.fastfeed import FeedRun
+from vrrpscope.fastpath.records import BLOCK
 from vrrpscope.findings import Finding, FindingEvent
 from vrrpscope.model import AddressClaim, Advert, OtherTraffic
+from vrrpscope.pendingrun import PendingRun
 from vrrpscope.pipeline import DecodeRun
+from vrrpscope.planner import BlockPlan, RunSpec
 from vrrpscope.thresholds import Thresholds
+
+
+FAST_BLOCK = BLOCK  # bytes per block of a plain pcap file on the fast route
 
 
 @dataclass
@@ -67,11 +73,20 @@ def analyze_files(
     """
     if general is None:
         general = os.environ.get("VRRPSCOPE_GENERAL", "") not in ("", "0")
-    run: DecodeRun | FeedRun = DecodeRun(list(paths)) if general else FeedRun(list(paths))
+    run: DecodeRun | FeedRun
+    run = DecodeRun(list(paths)) if general else FeedRun(list(paths), FAST_BLOCK)
     engine = Engine(thresholds or Thresholds(), on_event=on_event)
     kept: list[Advert] = []
     duplicates = CrossFileDuplicates() if len(paths) > 1 else None
-    for count, item in enumerate(run.items(), 1):
+    # Change points: regular adverts applied in bulk. Not with several files (adverts
+    # seen twice are dropped one by one), a kept adverts table, or finding events (those
+    # of different routers would come in another order).
+    if isinstance(run, FeedRun) and duplicates is None and not keep_adverts and on_event is None:
+        feed_plans(run, engine, on_progress)
+        items: Iterable[Decoded] = ()
+    else:
+        items = run.items()
+    for count, item in enumerate(items, 1):
         if isinstance(item, Advert):
             if duplicates is not None and duplicates.seen(item):
                 continue
@@ -111,6 +126,80 @@ def analyze_files(
         backwards_ts=stats.backwards_ts,
         adverts=AdvertTable.from_adverts(kept) if keep_adverts else None,
     )
+
+
+def feed_plans(
+    run: FeedRun, engine: Engine, on_progress: Callable[[FeedRun], None] | None = None
+) -> None:
+    """Feed ``engine`` block by block: events one by one, regular adverts held back in runs."""
+    since = 0  # frames since progress was last reported (every 50,000 or so, per block)
+    for plan in run.plans(engine):
+        if isinstance(plan, BlockPlan):
+            feed_plan(engine, plan)
+            since += plan.rows_total
+        else:
+            for item in plan:
+                _feed_item(engine, item)
+            since += len(plan)
+        if on_progress is not None and since >= 50_000:
+            on_progress(run)
+            since = 0
+
+
+def feed_plan(engine: Engine, plan: BlockPlan) -> None:
+    """One block: runs attached after the event they follow, the clock to the block's
+    last item, then every run applied."""
+    base = engine._tick
+    if engine.now_ns is None:
+        engine.catch_up(plan.first_ns)
+    for spec in plan.runs_first:
+        _attach(engine, spec, base)
+    for segment, label, n in plan.others:
+        engine.count_other(segment, label, n)
+    runs_after = plan.runs_after
+    for row, item in zip(plan.rows, plan.items, strict=True):
+        engine._tick = base + row
+        _feed_item(engine, item)
+        if runs_after:
+            spec = runs_after.get(row)
+            if spec is not None:
+                _attach(engine, spec, base)
+    engine.catch_up(plan.last_ns)
+    engine.flush_all()
+    engine._tick = base + plan.rows_total
+
+
+def _attach(engine: Engine, spec: RunSpec, base: int) -> None:
+    advert = spec.template
+    router = engine._routers.get((advert.segment, advert.family, advert.proto, advert.vrid))
+    sp = router.speakers.get((advert.src, advert.src_mac)) if router is not None else None
+    if router is None or sp is None or sp.last_valid_ns is None:
+        raise RuntimeError("a regular advert without its speaker")  # planner bug
+    ticks = base + 1 + spec.rows
+    engine.attach(
+        PendingRun(
+            router,
+            sp,
+            advert,
+            spec.ts,
+            spec.frames,
+            ticks,
+            sp.last_valid_ns,
+            spec.gaps,
+            spec.bins,
+            spec.sums,
+            spec.whole,
+        )
+    )
+
+
+def _feed_item(engine: Engine, item: Decoded) -> None:
+    if isinstance(item, Advert):
+        engine.feed(item)
+    elif isinstance(item, OtherTraffic):
+        engine.feed_other(item)
+    elif isinstance(item, AddressClaim):
+        engine.feed_claim(item)
 
 
 class CrossFileDuplicates:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter, OrderedDict, deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from vrrpscope.detectors import (
@@ -29,6 +29,7 @@ from vrrpscope.findings import Finding, FindingBook, FindingEvent
 from vrrpscope.gapstats import GapStats
 from vrrpscope.inventory import SegmentInventory, build_inventory
 from vrrpscope.model import AddressClaim, Advert, OtherTraffic
+from vrrpscope.pendingrun import PendingRun
 from vrrpscope.routerstate import (
     MasterPeriod,
     RouterKey,
@@ -101,6 +102,9 @@ class Engine:
         self._last_packet_ns: int | None = None  # latest packet time
         self._finished = False
         self.stats = EngineStats()
+        self._tick = 0  # position in the item stream (orders routers least recently used)
+        self._pending: dict[RouterKey, PendingRun] = {}  # regular adverts held back
+        self._order_dirty = False  # a bulk apply moved a router's latest advert
 
     # ----------------------------------------------------------------- public API
 
@@ -111,6 +115,7 @@ class Engine:
 
     @property
     def routers(self) -> dict[RouterKey, RouterState]:
+        self._reorder()
         return self._routers
 
     @property
@@ -122,19 +127,30 @@ class Engine:
 
     def inventory(self) -> list[SegmentInventory]:
         """Per segment: VRIDs in use and free, speakers, masters, intervals, other protocols."""
+        self._reorder()
         return build_inventory(self._segments, self._other)
 
     def feed(self, advert: Advert) -> None:
         """Take one decoded advert (event time = advert.ts_ns)."""
         t = self._clock(advert.ts_ns, advert.segment, advert.frame)
-        self.stats.adverts += 1
+        self._tick += 1
         key = (advert.segment, advert.family, advert.proto, advert.vrid)
+        if self._pending:
+            run = self._pending.get(key)
+            if run is not None:
+                self._flush(run)
+        self._feed_at(advert, t, key)
+
+    def _feed_at(self, advert: Advert, t: int, key: RouterKey) -> None:
+        """An advert at event time ``t`` (the clock already there)."""
+        self.stats.adverts += 1
         router = self._routers.get(key)
         new_router = router is None
         if router is None:
             router = self._new_router(key, t)
         else:
             self._routers.move_to_end(key)
+        router.touch = self._tick
         router.adverts += 1
         router.last_ts_ns = t
         skey = (advert.src, advert.src_mac)
@@ -159,18 +175,35 @@ class Engine:
     def feed_other(self, other: OtherTraffic) -> None:
         """Count a non-VRRP multicast frame for the segment inventory."""
         self._clock(other.ts_ns, other.segment, other.frame)
-        self.stats.other += 1
-        counts = self._other.get(other.segment)
+        self._tick += 1
+        self.count_other(other.segment, other.label, 1)
+
+    def count_other(self, segment: str, label: str, n: int) -> bool:
+        """Count ``n`` non-VRRP frames of one kind (no clock); False if a cap is reached."""
+        self.stats.other += n
+        counts = self._other.get(segment)
         if counts is None:
             if len(self._other) >= self.thresholds.max_segments:
-                return
-            counts = self._other[other.segment] = Counter()
-        label = other.label if (other.label in counts or len(counts) < _MAX_LABELS) else "other"
-        counts[label] += 1
+                return False
+            counts = self._other[segment] = Counter()
+        if label not in counts and len(counts) >= _MAX_LABELS:
+            label = "other"
+        counts[label] += n
+        return True
+
+    def other_room(self, segment: str, labels: int) -> bool:
+        """Whether ``labels`` more kinds of other traffic on ``segment`` stay under the caps."""
+        counts = self._other.get(segment)
+        if counts is None:
+            return len(self._other) < self.thresholds.max_segments and labels <= _MAX_LABELS
+        return len(counts) + labels <= _MAX_LABELS
 
     def feed_claim(self, claim: AddressClaim) -> None:
         """A gratuitous ARP / unsolicited NA: a VIP claimed by two MACs confirms split brain."""
         t = self._clock(claim.ts_ns, claim.segment, claim.frame)
+        self._tick += 1
+        if self._pending:
+            self._flush_segment(claim.segment, t)
         self.stats.claims += 1
         seg = self._claims.get(claim.segment)
         if seg is None:
@@ -224,6 +257,8 @@ class Engine:
         if self._now is not None:
             end = self._now if end_ts_ns is None else max(end_ts_ns, self._now)
             self.advance(end)
+            self.flush_all()
+            self._reorder()
             for router in self._routers.values():
                 if len(router.active) > 1:
                     self._settle(router)
@@ -280,6 +315,8 @@ class Engine:
         for due, _, kind, a, b in self._timers.pop_before(until):
             if self._now is None or due > self._now:
                 self._now = due
+            if self._pending and self._before_timer(due, kind, a, b):
+                continue
             if kind == _EXPIRE:
                 self._on_expire(due, a, b)
             elif kind == _SILENCE:
@@ -334,11 +371,144 @@ class Engine:
             return b.timer_due_ns == due and self._live(a, b)
         return self._live(a)
 
+    # ----------------------------------------------------------------- pending runs
+
+    def attach(self, run: PendingRun) -> None:
+        """Hold ``run``'s regular adverts back until something reads its router."""
+        self._pending[run.router.key] = run
+
+    def catch_up(self, ts_ns: int) -> None:
+        """The clock as a packet at ``ts_ns`` moves it (timers due before it fire)."""
+        self._clock(ts_ns, "", 0)
+
+    def flush_all(self) -> None:
+        """Apply every held-back advert."""
+        for run in list(self._pending.values()):
+            self._flush(run)
+
+    def _flush(self, run: PendingRun, count: int | None = None) -> None:
+        """Apply ``run``'s adverts up to ``count`` (from its start; default all)."""
+        end = len(run.ts) if count is None else count
+        if end > run.done:
+            if run.can_bulk(self._live(run.router, run.speaker)):
+                self._apply_bulk(run, end)
+            else:
+                self._apply_each(run, end)
+        if run.done >= len(run.ts) and self._pending.get(run.router.key) is run:
+            del self._pending[run.router.key]
+
+    def _flush_segment(self, segment: str, t: int) -> None:
+        """Before an address claim on ``segment``: its routers' adverts so far."""
+        for router in self._segments.get(segment, {}).values():
+            run = self._pending.get(router.key)
+            if run is None:
+                continue
+            self._flush(run, run.count_before_tick(self._tick))
+            if run.left and run.jumped_from is not None:
+                # The rest may be fed one by one: put the silence timer back where
+                # advert-by-advert re-arming has it now.
+                sp = run.speaker
+                due = run.due_at(t)
+                if due is not None:
+                    sp.timer_due_ns = due
+                    self._timers.push(due, _EXPIRE, router, sp)
+                run.jumped_from = None
+
+    def _before_timer(self, due: int, kind: int, a: Any, b: Any) -> bool:
+        """Bring a held-back run up to ``due`` before its router's timer; True if that
+        timer was a re-arm of the run's own master, moved ahead without applying."""
+        key = (a.segment, a.family, a.proto, a.vrid) if kind == _QUIET else a.key
+        run = self._pending.get(key)
+        if run is None or (kind != _QUIET and run.router is not a):
+            return False
+        if (
+            kind == _EXPIRE
+            and b is run.speaker
+            and b.timer_due_ns == due
+            and run.can_bulk(self._live(a, b))
+        ):
+            landed = run.next_due(due)
+            if landed is not None:
+                b.timer_due_ns = landed
+                self._timers.push(landed, _EXPIRE, a, b)
+                run.jumped_from = due
+                return True
+        self._flush(run, run.count_until(due))
+        return False
+
+    def _apply_each(self, run: PendingRun, end: int) -> None:
+        """Feed adverts ``run.done`` .. ``end - 1`` one by one, as the general path does."""
+        tick = self._tick
+        template = run.template
+        key = (template.segment, template.family, template.proto, template.vrid)
+        for j in range(run.done, end):
+            t = int(run.ts[j])
+            run.done = j + 1
+            self._tick = int(run.ticks[j])
+            self._feed_at(replace(template, ts_ns=t, frame=int(run.frames[j])), t, key)
+        self._tick = tick
+
+    def _apply_bulk(self, run: PendingRun, end: int) -> None:
+        """Apply adverts ``run.done`` .. ``end - 1`` of a sole master at once."""
+        router, sp = run.router, run.speaker
+        gaps = sp.gaps
+        assert gaps is not None and sp.last_valid_ns is not None
+        start = run.done
+        points = _drift_points(gaps.count, end - start, self.thresholds.drift_min_samples)
+        whole = run.summary(start, end)
+        if not points or drift.quiet_through(self._ctx, router, sp, whole):
+            self._apply_counts(run, end, whole)
+            return
+        finding = drift.open_for_good(self._ctx, router, sp)
+        if finding is not None:
+            # Every evaluation would only update it: its evidence frames, then the last.
+            frames = [int(run.frames[start + at - 1]) for at in points[:-1]]
+            self._book.update(finding, frames=frames, notify=False)
+            points = points[-1:]
+        for at in points:
+            stop = start + at
+            self._apply_counts(run, stop, run.summary(run.done, stop))
+            drift.evaluate(self._ctx, router, sp, sp.last_valid_ns)
+        if run.done < end:
+            self._apply_counts(run, end, run.summary(run.done, end))
+
+    def _apply_counts(self, run: PendingRun, end: int, gaps: Any) -> None:
+        router, sp = run.router, run.speaker
+        n = end - run.done
+        last = int(run.ts[end - 1])
+        sp.gaps.add_regular(  # type: ignore[union-attr]
+            gaps.count, gaps.sum_ns, gaps.sumsq_ns2, gaps.max_ns, gaps.max_end_ns, gaps.hist
+        )
+        self.stats.adverts += n
+        router.adverts += n
+        router.last_ts_ns = router.last_valid_ns = last
+        router.touch = int(run.ticks[end - 1])
+        sp.adverts += n
+        sp.episode_adverts += n
+        sp.last_ts_ns = sp.last_valid_ns = last
+        sp.last_frame = int(run.frames[end - 1])
+        sp.deadline_ns = last + sp.expiry_ns
+        form = run.template.checksum_form
+        if form is not None:
+            sp.checksum_forms[form] += n
+        run.done = end
+        self._order_dirty = True
+
+    def _reorder(self) -> None:
+        """Routers least recently advertised first again, after bulk applies."""
+        if self._order_dirty:
+            ordered = sorted(self._routers.items(), key=lambda item: item[1].touch)
+            self._routers = OrderedDict(ordered)
+            self._order_dirty = False
+
     # ----------------------------------------------------------- routers, speakers
 
     def _new_router(self, key: RouterKey, t: int) -> RouterState:
         th = self.thresholds
         if len(self._routers) >= th.max_routers:
+            for run in list(self._pending.values()):
+                self._flush(run, run.count_before_tick(self._tick))
+            self._reorder()
             _, stale = self._routers.popitem(last=False)
             del self._segments[stale.segment][stale.key]
             self.stats.evicted_routers += 1
@@ -597,6 +767,16 @@ class Engine:
         router.failovers += 1
         self.stats.failovers += 1
         mastership.failover(self._ctx, router, prev, old, sp)
+
+
+def _drift_points(count: int, n: int, min_samples: int) -> list[int]:
+    """Of ``n`` more gaps after ``count``, those (1-based) after which drift.due holds."""
+    points = []
+    if count < min_samples <= count + n:
+        points.append(min_samples - count)
+    first = (max(count, min_samples - 1) // 64 + 1) * 64
+    points.extend(c - count for c in range(first, count + n + 1, 64) if c != min_samples)
+    return sorted(points)
 
 
 def _other_cluster(old: SpeakerState, new: SpeakerState) -> bool:

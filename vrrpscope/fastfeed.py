@@ -25,6 +25,7 @@ path's (tests/test_fastpath.py); tests/test_fastfeed.py checks the findings.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -35,7 +36,21 @@ from vrrpscope.fastpath.frames import frames_block
 from vrrpscope.fastpath.pcapng import PcapngBlocks
 from vrrpscope.fastpath.records import RecordBlock
 from vrrpscope.fastpath.reps import FALLBACK, OTHER, VRRP, broadcast
+from vrrpscope.linklayer import (
+    LINKTYPE_ETHERNET,
+    LINKTYPE_IPV4,
+    LINKTYPE_LINUX_SLL,
+    LINKTYPE_LINUX_SLL2,
+    LINKTYPE_RAW,
+    LINKTYPE_RAW_12,
+    LINKTYPE_RAW_14,
+    VLAN_TPIDS,
+)
 from vrrpscope.model import AddressClaim, Advert, Frame, OtherTraffic
+from vrrpscope.planner import BlockPlan, Planner
+
+if TYPE_CHECKING:
+    from vrrpscope.engine import Engine
 
 _MASK_BITS = 32  # issue masks fit well below this
 _INT64 = range(-(1 << 63), 1 << 63)
@@ -48,6 +63,14 @@ class FeedRun(FastRun):
         super().__post_init__()
         self._templates = Decoder()  # decodes one frame per group; its counts are unused
         self.reader = self  # for progress callbacks: total_bytes / bytes_read
+        self.planner: Planner | None = None  # set: blocks come as BlockPlans (see plans())
+        self._known: dict[tuple, tuple[type | None, tuple]] = {}  # see _template
+
+    def plans(self, engine: Engine) -> Iterator[list[Decoded] | BlockPlan]:
+        """Blocks as :class:`BlockPlan` s for ``engine`` (a list of items where a block's
+        frames had to be decoded one by one)."""
+        self.planner = Planner(engine)
+        return self.chunks()  # type: ignore[return-value]
 
     def items(self) -> Iterator[Decoded]:
         """Every decoded item in frame order, as :meth:`Decoder.decode_all` yields them."""
@@ -107,7 +130,7 @@ class FeedRun(FastRun):
                 items.append(item)
         return items or None
 
-    def _decode_block(self, block: RecordBlock) -> list[Decoded] | None:  # type: ignore[override]
+    def _decode_block(self, block: RecordBlock) -> list[Decoded] | BlockPlan | None:  # type: ignore[override]
         g = self._groups(block)
         reps, inverse, res, category = g.reps, g.inverse, g.res, g.category
         fallback, vrrp, ip_fields = g.fallback, g.vrrp, g.ip_fields
@@ -132,10 +155,13 @@ class FeedRun(FastRun):
         events = np.flatnonzero(templated | alone | odd)
         if len(events) == 0:
             return None
-        items: list[Decoded] = []
         if len(rows):
-            _keys, first, which = np.unique(key[rows], return_index=True, return_inverse=True)
-            makers = [self._template(block, int(rows[i])) for i in first.tolist()]
+            keys, first, which = np.unique(key[rows], return_index=True, return_inverse=True)
+            masks = (keys & ((1 << _MASK_BITS) - 1)).tolist()
+            makers = [
+                self._template(block, int(rows[i]), mask)
+                for i, mask in zip(first.tolist(), masks, strict=True)
+            ]
             tid = np.full(n, -1, np.int64)
             tid[rows] = which.ravel()
         else:
@@ -148,8 +174,11 @@ class FeedRun(FastRun):
         decode_alone = self._templates.decode
         for i in odd_rows.tolist():
             singles[i] = decode_alone(self._frame(block, i))
+        if self.planner is not None:
+            return self.planner.plan(block, events, tid, makers, singles)
         ts = block.ts_ns[events].tolist()
         numbers = block.number[events].tolist()
+        items: list[Decoded] = []
         append = items.append
         for i, t, number, k in zip(events.tolist(), ts, numbers, tid[events].tolist(), strict=True):
             if k >= 0:
@@ -175,13 +204,63 @@ class FeedRun(FastRun):
             block.source_names[int(block.source[i])],
         )
 
-    def _template(self, block: RecordBlock, i: int) -> tuple[type | None, tuple]:
-        """(class, fields after ts_ns and frame) of the item frame ``i`` decodes to."""
-        item = self._templates.decode(self._frame(block, i))
+    def _template(self, block: RecordBlock, i: int, mask: int) -> tuple[type | None, tuple]:
+        """(class, fields after ts_ns and frame) of the item frame ``i`` decodes to.
+
+        Remembered across blocks by the frame's bytes less the IPv4 identification and
+        header checksum, and the frame's issue ``mask`` (which holds that checksum's check).
+        """
+        frame = self._frame(block, i)
+        data, link = frame.data, frame.linktype
+        key = (
+            _template_bytes(data, link),
+            link,
+            frame.orig_len,
+            frame.interface,
+            frame.source,
+            mask,
+        )
+        known = self._known.get(key)
+        if known is not None:
+            return known
+        item = self._templates.decode(frame)
         if item is None:
-            return None, ()
-        names = _FIELDS[type(item)]
-        return type(item), tuple(getattr(item, name) for name in names)
+            made: tuple[type | None, tuple] = (None, ())
+        else:
+            names = _FIELDS[type(item)]
+            made = type(item), tuple(getattr(item, name) for name in names)
+        if len(self._known) >= _MAX_KNOWN:
+            self._known.clear()
+        self._known[key] = made
+        return made
+
+
+_MAX_KNOWN = 4096  # decoded templates remembered
+_ETHERTYPE_AT = {LINKTYPE_ETHERNET: 12, LINKTYPE_LINUX_SLL: 14, LINKTYPE_LINUX_SLL2: 0}
+_IP_FIRST = {LINKTYPE_RAW_12, LINKTYPE_RAW_14, LINKTYPE_RAW, LINKTYPE_IPV4}
+
+
+def _template_bytes(data: bytes, linktype: int) -> bytes:
+    """``data`` with the IPv4 identification and header checksum zeroed (if IPv4)."""
+    at = _ETHERTYPE_AT.get(linktype)
+    if at is None:
+        ip = 0 if linktype in _IP_FIRST else -1
+    else:
+        ip = at + 2 if linktype != LINKTYPE_LINUX_SLL2 else 20
+        ethertype_at = at
+        for _ in range(3):
+            ethertype = int.from_bytes(data[ethertype_at : ethertype_at + 2], "big")
+            if ethertype not in VLAN_TPIDS:
+                break
+            ethertype_at = ip + 2
+            ip += 4
+        else:
+            return data
+        if ethertype != 0x0800:
+            return data
+    if ip < 0 or len(data) < ip + 12 or data[ip] >> 4 != 4:
+        return data
+    return b"".join((data[: ip + 4], b"\0\0", data[ip + 6 : ip + 10], b"\0\0", data[ip + 12 :]))
 
 
 _FIELDS: dict[type, tuple[str, ...]] = {}

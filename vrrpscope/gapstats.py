@@ -1,9 +1,11 @@
 """Streaming statistics of inter-advert gaps: O(1) per gap, small bounded memory.
 
-Gaps are kept exactly as count / sum / sum of squares / max, and as a sparse histogram
-in units of the advertised interval (bins of 0.5 %), from which the median and p95 are
-read. Gaps beyond 8 intervals share the last bin, read as the maximum (the engine ends an
-advertising episode after about 4 intervals of silence anyway).
+Gaps are kept exactly as count / sum / sum of squares / max (integer nanoseconds, so
+gaps summed elsewhere and added at once, :meth:`GapStats.add_regular`, give the very
+same state as adding them one by one), and as a sparse histogram in units of the
+advertised interval (bins of 0.5 %), from which the median and p95 are read. Gaps beyond
+8 intervals share the last bin, read as the maximum (the engine ends an advertising
+episode after about 4 intervals of silence anyway).
 """
 
 from __future__ import annotations
@@ -21,8 +23,8 @@ class GapStats:
 
     interval_ns: int
     count: int = 0
-    sum_s: float = 0.0
-    sumsq_s: float = 0.0
+    sum_ns: int = 0
+    sumsq_ns2: int = 0  # sum of squared gaps, ns^2 (exact: Python integers)
     max_ns: int = 0
     missed: int = 0  # adverts missing: a gap of g >= 1.5 intervals misses round(g) - 1
     hist: dict[int, int] = field(default_factory=dict)
@@ -31,10 +33,9 @@ class GapStats:
 
     def add(self, gap_ns: int, end_ns: int = 0) -> int:
         """Record one gap ending at `end_ns`; returns the adverts it missed (0 normally)."""
-        gap_s = gap_ns / 1e9
         self.count += 1
-        self.sum_s += gap_s
-        self.sumsq_s += gap_s * gap_s
+        self.sum_ns += gap_ns
+        self.sumsq_ns2 += gap_ns * gap_ns
         if gap_ns > self.max_ns:
             self.max_ns = gap_ns
             self.max_at_ns = end_ns - gap_ns
@@ -52,17 +53,32 @@ class GapStats:
             return missed
         return 0
 
+    def add_regular(
+        self, count: int, sum_ns: int, sumsq_ns2: int, max_ns: int, max_end_ns: int, hist: dict
+    ) -> None:
+        """Gaps that missed no advert, already summed: ``hist`` bins in first-seen order,
+        ``max_end_ns`` the end of the first gap of length ``max_ns``."""
+        self.count += count
+        self.sum_ns += sum_ns
+        self.sumsq_ns2 += sumsq_ns2
+        if max_ns > self.max_ns:
+            self.max_ns = max_ns
+            self.max_at_ns = max_end_ns - max_ns
+        mine = self.hist
+        for b, n in hist.items():
+            mine[b] = mine.get(b, 0) + n
+
     @property
     def mean_s(self) -> float | None:
-        return self.sum_s / self.count if self.count else None
+        return self.sum_ns / self.count / 1e9 if self.count else None
 
     @property
     def stdev_s(self) -> float | None:
         if self.count < 2:
             return None
-        mean = self.sum_s / self.count
-        var = max(self.sumsq_s / self.count - mean * mean, 0.0)
-        return math.sqrt(var * self.count / (self.count - 1))
+        n = self.count
+        spread = n * self.sumsq_ns2 - self.sum_ns * self.sum_ns  # n^2 * variance, exact
+        return math.sqrt(spread / (n * (n - 1))) / 1e9
 
     def quantile_s(self, q: float) -> float | None:
         """Approximate quantile (bin centre, 0.5 % of the interval wide), in seconds."""

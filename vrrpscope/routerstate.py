@@ -173,6 +173,8 @@ class RouterState:
     # Gratuitous ARP / unsolicited NA for a VIP, judged once the next adverts show who
     # was advertising around it: (mac, vip, ts_ns, frame).
     pending_claims: list[tuple[str, str, int, int]] = field(default_factory=list)
+    # Engine position of its latest advert (orders routers least recently used first).
+    touch: int = field(default=0, repr=False, compare=False)
     key: RouterKey = field(init=False)
 
     def __post_init__(self) -> None:

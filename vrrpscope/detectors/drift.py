@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from vrrpscope.detectors import Context, scope, who
-from vrrpscope.findings import Kind
+from vrrpscope.findings import Finding, Kind
+from vrrpscope.gapstats import _LAST_BIN, BINS_PER_INTERVAL
 from vrrpscope.routerstate import RouterState, SpeakerState
 
 
@@ -18,6 +19,46 @@ def due(sp: SpeakerState, missed: int, min_samples: int) -> bool:
         return False
     n = gaps.count
     return n == min_samples or n & 63 == 0
+
+
+def quiet_through(ctx: Context, router: RouterState, sp: SpeakerState, more: Any) -> bool:
+    """Whether :func:`evaluate` does nothing at any point while ``more`` gaps are added.
+
+    ``more`` (a :class:`vrrpscope.pendingrun.GapSummary`) gives the range of histogram bins
+    and the longest of gaps that miss no advert. Conservative: the median and p95 of any
+    prefix lie within the bins hit so far, the worst gap and missed count only grow, and
+    with no drift finding open and no reason found, evaluate returns without effect.
+    """
+    th = ctx.th
+    gaps = sp.gaps
+    if gaps is None or ctx.book.get((Kind.INTERVAL_DRIFT, router.key, sp.key)) is not None:
+        return False
+    if gaps.missed >= th.drift_missed_min:
+        return False
+    low, high = more.low_bin, more.high_bin
+    if gaps.hist:
+        low, high = min(low, min(gaps.hist)), max(high, max(gaps.hist))
+    if high >= _LAST_BIN:
+        return False
+    margin = 0.999  # stay clear of float rounding at the thresholds
+    off = max(abs(low / BINS_PER_INTERVAL - 1), abs((high + 1) / BINS_PER_INTERVAL - 1))
+    if off >= th.drift_median_tolerance * margin:
+        return False
+    if (high + 1 - low) / BINS_PER_INTERVAL >= th.drift_jitter_tolerance * margin:
+        return False
+    takeover = router.takeover_ns(sp)
+    mdi = takeover / 1e9 if takeover else 3 * gaps.interval_ns / 1e9
+    worst = max(gaps.max_ns, more.max_ns) / 1e9
+    return worst < th.drift_worst_gap_fraction * mdi * margin
+
+
+def open_for_good(ctx: Context, router: RouterState, sp: SpeakerState) -> Finding | None:
+    """The speaker's open drift finding, if missed adverts keep it open whatever gaps that
+    miss none add (each :func:`evaluate` then only updates it)."""
+    gaps = sp.gaps
+    if gaps is None or gaps.missed < ctx.th.drift_missed_min:
+        return None
+    return ctx.book.get((Kind.INTERVAL_DRIFT, router.key, sp.key))
 
 
 def evaluate(ctx: Context, router: RouterState, sp: SpeakerState, ts_ns: int) -> None:

@@ -1,0 +1,156 @@
+"""Regular adverts applied in bulk: the timer chain, gap sums, and whole captures.
+
+The end-to-end checks build captures where runs of regular adverts meet every reader of
+a router's state (another speaker, an address claim, a priority change, lost adverts,
+a resignation, the end of a block) and compare the bulk route with the general one.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests import packets as P
+from tests.capturewriter import PcapFile
+from tests.test_fastfeed import assert_same
+from vrrpscope import analysis
+from vrrpscope.detectors import drift
+from vrrpscope.engine import _drift_points
+from vrrpscope.gapstats import GapStats
+from vrrpscope.pendingrun import chain, gap_sums, squared
+
+S = 1_000_000_000
+T0 = 1_800_000_000 * S
+VIP = "198.18.7.1"
+
+
+def _brute_chain(times: list[int], expiry: int, due: int, until: int) -> int | None:
+    """Fire the timer advert by advert, as the engine does without runs."""
+    while True:
+        last = max((t for t in times if t <= due), default=None)
+        if last is None or last + expiry <= due:
+            return None
+        due = last + expiry
+        if due >= until:
+            return due
+        if max(t for t in times if t <= due) + expiry <= due:
+            return due  # the next firing finds silence
+
+
+def test_chain_matches_firing_advert_by_advert() -> None:
+    rng = random.Random(5)
+    for _ in range(300):
+        n = rng.randint(1, 60)
+        times = sorted(rng.randint(0, 40 * S) for _ in range(n))
+        expiry = rng.choice([3 * S + S // 2, 2 * S, 5 * S])
+        arr = np.array(times, np.int64)
+        nxt = (np.searchsorted(arr, arr + expiry, side="right") - 1).tolist()
+        due = rng.randint(times[0], times[-1] + expiry)
+        until = rng.randint(due, times[-1] + 2 * expiry)
+        assert chain(times, nxt, expiry, due, until) == _brute_chain(times, expiry, due, until)
+
+
+def test_gap_sums_add_up_exactly() -> None:
+    rng = np.random.default_rng(3)
+    gaps = rng.integers(0, 400 * S, 5000, dtype=np.int64)
+    sums = gap_sums(gaps)
+    lo, hi = 17, 4321
+    d = (sums[:, hi] - sums[:, lo]).tolist()
+    part = [int(g) for g in gaps[lo:hi]]
+    assert d[0] == sum(part)
+    assert squared(d) == sum(g * g for g in part)
+
+
+def test_add_regular_equals_adding_one_by_one() -> None:
+    rng = random.Random(9)
+    gaps = [S + rng.randint(-30_000_000, 30_000_000) for _ in range(500)]
+    one, bulk = GapStats(S), GapStats(S)
+    for i, g in enumerate(gaps):
+        one.add(g, T0 + i)
+    hist: dict[int, int] = {}
+    for g in gaps:
+        b = g * 200 // S
+        hist[b] = hist.get(b, 0) + 1
+    top = max(range(len(gaps)), key=lambda i: (gaps[i], -i))
+    bulk.add_regular(len(gaps), sum(gaps), sum(g * g for g in gaps), gaps[top], T0 + top, hist)
+    assert repr(bulk) == repr(one)
+    assert bulk.stdev_s == one.stdev_s and bulk.mean_s == one.mean_s
+
+
+@pytest.mark.parametrize("count", [0, 5, 19, 20, 63, 64, 200])
+def test_drift_points_are_where_drift_is_due(count: int) -> None:
+    class Speaker:
+        gaps = GapStats(S)
+
+    for min_samples in (1, 20, 64, 100):
+        sp = Speaker()
+        expected = []
+        for i in range(1, 300):
+            sp.gaps.count = count + i
+            if drift.due(sp, 0, min_samples):  # type: ignore[arg-type]
+                expected.append(i)
+        assert _drift_points(count, 299, min_samples) == expected
+
+
+def _advert(src: str, mac: str, priority: int, vrid: int = 7, vip: str = VIP) -> bytes:
+    return P.ethernet(P.ipv4(P.vrrp_v2(vrid, priority, [vip]), src=src), src_mac=mac)
+
+
+def _story(seed: int) -> PcapFile:
+    """Two routers' life: runs broken by claims, a rival, lost adverts, priority moves."""
+    rng = random.Random(seed)
+    pcap = PcapFile()
+    a = ("198.18.7.11", "52:54:00:00:07:11")
+    b = ("198.18.7.12", "52:54:00:00:07:12")
+    c = ("198.18.8.11", "52:54:00:00:08:11")
+    frames: list[tuple[int, bytes]] = []
+    for second in range(400):
+        t = T0 + second * S + rng.randint(-3_000_000, 3_000_000)
+        if second in (61, 62, 130, 131, 132, 133, 300):  # lost adverts
+            pass
+        elif second == 350:
+            frames.append((t, _advert(*a, 0)))  # resigns
+        elif second > 350:
+            frames.append((t + 600_000_000, _advert(*b, 100)))
+        else:
+            prio = 90 if 200 <= second < 230 else 150  # priority change and back
+            frames.append((t, _advert(*a, prio)))
+        if 150 <= second < 170:  # a rival master: split brain
+            frames.append((t + 400_000_000, _advert(*b, 100)))
+        if second in (100, 160, 240):  # gratuitous ARPs for the VIP
+            frames.append((t + 200_000_000, P.gratuitous_arp(VIP, a[1])))
+            frames.append((t + 300_000_000, P.gratuitous_arp(VIP, b[1])))
+        if second % 10 == 3:  # another router, and some other multicast
+            frames.append((t + 100_000_000, _advert(*c, 120, vrid=8, vip="198.18.8.1")))
+        if second % 7 == 0:
+            other = P.ipv4(b"\x00" * 8, src="198.18.7.50", dst="224.0.0.5", proto=89)
+            frames.append((t + 50_000_000, P.ethernet(other, dst_mac="01:00:5e:00:00:05")))
+    for ts, data in sorted(frames, key=lambda f: f[0]):
+        pcap.add(ts, data)
+    return pcap
+
+
+@pytest.mark.parametrize("block", [1 << 22, 1 << 14, 6000, 1500])
+def test_runs_meet_every_reader(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, block: int) -> None:
+    path = tmp_path / "story.pcap"
+    path.write_bytes(_story(1).to_bytes())
+    monkeypatch.setattr(analysis, "FAST_BLOCK", block)
+    result = assert_same([str(path)])
+    assert result is not None
+    kinds = {str(f.kind) for f in result.findings}
+    assert {"split-brain", "interval-drift", "resigned"} <= kinds
+
+
+@pytest.mark.parametrize("block", [1 << 16, 20000])
+def test_generated_capture_in_small_blocks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, block: int
+) -> None:
+    from bench import generate
+
+    path = str(tmp_path / "gen.pcap")
+    generate.write(path, 20000, seed=4)
+    monkeypatch.setattr(analysis, "FAST_BLOCK", block)
+    assert assert_same([path]) is not None

@@ -1,0 +1,195 @@
+"""Regular adverts held back from the engine and applied in bulk (DESIGN §1, change points).
+
+A *regular* advert repeats its speaker's previous advert on the same virtual router (the
+router's previous advert, so no other speaker came in between) byte for byte in every
+field the engine reads, less than 1.5 intervals later, valid and with a priority above
+zero. Taken one at a time, such an advert only moves counters, the last-seen times, the
+gap statistics and the master's silence deadline. :class:`PendingRun` holds the regular
+adverts that follow one change point of a router (the speaker's timestamps, frame numbers
+and positions), and the engine applies them when something is about to read the router:
+the next advert on it, an address claim on its segment, one of its timers, the end of a
+block. Applying a run whose speaker is the router's only master and that has no claim
+waiting costs a few integer sums (:meth:`PendingRun.summary`); otherwise each advert is
+fed as the general path would.
+
+The master's silence timer keeps running meanwhile without the adverts being applied:
+on the timer, the engine asks :meth:`PendingRun.next_due` for the first due time the
+timer would reach, after the re-arms its adverts cause, at or past the run's last known
+advert (:func:`chain`), exactly as firing it advert by advert would.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from vrrpscope.gapstats import _LAST_BIN, BINS_PER_INTERVAL
+from vrrpscope.model import Advert
+from vrrpscope.routerstate import RouterState, SpeakerState
+
+_SPLIT = 20  # gaps split as hi * 2**20 + lo so squared sums stay inside int64
+
+
+@dataclass(slots=True, eq=False)
+class PendingRun:
+    """Regular adverts of one speaker on one router, not yet applied."""
+
+    router: RouterState
+    speaker: SpeakerState
+    template: Advert  # the advert each of them repeats (ts_ns / frame aside)
+    ts: np.ndarray  # int64 timestamps, non-decreasing
+    frames: np.ndarray  # frame numbers
+    ticks: np.ndarray  # engine ticks (positions in the item stream)
+    anchor_ns: int  # the speaker's previous advert (the one the first gap ends)
+    gaps: np.ndarray | None = None  # gap tables, computed here when not given
+    bins: np.ndarray | None = None
+    sums: np.ndarray | None = None
+    whole: GapSummary | None = None  # summary of all the run's gaps, when given
+    done: int = 0  # adverts applied so far
+    jumped_from: int | None = None  # due time of the last timer moved ahead by next_due
+    _times: list[int] | None = field(default=None, repr=False)
+    _next: list[int] | None = field(default=None, repr=False)
+
+    @property
+    def left(self) -> int:
+        return len(self.ts) - self.done
+
+    def count_until(self, t_ns: int) -> int:
+        """Adverts (from the start of the run) at or before ``t_ns``."""
+        return int(np.searchsorted(self.ts, t_ns, side="right"))
+
+    def count_before_tick(self, tick: int) -> int:
+        """Adverts (from the start of the run) before engine position ``tick``."""
+        return int(np.searchsorted(self.ticks, tick, side="left"))
+
+    def can_bulk(self, live: bool) -> bool:
+        """Whether applying the rest only moves counters, times and gap statistics."""
+        router, sp = self.router, self.speaker
+        return (
+            live
+            and sp.active_since_ns is not None
+            and len(router.active) == 1
+            and router.active.get(sp.key) is sp
+            and not router.pending_claims
+            and sp.gaps is not None
+            and sp.last_valid_ns is not None
+        )
+
+    # ----------------------------------------------------------------- the timer
+
+    def _chain_tables(self) -> tuple[list[int], list[int]]:
+        if self._times is None:
+            times = np.concatenate([np.array([self.anchor_ns], np.int64), self.ts])
+            expiry = self.speaker.expiry_ns
+            nxt = np.searchsorted(times, times + expiry, side="right") - 1
+            self._times, self._next = times.tolist(), nxt.tolist()
+        assert self._next is not None
+        return self._times, self._next
+
+    def next_due(self, due: int) -> int | None:
+        """The silence timer fired at ``due``: where it lands after its re-arms.
+
+        None when the speaker fell silent for a whole expiry before ``due`` (the engine
+        then applies the run up to ``due`` and lets the timer end the episode).
+        """
+        times, nxt = self._chain_tables()
+        return chain(times, nxt, self.speaker.expiry_ns, due, times[-1])
+
+    def due_at(self, now_ns: int) -> int | None:
+        """Where the timer moved ahead from ``jumped_from`` stands at ``now_ns``."""
+        assert self.jumped_from is not None
+        times, nxt = self._chain_tables()
+        return chain(times, nxt, self.speaker.expiry_ns, self.jumped_from, now_ns)
+
+    # ----------------------------------------------------------------- bulk sums
+
+    def _gap_tables(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per advert: gap, histogram bin; prefix sums of the gaps (:func:`gap_sums`)."""
+        if self.gaps is None:
+            self.gaps = np.diff(self.ts, prepend=np.int64(self.anchor_ns))
+        if self.bins is None:
+            interval = self.speaker.gaps.interval_ns  # type: ignore[union-attr]
+            self.bins = np.minimum(self.gaps * BINS_PER_INTERVAL // interval, _LAST_BIN)
+        if self.sums is None:
+            self.sums = gap_sums(self.gaps)
+        return self.gaps, self.bins, self.sums
+
+    def summary(self, lo: int, hi: int) -> GapSummary:
+        """Integer sums and histogram of the gaps ending at adverts ``lo`` .. ``hi - 1``."""
+        if lo == 0 and hi == len(self.ts) and self.whole is not None:
+            return self.whole
+        gaps, bins, sums = self._gap_tables()
+        d = (sums[:, hi] - sums[:, lo]).tolist()
+        piece = bins[lo:hi]
+        top = lo + int(np.argmax(gaps[lo:hi]))
+        uniq, first, counts = np.unique(piece, return_index=True, return_counts=True)
+        order = np.argsort(first, kind="stable")  # bins in order of their first gap
+        return GapSummary(
+            count=hi - lo,
+            sum_ns=d[0],
+            sumsq_ns2=squared(d),
+            max_ns=int(gaps[top]),
+            max_end_ns=int(self.ts[top]),
+            low_bin=int(uniq[0]),
+            high_bin=int(uniq[-1]),
+            hist=dict(zip(uniq[order].tolist(), counts[order].tolist(), strict=True)),
+        )
+
+
+def gap_sums(gaps: np.ndarray) -> np.ndarray:
+    """Prefix sums (a leading 0 column) of gaps and of the parts of their squares.
+
+    A gap is split as ``high * 2**20 + low`` so that each squared part sums inside int64;
+    :func:`squared` puts a difference of two columns back together exactly.
+    """
+    high, low = gaps >> _SPLIT, gaps & ((1 << _SPLIT) - 1)
+    sums = np.zeros((4, len(gaps) + 1), np.int64)
+    np.cumsum(gaps, out=sums[0, 1:])
+    np.cumsum(high * high, out=sums[1, 1:])
+    np.cumsum(high * low, out=sums[2, 1:])
+    np.cumsum(low * low, out=sums[3, 1:])
+    return sums
+
+
+def squared(d: list[int]) -> int:
+    """The sum of squared gaps from a difference of :func:`gap_sums` columns."""
+    return (d[1] << (2 * _SPLIT)) + (d[2] << (_SPLIT + 1)) + d[3]
+
+
+@dataclass(slots=True)
+class GapSummary:
+    """Gaps of a stretch of regular adverts, summed exactly."""
+
+    count: int
+    sum_ns: int
+    sumsq_ns2: int
+    max_ns: int
+    max_end_ns: int  # end of the first longest gap
+    low_bin: int  # lowest and highest histogram bin hit
+    high_bin: int
+    hist: dict[int, int]  # bin -> gaps, bins in order of first gap
+
+
+def chain(times: list[int], nxt: list[int], expiry: int, due: int, until: int) -> int | None:
+    """A silence timer that fired at ``due``, re-armed advert by advert up to ``until``.
+
+    ``times``: the speaker's advert times; ``nxt[i]``: the last advert at or before
+    ``times[i] + expiry``. At each firing the timer moves to the last advert's time plus
+    the expiry; returns the first due time at or past ``until``, or None when the timer
+    finds the speaker silent for a whole expiry (no advert in between).
+    """
+    i = bisect_right(times, due) - 1
+    if i < 0:
+        return None
+    deadline = times[i] + expiry
+    if deadline <= due:
+        return None
+    while deadline < until:
+        j = nxt[i]
+        if j == i:  # no advert after times[i]: it fires at `deadline` and finds silence
+            return deadline
+        i = j
+        deadline = times[i] + expiry
+    return deadline
