@@ -20,11 +20,10 @@ from vrrpscope.fastfeed import FeedRun
 from vrrpscope.fastpath.records import BLOCK
 from vrrpscope.findings import Finding, FindingEvent
 from vrrpscope.model import AddressClaim, Advert, OtherTraffic
-from vrrpscope.pendingrun import PendingRun
+from vrrpscope.pendingrun import PendingRun, SpeakerRun
 from vrrpscope.pipeline import DecodeRun
 from vrrpscope.planner import BlockPlan, RunSpec
 from vrrpscope.thresholds import Thresholds
-
 
 FAST_BLOCK = BLOCK  # bytes per block of a plain pcap file on the fast route
 
@@ -170,27 +169,31 @@ def feed_plan(engine: Engine, plan: BlockPlan) -> None:
 
 
 def _attach(engine: Engine, spec: RunSpec, base: int) -> None:
-    advert = spec.template
-    router = engine._routers.get((advert.segment, advert.family, advert.proto, advert.vrid))
-    sp = router.speakers.get((advert.src, advert.src_mac)) if router is not None else None
-    if router is None or sp is None or sp.last_valid_ns is None:
-        raise RuntimeError("a regular advert without its speaker")  # planner bug
-    ticks = base + 1 + spec.rows
-    engine.attach(
-        PendingRun(
-            router,
-            sp,
-            advert,
-            spec.ts,
-            spec.frames,
-            ticks,
-            sp.last_valid_ns,
-            spec.gaps,
-            spec.bins,
-            spec.sums,
-            spec.whole,
+    first = spec.parts[0].template
+    router = engine._routers.get((first.segment, first.family, first.proto, first.vrid))
+    if router is None:
+        raise RuntimeError("regular adverts of an unknown router")  # a planner bug
+    parts = []
+    for part in spec.parts:
+        advert = part.template
+        sp = router.speakers.get((advert.src, advert.src_mac))
+        if sp is None or sp.last_valid_ns is None:
+            raise RuntimeError("a regular advert without its speaker")  # a planner bug
+        parts.append(
+            SpeakerRun(
+                sp,
+                advert,
+                part.ts,
+                part.frames,
+                base + 1 + part.rows,
+                sp.last_valid_ns,
+                part.gaps,
+                part.bins,
+                part.sums,
+                part.whole,
+            )
         )
-    )
+    engine.attach(PendingRun(router, parts))
 
 
 def _feed_item(engine: Engine, item: Decoded) -> None:

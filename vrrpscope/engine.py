@@ -29,7 +29,7 @@ from vrrpscope.findings import Finding, FindingBook, FindingEvent
 from vrrpscope.gapstats import GapStats
 from vrrpscope.inventory import SegmentInventory, build_inventory
 from vrrpscope.model import AddressClaim, Advert, OtherTraffic
-from vrrpscope.pendingrun import PendingRun
+from vrrpscope.pendingrun import PendingRun, SpeakerRun
 from vrrpscope.routerstate import (
     MasterPeriod,
     RouterKey,
@@ -141,8 +141,9 @@ class Engine:
                 self._flush(run)
         self._feed_at(advert, t, key)
 
-    def _feed_at(self, advert: Advert, t: int, key: RouterKey) -> None:
-        """An advert at event time ``t`` (the clock already there)."""
+    def _feed_at(self, advert: Advert, t: int, key: RouterKey, regular: bool = False) -> None:
+        """An advert at event time ``t`` (the clock already there); ``regular``: one of a
+        :class:`PendingRun`, whose speaker's silence timer may have moved ahead."""
         self.stats.adverts += 1
         router = self._routers.get(key)
         new_router = router is None
@@ -170,7 +171,7 @@ class Engine:
             self.stats.invalid += 1
             packet.invalid_packet(self._ctx, router, sp, advert, t)
             return
-        self._accept(router, sp, advert, t)
+        self._accept(router, sp, advert, t, regular)
 
     def feed_other(self, other: OtherTraffic) -> None:
         """Count a non-VRRP multicast frame for the segment inventory."""
@@ -386,16 +387,49 @@ class Engine:
         for run in list(self._pending.values()):
             self._flush(run)
 
-    def _flush(self, run: PendingRun, count: int | None = None) -> None:
-        """Apply ``run``'s adverts up to ``count`` (from its start; default all)."""
-        end = len(run.ts) if count is None else count
-        if end > run.done:
-            if run.can_bulk(self._live(run.router, run.speaker)):
-                self._apply_bulk(run, end)
+    def _flush(
+        self, run: PendingRun, until_ns: int | None = None, before_tick: int | None = None
+    ) -> None:
+        """Apply ``run``'s adverts at or before ``until_ns`` / before position
+        ``before_tick`` (default: all of them)."""
+        ends = []
+        for part in run.parts:
+            if until_ns is not None:
+                ends.append(part.count_until(until_ns))
+            elif before_tick is not None:
+                ends.append(part.count_before_tick(before_tick))
             else:
-                self._apply_each(run, end)
-        if run.done >= len(run.ts) and self._pending.get(run.router.key) is run:
+                ends.append(len(part.ts))
+        if any(end > part.done for part, end in zip(run.parts, ends, strict=True)):
+            if self._can_bulk(run, ends):
+                self._apply_bulk(run, ends)
+            else:
+                # Two masters whose split brain is not found yet: one by one until it is.
+                two = len(run.parts) == 2 == len(run.router.active)
+                if self._apply_each(run, ends, two) and self._can_bulk(run, ends):
+                    self._apply_bulk(run, ends)
+        if not run.left and self._pending.get(run.router.key) is run:
             del self._pending[run.router.key]
+
+    def _can_bulk(self, run: PendingRun, ends: list[int]) -> bool:
+        """Whether the speakers with adverts to apply are exactly the router's masters and
+        nothing else (a claim waiting, a split brain not yet found) needs each advert."""
+        router = run.router
+        active = router.active
+        if self._routers.get(router.key) is not router or router.pending_claims:
+            return False
+        parts = [part for part, end in zip(run.parts, ends, strict=True) if end > part.done]
+        if len(active) != len(parts):
+            return False
+        for part in parts:
+            sp = part.speaker
+            if active.get(sp.key) is not sp or router.speakers.get(sp.key) is not sp:
+                return False
+            if sp.gaps is None or sp.last_valid_ns is None:
+                return False
+        if len(parts) == 1:
+            return True
+        return concurrency.overlap_finding(self._ctx, router, *active.values())
 
     def _flush_segment(self, segment: str, t: int) -> None:
         """Before an address claim on ``segment``: its routers' adverts so far."""
@@ -403,95 +437,141 @@ class Engine:
             run = self._pending.get(router.key)
             if run is None:
                 continue
-            self._flush(run, run.count_before_tick(self._tick))
-            if run.left and run.jumped_from is not None:
-                # The rest may be fed one by one: put the silence timer back where
-                # advert-by-advert re-arming has it now.
-                sp = run.speaker
-                due = run.due_at(t)
-                if due is not None:
-                    sp.timer_due_ns = due
-                    self._timers.push(due, _EXPIRE, router, sp)
-                run.jumped_from = None
+            self._flush(run, before_tick=self._tick)
+            for part in run.parts:
+                if part.left and part.jumped_from is not None:
+                    # The rest may be fed one by one: put the silence timer back where
+                    # advert-by-advert re-arming has it now.
+                    due = part.due_at(t)
+                    if due is not None:
+                        part.speaker.timer_due_ns = due
+                        self._timers.push(due, _EXPIRE, router, part.speaker)
+                    part.jumped_from = None
 
     def _before_timer(self, due: int, kind: int, a: Any, b: Any) -> bool:
         """Bring a held-back run up to ``due`` before its router's timer; True if that
-        timer was a re-arm of the run's own master, moved ahead without applying."""
+        timer was a re-arm of one of the run's masters, moved ahead without applying."""
         key = (a.segment, a.family, a.proto, a.vrid) if kind == _QUIET else a.key
         run = self._pending.get(key)
         if run is None or (kind != _QUIET and run.router is not a):
             return False
-        if (
-            kind == _EXPIRE
-            and b is run.speaker
-            and b.timer_due_ns == due
-            and run.can_bulk(self._live(a, b))
-        ):
-            landed = run.next_due(due)
-            if landed is not None:
-                b.timer_due_ns = landed
-                self._timers.push(landed, _EXPIRE, a, b)
-                run.jumped_from = due
-                return True
-        self._flush(run, run.count_until(due))
+        if kind == _EXPIRE and b.timer_due_ns == due and self._live(a, b):
+            part = run.part_of(b)
+            if part is not None and part.left and b.active_since_ns is not None:
+                # Its adverts go on (each less than an expiry after the last): every
+                # firing up to the run's last known advert would only re-arm it.
+                landed = part.next_due(due)
+                if landed is not None:
+                    b.timer_due_ns = landed
+                    self._timers.push(landed, _EXPIRE, a, b)
+                    part.jumped_from = due
+                    return True
+        self._flush(run, until_ns=due)
         return False
 
-    def _apply_each(self, run: PendingRun, end: int) -> None:
-        """Feed adverts ``run.done`` .. ``end - 1`` one by one, as the general path does."""
+    def _apply_each(self, run: PendingRun, ends: list[int], watch: bool = False) -> bool:
+        """Feed the run's adverts up to ``ends`` one by one, in order, as the general
+        path does; with ``watch``, stop (True) once the rest can be applied in bulk."""
         tick = self._tick
-        template = run.template
-        key = (template.segment, template.family, template.proto, template.vrid)
-        for j in range(run.done, end):
-            t = int(run.ts[j])
-            run.done = j + 1
-            self._tick = int(run.ticks[j])
-            self._feed_at(replace(template, ts_ns=t, frame=int(run.frames[j])), t, key)
+        rows = []
+        for part, end in zip(run.parts, ends, strict=True):
+            rows.extend((int(part.ticks[j]), j, part) for j in range(part.done, end))
+        rows.sort(key=lambda row: row[0])
+        stopped = False
+        for at, j, part in rows:
+            if watch and part.done == j and self._can_bulk(run, ends):
+                stopped = True
+                break
+            template = part.template
+            key = (template.segment, template.family, template.proto, template.vrid)
+            t = int(part.ts[j])
+            part.done = j + 1
+            self._tick = at
+            self._feed_at(replace(template, ts_ns=t, frame=int(part.frames[j])), t, key, True)
         self._tick = tick
+        return stopped
 
-    def _apply_bulk(self, run: PendingRun, end: int) -> None:
-        """Apply adverts ``run.done`` .. ``end - 1`` of a sole master at once."""
-        router, sp = run.router, run.speaker
+    def _apply_bulk(self, run: PendingRun, ends: list[int]) -> None:
+        """Apply the run's adverts up to ``ends`` at once (its speakers are the masters).
+
+        Drift evaluations fall due every so many gaps: each speaker's adverts are applied
+        up to each of its due points, the points of all speakers in stream order.
+        """
+        router = run.router
+        points: list[tuple[int, int, SpeakerRun]] = []
+        wholes: dict[int, Any] = {}
+        starts = [part.done for part in run.parts]
+        for k, (part, end) in enumerate(zip(run.parts, ends, strict=True)):
+            if end > part.done:
+                stops, wholes[k] = self._drift_stops(router, part, end)
+                points.extend((int(part.ticks[stop - 1]), stop, part) for stop in stops)
+        points.sort(key=lambda point: point[0])
+        for _tick, stop, part in points:
+            self._apply_counts(
+                router, part, stop, part.summary(part.done, stop, part.speaker.gaps.hist)
+            )
+            drift.evaluate(self._ctx, router, part.speaker, part.speaker.last_valid_ns)
+        latest = []
+        for k, (part, end) in enumerate(zip(run.parts, ends, strict=True)):
+            if k not in wholes:
+                continue
+            if end > part.done:
+                whole = (
+                    wholes[k]
+                    if part.done == starts[k]
+                    else part.summary(part.done, end, part.speaker.gaps.hist)
+                )
+                self._apply_counts(router, part, end, whole)
+            latest.append((int(part.ticks[end - 1]), int(part.ts[end - 1]), part))
+        latest.sort(key=lambda item: item[0])
+        for tick, _t, part in latest:  # least recently advertised first, as one by one
+            router.speakers.move_to_end(part.speaker.key)
+            router.touch = tick
+        last = max(t for _tick, t, _part in latest)
+        router.last_ts_ns = router.last_valid_ns = last
+        if len(latest) > 1:
+            concurrency.overlap_continues(router, last, *router.active.values())
+
+    def _drift_stops(self, router: RouterState, part: SpeakerRun, end: int) -> tuple[list, Any]:
+        """Where (advert counts) drift must be evaluated in ``part`` up to ``end``, and the
+        summary of those gaps. None needed when no evaluation can change anything; when
+        only the open finding would be updated, just the last (the others' evidence
+        frames are added here)."""
+        sp = part.speaker
         gaps = sp.gaps
-        assert gaps is not None and sp.last_valid_ns is not None
-        start = run.done
+        assert gaps is not None
+        start = part.done
         points = _drift_points(gaps.count, end - start, self.thresholds.drift_min_samples)
-        whole = run.summary(start, end)
+        whole = part.summary(start, end, gaps.hist)
         if not points or drift.quiet_through(self._ctx, router, sp, whole):
-            self._apply_counts(run, end, whole)
-            return
+            return [], whole
         finding = drift.open_for_good(self._ctx, router, sp)
         if finding is not None:
-            # Every evaluation would only update it: its evidence frames, then the last.
-            frames = [int(run.frames[start + at - 1]) for at in points[:-1]]
+            frames = [int(part.frames[start + at - 1]) for at in points[:-1]]
             self._book.update(finding, frames=frames, notify=False)
             points = points[-1:]
-        for at in points:
-            stop = start + at
-            self._apply_counts(run, stop, run.summary(run.done, stop))
-            drift.evaluate(self._ctx, router, sp, sp.last_valid_ns)
-        if run.done < end:
-            self._apply_counts(run, end, run.summary(run.done, end))
+        return [start + at for at in points], whole
 
-    def _apply_counts(self, run: PendingRun, end: int, gaps: Any) -> None:
-        router, sp = run.router, run.speaker
-        n = end - run.done
-        last = int(run.ts[end - 1])
+    def _apply_counts(self, router: RouterState, part: SpeakerRun, end: int, gaps: Any) -> None:
+        sp = part.speaker
+        n = end - part.done
+        last = int(part.ts[end - 1])
         sp.gaps.add_regular(  # type: ignore[union-attr]
             gaps.count, gaps.sum_ns, gaps.sumsq_ns2, gaps.max_ns, gaps.max_end_ns, gaps.hist
         )
         self.stats.adverts += n
         router.adverts += n
         router.last_ts_ns = router.last_valid_ns = last
-        router.touch = int(run.ticks[end - 1])
+        router.touch = int(part.ticks[end - 1])
         sp.adverts += n
         sp.episode_adverts += n
         sp.last_ts_ns = sp.last_valid_ns = last
-        sp.last_frame = int(run.frames[end - 1])
+        sp.last_frame = int(part.frames[end - 1])
         sp.deadline_ns = last + sp.expiry_ns
-        form = run.template.checksum_form
+        form = part.template.checksum_form
         if form is not None:
             sp.checksum_forms[form] += n
-        run.done = end
+        part.done = end
         self._order_dirty = True
 
     def _reorder(self) -> None:
@@ -507,7 +587,7 @@ class Engine:
         th = self.thresholds
         if len(self._routers) >= th.max_routers:
             for run in list(self._pending.values()):
-                self._flush(run, run.count_before_tick(self._tick))
+                self._flush(run, before_tick=self._tick)
             self._reorder()
             _, stale = self._routers.popitem(last=False)
             del self._segments[stale.segment][stale.key]
@@ -551,7 +631,9 @@ class Engine:
 
     # ------------------------------------------------------------- valid adverts
 
-    def _accept(self, router: RouterState, sp: SpeakerState, advert: Advert, t: int) -> None:
+    def _accept(
+        self, router: RouterState, sp: SpeakerState, advert: Advert, t: int, regular: bool = False
+    ) -> None:
         ctx = self._ctx
         sig = (
             advert.version,
@@ -610,7 +692,9 @@ class Engine:
             concurrency.judge_claims(ctx, router, sp, t)
         deadline = t + sp.expiry_ns
         sp.deadline_ns = deadline
-        if sp.timer_due_ns is None or deadline < sp.timer_due_ns:
+        # (A regular advert never re-arms here: its speaker's timer, due before this
+        # deadline, is pending; when moved ahead by PendingRun.next_due it is later.)
+        if not regular and (sp.timer_due_ns is None or deadline < sp.timer_due_ns):
             sp.timer_due_ns = deadline
             self._timers.push(deadline, _EXPIRE, router, sp)
         if len(router.active) > 1:

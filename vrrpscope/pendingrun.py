@@ -1,21 +1,22 @@
 """Regular adverts held back from the engine and applied in bulk (DESIGN §1, change points).
 
-A *regular* advert repeats its speaker's previous advert on the same virtual router (the
-router's previous advert, so no other speaker came in between) byte for byte in every
-field the engine reads, less than 1.5 intervals later, valid and with a priority above
-zero. Taken one at a time, such an advert only moves counters, the last-seen times, the
-gap statistics and the master's silence deadline. :class:`PendingRun` holds the regular
-adverts that follow one change point of a router (the speaker's timestamps, frame numbers
-and positions), and the engine applies them when something is about to read the router:
-the next advert on it, an address claim on its segment, one of its timers, the end of a
-block. Applying a run whose speaker is the router's only master and that has no claim
-waiting costs a few integer sums (:meth:`PendingRun.summary`); otherwise each advert is
-fed as the general path would.
+A *regular* advert repeats its speaker's previous advert on the same virtual router byte
+for byte in every field the engine reads, less than 1.5 intervals later, valid and with a
+priority above zero. Taken one at a time, such an advert only moves counters, last-seen
+times, gap statistics and the speaker's silence deadline (and, while two masters advertise
+at once, the end of their open split-brain finding). :class:`PendingRun` holds the regular
+adverts that follow one change point of a router, per speaker (:class:`SpeakerRun`:
+timestamps, frame numbers, positions in the item stream, gap tables), and the engine
+applies them when something is about to read the router: its next other advert, an
+address claim on its segment, one of its timers, the end of a block. When the run's
+speakers are exactly the router's masters (two: with their split-brain finding open) and
+no claim waits, that costs a few integer sums (:meth:`SpeakerRun.summary`); otherwise each
+advert is fed as the general path would.
 
-The master's silence timer keeps running meanwhile without the adverts being applied:
-on the timer, the engine asks :meth:`PendingRun.next_due` for the first due time the
-timer would reach, after the re-arms its adverts cause, at or past the run's last known
-advert (:func:`chain`), exactly as firing it advert by advert would.
+A master's silence timer keeps running meanwhile without the adverts being applied: on
+the timer, the engine asks :meth:`SpeakerRun.next_due` for the first due time the timer
+would reach, after the re-arms its adverts cause, at or past the run's last known advert
+(:func:`chain`), exactly as firing it advert by advert would.
 """
 
 from __future__ import annotations
@@ -34,9 +35,27 @@ _SPLIT = 20  # gaps split as hi * 2**20 + lo so squared sums stay inside int64
 
 @dataclass(slots=True, eq=False)
 class PendingRun:
-    """Regular adverts of one speaker on one router, not yet applied."""
+    """Regular adverts on one router since its last change point, not yet applied: one
+    part per speaker (two while a split brain goes on)."""
 
     router: RouterState
+    parts: list[SpeakerRun]
+
+    @property
+    def left(self) -> int:
+        return sum(part.left for part in self.parts)
+
+    def part_of(self, sp: SpeakerState) -> SpeakerRun | None:
+        for part in self.parts:
+            if part.speaker is sp:
+                return part
+        return None
+
+
+@dataclass(slots=True, eq=False)
+class SpeakerRun:
+    """One speaker's regular adverts in a :class:`PendingRun`."""
+
     speaker: SpeakerState
     template: Advert  # the advert each of them repeats (ts_ns / frame aside)
     ts: np.ndarray  # int64 timestamps, non-decreasing
@@ -63,19 +82,6 @@ class PendingRun:
     def count_before_tick(self, tick: int) -> int:
         """Adverts (from the start of the run) before engine position ``tick``."""
         return int(np.searchsorted(self.ticks, tick, side="left"))
-
-    def can_bulk(self, live: bool) -> bool:
-        """Whether applying the rest only moves counters, times and gap statistics."""
-        router, sp = self.router, self.speaker
-        return (
-            live
-            and sp.active_since_ns is not None
-            and len(router.active) == 1
-            and router.active.get(sp.key) is sp
-            and not router.pending_claims
-            and sp.gaps is not None
-            and sp.last_valid_ns is not None
-        )
 
     # ----------------------------------------------------------------- the timer
 
@@ -116,25 +122,36 @@ class PendingRun:
             self.sums = gap_sums(self.gaps)
         return self.gaps, self.bins, self.sums
 
-    def summary(self, lo: int, hi: int) -> GapSummary:
-        """Integer sums and histogram of the gaps ending at adverts ``lo`` .. ``hi - 1``."""
+    def summary(self, lo: int, hi: int, known: dict[int, int] | None = None) -> GapSummary:
+        """Integer sums and histogram of the gaps ending at adverts ``lo`` .. ``hi - 1``.
+
+        The histogram lists bins the speaker's histogram ``known`` lacks in order of
+        their first gap (the order adding gaps one by one inserts them).
+        """
         if lo == 0 and hi == len(self.ts) and self.whole is not None:
             return self.whole
         gaps, bins, sums = self._gap_tables()
         d = (sums[:, hi] - sums[:, lo]).tolist()
         piece = bins[lo:hi]
         top = lo + int(np.argmax(gaps[lo:hi]))
-        uniq, first, counts = np.unique(piece, return_index=True, return_counts=True)
-        order = np.argsort(first, kind="stable")  # bins in order of their first gap
+        low = int(piece.min())
+        counts = np.bincount(piece - low)
+        present = np.flatnonzero(counts)
+        keys = (present + low).tolist()
+        hist = dict(zip(keys, counts[present].tolist(), strict=True))
+        new = keys if known is None else [b for b in keys if b not in known]
+        if len(new) > 1:  # bins new to the speaker: in order of their first gap
+            new.sort(key=lambda b: int(np.argmax(piece == b)))
+            hist = {b: hist[b] for b in [b for b in keys if b not in new] + new}
         return GapSummary(
             count=hi - lo,
             sum_ns=d[0],
             sumsq_ns2=squared(d),
             max_ns=int(gaps[top]),
             max_end_ns=int(self.ts[top]),
-            low_bin=int(uniq[0]),
-            high_bin=int(uniq[-1]),
-            hist=dict(zip(uniq[order].tolist(), counts[order].tolist(), strict=True)),
+            low_bin=keys[0],
+            high_bin=keys[-1],
+            hist=hist,
         )
 
 

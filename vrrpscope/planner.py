@@ -37,8 +37,8 @@ _MAX_IDS = 1 << 16  # distinct contents / routers remembered between blocks
 
 
 @dataclass(slots=True)
-class RunSpec:
-    """Regular adverts of one speaker after one event (or from the block's start)."""
+class PartSpec:
+    """One speaker's regular adverts in a run."""
 
     template: Advert
     ts: np.ndarray
@@ -47,7 +47,15 @@ class RunSpec:
     gaps: np.ndarray  # gap before each advert (the first: since the advert it repeats)
     bins: np.ndarray  # histogram bin of each gap
     sums: np.ndarray  # prefix sums of the gaps and their squared parts (see gap_sums)
-    whole: GapSummary  # all the run's gaps
+    whole: GapSummary  # all its gaps
+
+
+@dataclass(slots=True)
+class RunSpec:
+    """Regular adverts on one router after one event (or from the block's start): one
+    part per speaker, at most two."""
+
+    parts: list[PartSpec]
 
 
 @dataclass(slots=True)
@@ -72,7 +80,8 @@ class Planner:
     _contents: dict[tuple, int] = field(default_factory=dict)
     _next_content: int = 0
     _routers: dict[tuple, int] = field(default_factory=dict)
-    _carry: dict[int, tuple[int, int]] = field(default_factory=dict)  # rid -> (cid, ts)
+    _speakers: dict[tuple, int] = field(default_factory=dict)
+    _carry: dict[int, tuple[int, int]] = field(default_factory=dict)  # sid -> (cid, ts)
 
     def plan(
         self,
@@ -83,20 +92,22 @@ class Planner:
         singles: dict[int, Any],
     ) -> BlockPlan | list[Any] | None:
         """The block's plan; a list of all its items where it cannot take runs."""
-        kinds, rid_of, cid_of, limit_of, templates = self._templates(makers)
+        kinds, rid_of, sid_of, cid_of, limit_of, templates = self._templates(makers)
         ev_tid = tid[events]
         kind = np.zeros(len(events), np.int8)
         on_template = ev_tid >= 0
         kind[on_template] = kinds[ev_tid[on_template]]
         rid = np.full(len(events), -1, np.int64)
         rid[on_template] = rid_of[ev_tid[on_template]]
+        sid = np.full(len(events), -1, np.int64)
+        sid[on_template] = sid_of[ev_tid[on_template]]
         for at in np.flatnonzero(~on_template).tolist():
             item = singles[int(events[at])]
             kind[at] = _kind(item)
             if kind[at] == _ADVERT:
-                rid[at] = self._router_id(item)
+                rid[at], sid[at] = self._ids(item)
         keep = kind != _NONE
-        rows, kind, rid, ev_tid = events[keep], kind[keep], rid[keep], ev_tid[keep]
+        rows, kind, rid, sid, ev_tid = events[keep], kind[keep], rid[keep], sid[keep], ev_tid[keep]
         if len(rows) == 0:
             return None
         ts = block.ts_ns[rows]
@@ -112,9 +123,11 @@ class Planner:
             a_tid = ev_tid[adverts]
             cid = np.where(a_tid >= 0, cid_of[a_tid], -1)
             limit = np.where(a_tid >= 0, limit_of[a_tid], 0)
-            self._runs(block, rows, adverts, rid[adverts], cid, limit, templates, a_tid)
-            regular[adverts] = self._regular
-            for anchor, spec in self._found:
+            found = _Runs(block, rows[adverts], rid[adverts], sid[adverts], cid, limit, a_tid)
+            found.speaker_regular(self._carry)
+            found.cut()
+            regular[adverts] = found.regular
+            for anchor, spec in found.specs(templates):
                 if anchor < 0:
                     runs_first.append(spec)
                 else:
@@ -153,13 +166,15 @@ class Planner:
         return len(engine._routers) + len(np.unique(rids)) < th.max_routers
 
     def _templates(self, makers: Sequence[tuple[type | None, tuple]]) -> tuple:
-        """Per template: item kind, router id, content id (-1: never regular), gap limit."""
-        n = len(makers)
-        kinds = np.zeros(max(n, 1), np.int8)
-        rid = np.full(max(n, 1), -1, np.int64)
-        cid = np.full(max(n, 1), -1, np.int64)
-        limit = np.zeros(max(n, 1), np.int64)
-        templates: list[Any] = [None] * n
+        """Per template: item kind, router and speaker ids, content id (-1: never
+        regular), gap limit; and the template items."""
+        n = max(len(makers), 1)
+        kinds = np.zeros(n, np.int8)
+        rid = np.full(n, -1, np.int64)
+        sid = np.full(n, -1, np.int64)
+        cid = np.full(n, -1, np.int64)
+        limit = np.zeros(n, np.int64)
+        templates: list[Any] = [None] * len(makers)
         for k, (make, rest) in enumerate(makers):
             if make is None:
                 continue
@@ -168,21 +183,22 @@ class Planner:
             kinds[k] = _kind(item)
             if kinds[k] != _ADVERT:
                 continue
-            rid[k] = self._router_id(item)
+            rid[k], sid[k] = self._ids(item)
             if _may_repeat(item):
                 cid[k] = self._content_id(rest)
                 limit[k] = 3 * item.interval_cs * 10_000_000  # 2 * gap < 1.5 intervals
-        return kinds, rid, cid, limit, templates
+        return kinds, rid, sid, cid, limit, templates
 
-    def _router_id(self, advert: Advert) -> int:
+    def _ids(self, advert: Advert) -> tuple[int, int]:
+        """Router and speaker ids of an advert (numbered as first met)."""
         key = (advert.segment, advert.family, advert.proto, advert.vrid)
-        rid = self._routers.get(key)
-        if rid is None:
-            if len(self._routers) >= _MAX_IDS:
-                self._routers.clear()
-                self._carry.clear()
-            rid = self._routers[key] = len(self._routers)
-        return rid
+        if len(self._routers) >= _MAX_IDS or len(self._speakers) >= _MAX_IDS:
+            self._routers.clear()
+            self._speakers.clear()
+            self._carry.clear()
+        rid = self._routers.setdefault(key, len(self._routers))
+        sid = self._speakers.setdefault((rid, advert.src, advert.src_mac), len(self._speakers))
+        return rid, sid
 
     def _content_id(self, rest: tuple) -> int:
         cid = self._contents.get(rest)
@@ -192,75 +208,6 @@ class Planner:
             cid = self._contents[rest] = self._next_content
             self._next_content += 1
         return cid
-
-    def _runs(
-        self,
-        block: RecordBlock,
-        rows: np.ndarray,
-        adverts: np.ndarray,
-        rid: np.ndarray,
-        cid: np.ndarray,
-        limit: np.ndarray,
-        templates: list[Any],
-        a_tid: np.ndarray,
-    ) -> None:
-        """Mark regular adverts (``self._regular``) and cut them into runs (``self._found``)."""
-        a_rows = rows[adverts]
-        order = np.argsort(rid, kind="stable")
-        r, c, t = rid[order], cid[order], block.ts_ns[a_rows[order]].astype(np.int64)
-        n = len(order)
-        same = np.zeros(n, bool)
-        same[1:] = r[1:] == r[:-1]
-        prev_c = np.full(n, -1, np.int64)
-        prev_t = np.zeros(n, np.int64)
-        prev_c[1:], prev_t[1:] = c[:-1], t[:-1]
-        heads = np.flatnonzero(~same)
-        carry = self._carry
-        for h in heads.tolist():
-            got = carry.get(int(r[h]))
-            if got is not None:
-                prev_c[h], prev_t[h] = got
-        regular = (c >= 0) & (prev_c == c) & (2 * (t - prev_t) < limit[order])
-        tails = np.append(heads[1:] - 1, n - 1)
-        for tail in tails.tolist():
-            carry[int(r[tail])] = (int(c[tail]), int(t[tail]))
-
-        self._regular = np.zeros(len(adverts), bool)
-        self._regular[order] = regular
-        self._found: list[tuple[int, RunSpec]] = []
-        if not regular.any():
-            return
-        go_on = np.zeros(n, bool)
-        go_on[1:] = regular[1:] & regular[:-1] & same[1:]
-        starts = np.flatnonzero(regular & ~go_on)
-        ends = np.flatnonzero(regular & ~np.append(go_on[1:], False)) + 1
-        sorted_rows = a_rows[order]
-        numbers = block.number[sorted_rows].astype(np.int64)
-        tid_sorted = a_tid[order]
-        # Gap tables of all runs at once (regular adverts of a run are consecutive).
-        pos = np.flatnonzero(regular)
-        gaps = (t - prev_t)[pos]
-        bins = np.minimum(gaps * BINS_PER_INTERVAL // (limit[order][pos] // 3), _LAST_BIN)
-        sums = gap_sums(gaps)
-        lengths = ends - starts
-        first = np.searchsorted(pos, starts)
-        wholes = _summaries(gaps, bins, sums, t[pos], first, lengths)
-        for k, (s, e, f) in enumerate(
-            zip(starts.tolist(), ends.tolist(), first.tolist(), strict=True)
-        ):
-            g = slice(f, f + e - s)
-            spec = RunSpec(
-                templates[int(tid_sorted[s])],
-                t[s:e],
-                numbers[s:e],
-                sorted_rows[s:e],
-                gaps[g],
-                bins[g],
-                sums[:, f : f + e - s + 1],
-                wholes[k],
-            )
-            anchor = int(sorted_rows[s - 1]) if s > 0 and same[s] else -1
-            self._found.append((anchor, spec))
 
     def _bulk_others(
         self,
@@ -321,6 +268,113 @@ class Planner:
             else:
                 append(singles[i])
         return items
+
+
+class _Runs:
+    """A block's adverts (frame order): which are regular, and the runs they form."""
+
+    def __init__(
+        self,
+        block: RecordBlock,
+        rows: np.ndarray,
+        rid: np.ndarray,
+        sid: np.ndarray,
+        cid: np.ndarray,
+        limit: np.ndarray,
+        tid: np.ndarray,
+    ) -> None:
+        self.block, self.rows, self.rid, self.sid = block, rows, rid, sid
+        self.cid, self.limit, self.tid = cid, limit, tid
+        self.ts = block.ts_ns[rows].astype(np.int64)
+        self.gap = np.zeros(len(rows), np.int64)
+        self.regular = np.zeros(len(rows), bool)
+
+    def speaker_regular(self, carry: dict[int, tuple[int, int]]) -> None:
+        """Adverts that repeat their speaker's previous one, less than 1.5 intervals on."""
+        order = np.argsort(self.sid, kind="stable")
+        s, c, t = self.sid[order], self.cid[order], self.ts[order]
+        n = len(order)
+        same = np.zeros(n, bool)
+        same[1:] = s[1:] == s[:-1]
+        prev_c = np.full(n, -1, np.int64)
+        prev_t = np.zeros(n, np.int64)
+        prev_c[1:], prev_t[1:] = c[:-1], t[:-1]
+        heads = np.flatnonzero(~same)
+        for h in heads.tolist():
+            got = carry.get(int(s[h]))
+            if got is not None:
+                prev_c[h], prev_t[h] = got
+        for tail in np.append(heads[1:] - 1, n - 1).tolist():
+            carry[int(s[tail])] = (int(c[tail]), int(t[tail]))
+        self.regular[order] = (c >= 0) & (prev_c == c) & (2 * (t - prev_t) < self.limit[order])
+        self.gap[order] = t - prev_t
+
+    def cut(self) -> None:
+        """Runs: regular adverts one after another on a router, of one or two speakers
+        (three or more: no run, each advert fed alone)."""
+        self.order = np.argsort(self.rid, kind="stable")
+        r = self.rid[self.order]
+        self.same = np.zeros(len(r), bool)
+        self.same[1:] = r[1:] == r[:-1]
+        for _ in range(2):
+            reg = self.regular[self.order]
+            go_on = np.zeros(len(r), bool)
+            go_on[1:] = reg[1:] & reg[:-1] & self.same[1:]
+            self.starts = np.flatnonzero(reg & ~go_on)
+            ends = np.flatnonzero(reg & ~np.append(go_on[1:], False)) + 1
+            self.run_of = np.full(len(r), -1, np.int64)
+            lengths = ends - self.starts
+            at = np.flatnonzero(reg)
+            self.run_of[at] = np.repeat(np.arange(len(self.starts)), lengths)
+            pairs = np.unique(self.run_of[at] * (1 << 32) + self.sid[self.order][at])
+            speakers = np.bincount(pairs >> 32, minlength=len(self.starts))
+            crowded = np.flatnonzero(speakers > 2)
+            if len(crowded) == 0:
+                return
+            self.regular[self.order[np.isin(self.run_of, crowded)]] = False
+
+    def specs(self, templates: list[Any]) -> list[tuple[int, RunSpec]]:
+        """(event row it follows, or -1 at the block's start; the run) for each run."""
+        if len(self.starts) == 0:
+            return []
+        order = self.order
+        at = np.flatnonzero(self.run_of >= 0)  # positions in router order
+        run = self.run_of[at]
+        rows_in = order[at]  # advert indices, grouped by run, in frame order
+        by_part = np.lexsort((np.arange(len(at)), self.sid[rows_in], run))
+        idx = rows_in[by_part]
+        part_run, part_sid = run[by_part], self.sid[idx]
+        new = np.ones(len(idx), bool)
+        new[1:] = (part_run[1:] != part_run[:-1]) | (part_sid[1:] != part_sid[:-1])
+        first = np.flatnonzero(new)
+        lengths = np.diff(np.append(first, len(idx)))
+        gaps = self.gap[idx]
+        ts = self.ts[idx]
+        interval = self.limit[idx] // 3
+        bins = np.minimum(gaps * BINS_PER_INTERVAL // interval, _LAST_BIN)
+        sums = gap_sums(gaps)
+        wholes = _summaries(gaps, bins, sums, ts, first, lengths)
+        frames = self.block.number[self.rows[idx]].astype(np.int64)
+        runs: dict[int, RunSpec] = {}
+        for k, (f, n) in enumerate(zip(first.tolist(), lengths.tolist(), strict=True)):
+            g = slice(f, f + n)
+            part = PartSpec(
+                templates[int(self.tid[idx[f]])],
+                ts[g],
+                frames[g],
+                self.rows[idx[g]],
+                gaps[g],
+                bins[g],
+                sums[:, f : f + n + 1],
+                wholes[k],
+            )
+            runs.setdefault(int(part_run[f]), RunSpec([])).parts.append(part)
+        out = []
+        for k, spec in runs.items():
+            start = int(self.starts[k])
+            anchor = int(self.rows[order[start - 1]]) if start > 0 and self.same[start] else -1
+            out.append((anchor, spec))
+        return out
 
 
 def _summaries(

@@ -64,6 +64,29 @@ def check(ctx: Context, router: RouterState, sp: SpeakerState, ts_ns: int) -> No
         _open(ctx, router, key, a, b, start, ts_ns, int(limit), "overlap", 0)
 
 
+def overlap_finding(ctx: Context, router: RouterState, *masters: SpeakerState) -> bool:
+    """Two masters whose overlap finding is open and past its limit seen from either:
+    each further advert of theirs only moves that finding's end (see :func:`check`)."""
+    if len(masters) != 2:
+        return False
+    a, b = pair(*masters)
+    if pair_get(router, (_kind(a, b), router.key, a.key, b.key)) is None:
+        return False
+    assert a.active_since_ns is not None and b.active_since_ns is not None
+    assert a.last_valid_ns is not None and b.last_valid_ns is not None
+    start = max(a.active_since_ns, b.active_since_ns)
+    limit = ctx.th.concurrency_factor * max(a.mdi_ns, b.mdi_ns)
+    return a.last_valid_ns - start > limit and b.last_valid_ns - start > limit
+
+
+def overlap_continues(router: RouterState, ts_ns: int, *masters: SpeakerState) -> None:
+    """Adverts of the two masters of :func:`overlap_finding` up to ``ts_ns``."""
+    a, b = pair(*masters)
+    finding = pair_get(router, (_kind(a, b), router.key, a.key, b.key))
+    if finding is not None and ts_ns > finding.last_ts_ns:
+        finding.last_ts_ns = ts_ns
+
+
 def handover(
     ctx: Context, router: RouterState, old: SpeakerState, new: SpeakerState, contested: bool
 ) -> None:
