@@ -134,7 +134,9 @@ def _story(seed: int) -> PcapFile:
 
 
 @pytest.mark.parametrize("block", [1 << 22, 1 << 14, 6000, 1500])
-def test_runs_meet_every_reader(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, block: int) -> None:
+def test_runs_meet_every_reader(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, block: int
+) -> None:
     path = tmp_path / "story.pcap"
     path.write_bytes(_story(1).to_bytes())
     monkeypatch.setattr(analysis, "FAST_BLOCK", block)
@@ -154,3 +156,27 @@ def test_generated_capture_in_small_blocks(
     generate.write(path, 20000, seed=4)
     monkeypatch.setattr(analysis, "FAST_BLOCK", block)
     assert assert_same([path]) is not None
+
+
+def test_near_the_findings_cap_blocks_are_fed_one_by_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once half the findings cap is used, blocks go item by item (BlockPlan.fits)."""
+    from bench import generate
+    from tests.test_fastfeed import _state
+    from vrrpscope.analysis import analyze_files
+    from vrrpscope.planner import BlockPlan
+    from vrrpscope.thresholds import Thresholds
+
+    path = str(tmp_path / "gen.pcap")
+    generate.write(path, 20000, seed=4)
+    monkeypatch.setattr(analysis, "FAST_BLOCK", 1 << 16)
+    calls = []
+    original = BlockPlan.items_in_order
+    monkeypatch.setattr(BlockPlan, "items_in_order", lambda plan: calls.append(1) or original(plan))
+    th = Thresholds(max_findings=40)
+    slow = analyze_files([path], th, general=True)
+    fast = analyze_files([path], th, general=False)
+    assert calls  # the fallback ran
+    assert _state(fast) == _state(slow)
+    assert fast.engine.stats.suppressed_findings

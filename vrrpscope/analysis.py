@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from vrrpscope.columnar import AdvertTable
 from vrrpscope.decode import Decoded, DecodeStats
@@ -20,6 +21,7 @@ from vrrpscope.fastfeed import FeedRun
 from vrrpscope.fastpath.records import BLOCK
 from vrrpscope.findings import Finding, FindingEvent
 from vrrpscope.model import AddressClaim, Advert, OtherTraffic
+from vrrpscope.parallel import ForkedPlans, can_fork
 from vrrpscope.pendingrun import PendingRun, SpeakerRun
 from vrrpscope.pipeline import DecodeRun
 from vrrpscope.planner import BlockPlan, RunSpec
@@ -63,12 +65,15 @@ def analyze_files(
     on_event: Callable[[FindingEvent], None] | None = None,
     on_progress: Callable[[DecodeRun | FeedRun], None] | None = None,
     general: bool | None = None,
+    parallel: bool | None = None,
 ) -> Analysis:
     """Decode `paths` (merged in time order) and feed the engine; never raises on damage.
 
     ``general``: force the general per-frame route (True) or the fast one (False); by
     default the fast one unless ``VRRPSCOPE_GENERAL`` is set to a non-empty value other
-    than ``0``. Both give the same findings, inventory, counts and notes.
+    than ``0``. Both give the same findings, inventory, counts and notes. ``parallel``:
+    decode in a second process (:mod:`vrrpscope.parallel`) while the engine runs; by
+    default for a single capture of 16 MiB or more when there is a second CPU.
     """
     if general is None:
         general = os.environ.get("VRRPSCOPE_GENERAL", "") not in ("", "0")
@@ -81,7 +86,12 @@ def analyze_files(
     # seen twice are dropped one by one), a kept adverts table, or finding events (those
     # of different routers would come in another order).
     if isinstance(run, FeedRun) and duplicates is None and not keep_adverts and on_event is None:
-        feed_plans(run, engine, on_progress)
+        th = engine.thresholds
+        if parallel or (parallel is None and can_fork(run)):
+            forked = ForkedPlans(run, th)
+            feed_plans(forked, engine, on_progress, forked)
+        else:
+            feed_plans(run.plans(th), engine, on_progress, run)
         items: Iterable[Decoded] = ()
     else:
         items = run.items()
@@ -128,20 +138,28 @@ def analyze_files(
 
 
 def feed_plans(
-    run: FeedRun, engine: Engine, on_progress: Callable[[FeedRun], None] | None = None
+    plans: Iterable[BlockPlan | list[Decoded]],
+    engine: Engine,
+    on_progress: Callable[[Any], None] | None = None,
+    progress_of: object = None,
 ) -> None:
-    """Feed ``engine`` block by block: events one by one, regular adverts held back in runs."""
-    since = 0  # frames since progress was last reported (every 50,000 or so, per block)
-    for plan in run.plans(engine):
+    """Feed ``engine`` block by block: events one by one, regular adverts held back in
+    runs (``on_progress(progress_of)`` about every 50,000 frames)."""
+    since = 0  # frames since progress was last reported
+    for plan in plans:
         if isinstance(plan, BlockPlan):
-            feed_plan(engine, plan)
             since += plan.rows_total
+            if plan.fits(engine):
+                feed_plan(engine, plan)
+                plan = []
+            else:
+                plan = plan.items_in_order()
         else:
-            for item in plan:
-                _feed_item(engine, item)
             since += len(plan)
+        for item in plan:
+            _feed_item(engine, item)
         if on_progress is not None and since >= 50_000:
-            on_progress(run)
+            on_progress(progress_of)
             since = 0
 
 
@@ -152,7 +170,7 @@ def feed_plan(engine: Engine, plan: BlockPlan) -> None:
     if engine.now_ns is None:
         engine.catch_up(plan.first_ns)
     for spec in plan.runs_first:
-        _attach(engine, spec, base)
+        _attach(engine, spec, plan, base)
     for segment, label, n in plan.others:
         engine.count_other(segment, label, n)
     runs_after = plan.runs_after
@@ -162,34 +180,37 @@ def feed_plan(engine: Engine, plan: BlockPlan) -> None:
         if runs_after:
             spec = runs_after.get(row)
             if spec is not None:
-                _attach(engine, spec, base)
+                _attach(engine, spec, plan, base)
     engine.catch_up(plan.last_ns)
     engine.flush_all()
     engine._tick = base + plan.rows_total
 
 
-def _attach(engine: Engine, spec: RunSpec, base: int) -> None:
+def _attach(engine: Engine, spec: RunSpec, plan: BlockPlan, base: int) -> None:
     first = spec.parts[0].template
     router = engine._routers.get((first.segment, first.family, first.proto, first.vrid))
     if router is None:
         raise RuntimeError("regular adverts of an unknown router")  # a planner bug
+    cols = plan.columns
+    assert cols is not None
     parts = []
     for part in spec.parts:
         advert = part.template
         sp = router.speakers.get((advert.src, advert.src_mac))
         if sp is None or sp.last_valid_ns is None:
             raise RuntimeError("a regular advert without its speaker")  # a planner bug
+        lo, hi = part.lo, part.hi
         parts.append(
             SpeakerRun(
                 sp,
                 advert,
-                part.ts,
-                part.frames,
-                base + 1 + part.rows,
+                cols.ts[lo:hi],
+                cols.frames[lo:hi],
+                base + 1 + cols.rows[lo:hi],
                 sp.last_valid_ns,
-                part.gaps,
-                part.bins,
-                part.sums,
+                cols.gaps[lo:hi],
+                cols.bins[lo:hi],
+                cols.sums[:, lo : hi + 1],
                 part.whole,
             )
         )

@@ -547,8 +547,16 @@ class Engine:
             return [], whole
         finding = drift.open_for_good(self._ctx, router, sp)
         if finding is not None:
-            frames = [int(part.frames[start + at - 1]) for at in points[:-1]]
-            self._book.update(finding, frames=frames, notify=False)
+            # Each evaluation would only update it; a later one (the speaker's next
+            # stretch, the end of its episode, of the capture, or a new interval) sets
+            # its text and statistics again. So only its end and evidence move here,
+            # unless the speaker may be evicted first (the router is at its cap).
+            frames = [int(part.frames[start + at - 1]) for at in points]
+            if len(router.speakers) < self.thresholds.max_speakers_per_router - 1:
+                last = int(part.ts[start + points[-1] - 1])
+                self._book.update(finding, last, frames=frames, notify=False)
+                return [], whole
+            self._book.update(finding, frames=frames[:-1], notify=False)
             points = points[-1:]
         return [start + at for at in points], whole
 

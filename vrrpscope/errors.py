@@ -57,6 +57,9 @@ class InputError(VrrpscopeError):
         self.problem = _one_line(problem)
         super().__init__(f"{display_name(path)}: {self.problem}")
 
+    def __reduce__(self) -> tuple:
+        return (type(self), (self.path, self.problem))
+
 
 @dataclass(slots=True)
 class Damage:

@@ -50,7 +50,7 @@ from vrrpscope.model import AddressClaim, Advert, Frame, OtherTraffic
 from vrrpscope.planner import BlockPlan, Planner
 
 if TYPE_CHECKING:
-    from vrrpscope.engine import Engine
+    from vrrpscope.thresholds import Thresholds
 
 _MASK_BITS = 32  # issue masks fit well below this
 _INT64 = range(-(1 << 63), 1 << 63)
@@ -66,10 +66,10 @@ class FeedRun(FastRun):
         self.planner: Planner | None = None  # set: blocks come as BlockPlans (see plans())
         self._known: dict[tuple, tuple[type | None, tuple]] = {}  # see _template
 
-    def plans(self, engine: Engine) -> Iterator[list[Decoded] | BlockPlan]:
-        """Blocks as :class:`BlockPlan` s for ``engine`` (a list of items where a block's
-        frames had to be decoded one by one)."""
-        self.planner = Planner(engine)
+    def plans(self, thresholds: Thresholds) -> Iterator[list[Decoded] | BlockPlan]:
+        """Blocks as :class:`BlockPlan` s for an engine with ``thresholds`` (a list of
+        items where a block's frames had to be decoded one by one)."""
+        self.planner = Planner(thresholds)
         return self.chunks()  # type: ignore[return-value]
 
     def items(self) -> Iterator[Decoded]:

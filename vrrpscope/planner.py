@@ -19,7 +19,7 @@ plain list of items, fed one by one.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -31,22 +31,31 @@ from vrrpscope.pendingrun import GapSummary, gap_sums, squared
 if TYPE_CHECKING:
     from vrrpscope.engine import Engine
     from vrrpscope.fastpath.records import RecordBlock
+    from vrrpscope.thresholds import Thresholds
 
 _NONE, _ADVERT, _OTHER, _CLAIM = 0, 1, 2, 3
 _MAX_IDS = 1 << 16  # distinct contents / routers remembered between blocks
 
 
 @dataclass(slots=True)
-class PartSpec:
-    """One speaker's regular adverts in a run."""
+class RunColumns:
+    """The regular adverts of a block, part after part (see PartSpec.lo / hi)."""
 
-    template: Advert
     ts: np.ndarray
     frames: np.ndarray
     rows: np.ndarray  # block rows
     gaps: np.ndarray  # gap before each advert (the first: since the advert it repeats)
     bins: np.ndarray  # histogram bin of each gap
     sums: np.ndarray  # prefix sums of the gaps and their squared parts (see gap_sums)
+
+
+@dataclass(slots=True)
+class PartSpec:
+    """One speaker's regular adverts in a run: ``RunColumns`` rows lo .. hi - 1."""
+
+    template: Advert
+    lo: int
+    hi: int
     whole: GapSummary  # all its gaps
 
 
@@ -66,17 +75,58 @@ class BlockPlan:
     items: list[Any]  # the events (Advert, OtherTraffic, AddressClaim)
     runs_after: dict[int, RunSpec]  # event row -> the run that follows it
     runs_first: list[RunSpec]  # runs that continue from the previous block
+    columns: RunColumns | None  # the runs' adverts
     others: list[tuple[str, str, int]]  # (segment, label, frames), in order of first frame
+    other_rows: np.ndarray  # the frames counted in ``others``, their times, frame
+    other_ts: np.ndarray  # numbers and items (an index into other_items)
+    other_frames: np.ndarray
+    other_which: np.ndarray
+    other_items: list[Any]
     first_ns: int  # first and last item of the block (events and runs)
     last_ns: int
     rows_total: int  # frames in the block (engine positions taken)
 
+    def fits(self, engine: Engine) -> bool:
+        """Whether ``engine`` is far enough from its findings and other-traffic caps."""
+        if len(engine._book) * 2 >= engine.thresholds.max_findings:
+            return False
+        per_segment: dict[str, int] = {}
+        for segment, _label, _n in self.others:
+            per_segment[segment] = per_segment.get(segment, 0) + 1
+        return all(engine.other_room(s, n) for s, n in per_segment.items())
+
+    def items_in_order(self) -> list[Any]:
+        """Every item of the block, one by one, in frame order (when it does not fit)."""
+        rows: list[int] = list(self.rows)
+        items: list[Any] = list(self.items)
+        cols = self.columns
+        for spec in [*self.runs_first, *self.runs_after.values()]:
+            for part in spec.parts:
+                assert cols is not None
+                for j in range(part.lo, part.hi):
+                    rows.append(int(cols.rows[j]))
+                    ts, frame = int(cols.ts[j]), int(cols.frames[j])
+                    items.append(replace(part.template, ts_ns=ts, frame=frame))
+        for row, ts, frame, k in zip(
+            self.other_rows.tolist(),
+            self.other_ts.tolist(),
+            self.other_frames.tolist(),
+            self.other_which.tolist(),
+            strict=True,
+        ):
+            rows.append(row)
+            items.append(replace(self.other_items[k], ts_ns=ts, frame=frame))
+        order = sorted(range(len(rows)), key=rows.__getitem__)
+        return [items[i] for i in order]
+
 
 @dataclass
 class Planner:
-    """Plans blocks for one engine, remembering each router's last advert across blocks."""
+    """Plans blocks, remembering each speaker's last advert across blocks."""
 
-    engine: Engine
+    thresholds: Thresholds
+    _last_ns: int | None = None  # latest item time so far
+    _routers_seen: int = 0
     _contents: dict[tuple, int] = field(default_factory=dict)
     _next_content: int = 0
     _routers: dict[tuple, int] = field(default_factory=dict)
@@ -111,7 +161,7 @@ class Planner:
         if len(rows) == 0:
             return None
         ts = block.ts_ns[rows]
-        if not self._can_run(ts, rid[kind == _ADVERT]):
+        if not self._can_run(ts):
             self._carry.clear()
             return self._items(block, rows, ev_tid, makers, singles)
 
@@ -119,6 +169,7 @@ class Planner:
         regular = np.zeros(len(rows), bool)
         runs_after: dict[int, RunSpec] = {}
         runs_first: list[RunSpec] = []
+        columns = None
         if len(adverts):
             a_tid = ev_tid[adverts]
             cid = np.where(a_tid >= 0, cid_of[a_tid], -1)
@@ -127,24 +178,31 @@ class Planner:
             found.speaker_regular(self._carry)
             found.cut()
             regular[adverts] = found.regular
-            for anchor, spec in found.specs(templates):
+            specs, columns = found.specs(templates)
+            for anchor, spec in specs:
                 if anchor < 0:
                     runs_first.append(spec)
                 else:
                     runs_after[anchor] = spec
 
         bulk_other = self._bulk_others(kind, ev_tid, templates, rows, singles)
-        others = self._others if bulk_other is not None else []
-        event = ~regular
-        if bulk_other is not None:
-            event &= ~bulk_other
+        event = ~regular & ~bulk_other
         ev_rows = rows[event]
+        o_rows = rows[bulk_other]
+        o_tid = ev_tid[bulk_other]
+        o_used, o_which = np.unique(o_tid, return_inverse=True)
         return BlockPlan(
             ev_rows.tolist(),
             self._items(block, ev_rows, ev_tid[event], makers, singles),
             runs_after,
             runs_first,
-            others,
+            columns,
+            self._others,
+            o_rows,
+            block.ts_ns[o_rows].astype(np.int64),
+            block.number[o_rows].astype(np.int64),
+            o_which.ravel(),
+            [templates[k] for k in o_used.tolist()],
             int(ts[0]),
             int(ts.max()),
             len(block.start),
@@ -152,18 +210,16 @@ class Planner:
 
     # ---------------------------------------------------------------- helpers
 
-    def _can_run(self, ts: np.ndarray, rids: np.ndarray) -> bool:
-        """Times never go back, and no router can be evicted nor findings capped."""
-        engine = self.engine
-        last = engine._last_packet_ns
+    def _can_run(self, ts: np.ndarray) -> bool:
+        """Times never go back, and no router can be evicted (the engine's findings and
+        other-traffic caps: BlockPlan.fits)."""
+        last = self._last_ns
+        self._last_ns = high = int(ts.max()) if last is None else max(last, int(ts.max()))
         if last is not None and int(ts[0]) < last:
             return False
-        if len(ts) > 1 and bool((ts[1:] < ts[:-1]).any()):
+        if high != int(ts[-1]) or (len(ts) > 1 and bool((ts[1:] < ts[:-1]).any())):
             return False
-        th = engine.thresholds
-        if len(engine._book) * 2 >= th.max_findings:
-            return False
-        return len(engine._routers) + len(np.unique(rids)) < th.max_routers
+        return self._routers_seen < self.thresholds.max_routers
 
     def _templates(self, makers: Sequence[tuple[type | None, tuple]]) -> tuple:
         """Per template: item kind, router and speaker ids, content id (-1: never
@@ -196,7 +252,10 @@ class Planner:
             self._routers.clear()
             self._speakers.clear()
             self._carry.clear()
-        rid = self._routers.setdefault(key, len(self._routers))
+        rid = self._routers.get(key)
+        if rid is None:
+            rid = self._routers[key] = len(self._routers)
+            self._routers_seen += 1
         sid = self._speakers.setdefault((rid, advert.src, advert.src_mac), len(self._speakers))
         return rid, sid
 
@@ -216,8 +275,8 @@ class Planner:
         templates: list[Any],
         rows: np.ndarray,
         singles: dict[int, Any],
-    ) -> np.ndarray | None:
-        """Rows of other multicast counted at once (``self._others``), None if a cap is near.
+    ) -> np.ndarray:
+        """Rows of other multicast counted at once (totals: ``self._others``).
 
         Labels are listed in order of their first frame, those of frames fed one by one
         included (with no count of their own here), so they are counted in the order the
@@ -240,11 +299,6 @@ class Planner:
         totals: dict[tuple[str, str], int] = {}
         for _i, pair, n in seen:
             totals[pair] = totals.get(pair, 0) + n
-        per_segment: dict[str, int] = {}
-        for segment, _label in totals:
-            per_segment[segment] = per_segment.get(segment, 0) + 1
-        if not all(self.engine.other_room(s, n) for s, n in per_segment.items()):
-            return None
         self._others = [(s, label, n) for (s, label), n in totals.items()]
         return mask
 
@@ -291,7 +345,7 @@ class _Runs:
 
     def speaker_regular(self, carry: dict[int, tuple[int, int]]) -> None:
         """Adverts that repeat their speaker's previous one, less than 1.5 intervals on."""
-        order = np.argsort(self.sid, kind="stable")
+        order = _stable_order(self.sid)
         s, c, t = self.sid[order], self.cid[order], self.ts[order]
         n = len(order)
         same = np.zeros(n, bool)
@@ -312,7 +366,7 @@ class _Runs:
     def cut(self) -> None:
         """Runs: regular adverts one after another on a router, of one or two speakers
         (three or more: no run, each advert fed alone)."""
-        self.order = np.argsort(self.rid, kind="stable")
+        self.order = _stable_order(self.rid)
         r = self.rid[self.order]
         self.same = np.zeros(len(r), bool)
         self.same[1:] = r[1:] == r[:-1]
@@ -326,27 +380,35 @@ class _Runs:
             lengths = ends - self.starts
             at = np.flatnonzero(reg)
             self.run_of[at] = np.repeat(np.arange(len(self.starts)), lengths)
-            pairs = np.unique(self.run_of[at] * (1 << 32) + self.sid[self.order][at])
-            speakers = np.bincount(pairs >> 32, minlength=len(self.starts))
+            self._parts()
+            speakers = np.bincount(self.part_run[self.first], minlength=len(self.starts))
             crowded = np.flatnonzero(speakers > 2)
             if len(crowded) == 0:
                 return
             self.regular[self.order[np.isin(self.run_of, crowded)]] = False
 
-    def specs(self, templates: list[Any]) -> list[tuple[int, RunSpec]]:
-        """(event row it follows, or -1 at the block's start; the run) for each run."""
-        if len(self.starts) == 0:
-            return []
+    def _parts(self) -> None:
+        """Regular adverts grouped by run, then speaker, in frame order (``self.idx``);
+        ``self.first``: where each part starts, ``self.part_run``: run of each."""
         order = self.order
         at = np.flatnonzero(self.run_of >= 0)  # positions in router order
         run = self.run_of[at]
         rows_in = order[at]  # advert indices, grouped by run, in frame order
-        by_part = np.lexsort((np.arange(len(at)), self.sid[rows_in], run))
-        idx = rows_in[by_part]
-        part_run, part_sid = run[by_part], self.sid[idx]
+        by_sid = _stable_order(self.sid[rows_in])
+        by_part = by_sid[_stable_order(run[by_sid])]
+        self.idx = idx = rows_in[by_part]
+        self.part_run = part_run = run[by_part]
+        part_sid = self.sid[idx]
         new = np.ones(len(idx), bool)
         new[1:] = (part_run[1:] != part_run[:-1]) | (part_sid[1:] != part_sid[:-1])
-        first = np.flatnonzero(new)
+        self.first = np.flatnonzero(new)
+
+    def specs(self, templates: list[Any]) -> tuple[list[tuple[int, RunSpec]], RunColumns | None]:
+        """(event row it follows, or -1 at the block's start; the run) for each run, and
+        the runs' columns."""
+        if len(self.starts) == 0:
+            return [], None
+        order, idx, part_run, first = self.order, self.idx, self.part_run, self.first
         lengths = np.diff(np.append(first, len(idx)))
         gaps = self.gap[idx]
         ts = self.ts[idx]
@@ -356,25 +418,29 @@ class _Runs:
         wholes = _summaries(gaps, bins, sums, ts, first, lengths)
         frames = self.block.number[self.rows[idx]].astype(np.int64)
         runs: dict[int, RunSpec] = {}
-        for k, (f, n) in enumerate(zip(first.tolist(), lengths.tolist(), strict=True)):
-            g = slice(f, f + n)
-            part = PartSpec(
-                templates[int(self.tid[idx[f]])],
-                ts[g],
-                frames[g],
-                self.rows[idx[g]],
-                gaps[g],
-                bins[g],
-                sums[:, f : f + n + 1],
-                wholes[k],
-            )
-            runs.setdefault(int(part_run[f]), RunSpec([])).parts.append(part)
+        tids = self.tid[idx[first]].tolist()
+        for k, (f, n, run) in enumerate(
+            zip(first.tolist(), lengths.tolist(), part_run[first].tolist(), strict=True)
+        ):
+            part = PartSpec(templates[tids[k]], f, f + n, wholes[k])
+            spec = runs.get(run)
+            if spec is None:
+                runs[run] = RunSpec([part])
+            else:
+                spec.parts.append(part)
         out = []
         for k, spec in runs.items():
             start = int(self.starts[k])
             anchor = int(self.rows[order[start - 1]]) if start > 0 and self.same[start] else -1
             out.append((anchor, spec))
-        return out
+        return out, RunColumns(ts, frames, self.rows[idx], gaps, bins, sums)
+
+
+def _stable_order(keys: np.ndarray) -> np.ndarray:
+    """A stable argsort (a radix sort when the keys fit 16 bits)."""
+    if len(keys) and int(keys.min()) >= 0 and int(keys.max()) < 1 << 16:
+        return np.argsort(keys.astype(np.uint16), kind="stable")
+    return np.argsort(keys, kind="stable")
 
 
 def _summaries(
@@ -394,11 +460,13 @@ def _summaries(
     low = np.minimum.reduceat(bins, first).tolist()
     high = np.maximum.reduceat(bins, first).tolist()
     at_top = np.flatnonzero(gaps == top[run_of])
-    _, first_top = np.unique(run_of[at_top], return_index=True)
+    top_run = run_of[at_top]
+    first_top = np.ones(len(at_top), bool)
+    first_top[1:] = top_run[1:] != top_run[:-1]
     top_at = at_top[first_top]
     key = run_of * (2 * _LAST_BIN + 2) + bins
     pairs, seen_at, counts = np.unique(key, return_index=True, return_counts=True)
-    by_run = np.lexsort((seen_at, pairs // (2 * _LAST_BIN + 2)))
+    by_run = np.argsort(seen_at)  # runs are contiguous: by run, then first gap
     hists: list[dict[int, int]] = [{} for _ in range(runs)]
     for pair, count in zip(pairs[by_run].tolist(), counts[by_run].tolist(), strict=True):
         hists[pair // (2 * _LAST_BIN + 2)][pair % (2 * _LAST_BIN + 2)] = count

@@ -1,0 +1,107 @@
+"""Decode in a second process while this one runs the engine (two CPUs, one capture).
+
+:class:`ForkedPlans` forks a child that runs :meth:`FeedRun.plans` (reading, columnar
+decode, planning) and streams each block's plan back through a pipe; the parent feeds
+its engine meanwhile. The child ends with the decode counts and damage, or with the
+exception it met, which the parent raises as its own, so errors, exit codes and output
+are those of the one-process route. The child never outlives the parent's read: it is
+killed and reaped when the parent stops early.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import signal
+from collections.abc import Iterator
+from typing import Any
+
+from vrrpscope.fastfeed import FeedRun
+from vrrpscope.thresholds import Thresholds
+
+MIN_BYTES = 16 << 20  # smaller captures are done before a child pays off
+
+
+def can_fork(run: FeedRun) -> bool:
+    """A single plain file big enough, on a machine with a second CPU."""
+    return (
+        hasattr(os, "fork")
+        and (os.cpu_count() or 1) > 1
+        and len(run.paths) == 1
+        and (run.total_bytes or 0) >= MIN_BYTES
+    )
+
+
+class ForkedPlans:
+    """``run.plans(thresholds)`` computed in a child process; progress and counts mirrored."""
+
+    def __init__(self, run: FeedRun, thresholds: Thresholds) -> None:
+        self.run = run
+        self.reader = self  # progress callbacks read total_bytes / bytes_read
+        self.total_bytes = run.total_bytes
+        self.bytes_read = 0
+        self._thresholds = thresholds
+
+    def __iter__(self) -> Iterator[Any]:
+        read_fd, write_fd = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: never returns
+            os.close(read_fd)
+            _child(self.run, self._thresholds, write_fd)
+        os.close(write_fd)
+        done = False
+        try:
+            with os.fdopen(read_fd, "rb") as pipe:
+                while True:
+                    kind, *rest = pickle.load(pipe)
+                    if kind == "plan":
+                        plan, self.bytes_read = rest
+                        yield plan
+                    elif kind == "end":
+                        run = self.run
+                        run.stats, run.damage, run.fast_frames, run.fallback_frames = rest
+                        done = True
+                        return
+                    else:
+                        raise rest[0]
+        finally:
+            if not done:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+
+
+def _child(run: FeedRun, thresholds: Thresholds, write_fd: int) -> None:
+    """Decode and plan, sending each plan; then the counts, or the exception."""
+    code = 0
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides about Ctrl-C
+        with os.fdopen(write_fd, "wb") as pipe:
+            try:
+                for plan in run.plans(thresholds):
+                    pickle.dump(("plan", plan, run.bytes_read), pipe, pickle.HIGHEST_PROTOCOL)
+                message: tuple = (
+                    "end",
+                    run.stats,
+                    run.damage,
+                    run.fast_frames,
+                    run.fallback_frames,
+                )
+            except BrokenPipeError:
+                raise
+            except BaseException as exc:  # sent to the parent, which raises it
+                message = ("error", _picklable(exc))
+            pickle.dump(message, pipe, pickle.HIGHEST_PROTOCOL)
+    except BaseException:
+        code = 1  # the parent went away (broken pipe) or the pipe failed
+    finally:
+        os._exit(code)
+
+
+def _picklable(exc: BaseException) -> BaseException:
+    try:
+        pickle.loads(pickle.dumps(exc))
+    except Exception:
+        return RuntimeError(f"{type(exc).__name__}: {exc}")
+    return exc
