@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from vrrpscope.columnar import AdvertTable
 from vrrpscope.decode import Decoded, DecodeStats
 from vrrpscope.engine import Engine
@@ -193,6 +195,7 @@ def _attach(engine: Engine, spec: RunSpec, plan: BlockPlan, base: int) -> None:
         raise RuntimeError("regular adverts of an unknown router")  # a planner bug
     cols = plan.columns
     assert cols is not None
+    sums = cols.prefix_sums()
     parts = []
     for part in spec.parts:
         advert = part.template
@@ -206,11 +209,11 @@ def _attach(engine: Engine, spec: RunSpec, plan: BlockPlan, base: int) -> None:
                 advert,
                 cols.ts[lo:hi],
                 cols.frames[lo:hi],
-                base + 1 + cols.rows[lo:hi],
+                cols.rows[lo:hi].astype(np.int64) + (base + 1),
                 sp.last_valid_ns,
                 cols.gaps[lo:hi],
                 cols.bins[lo:hi],
-                cols.sums[:, lo : hi + 1],
+                sums[:, lo : hi + 1],
                 part.whole,
             )
         )

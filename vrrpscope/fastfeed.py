@@ -36,6 +36,7 @@ from vrrpscope.fastpath.frames import frames_block
 from vrrpscope.fastpath.pcapng import PcapngBlocks
 from vrrpscope.fastpath.records import RecordBlock
 from vrrpscope.fastpath.reps import FALLBACK, OTHER, VRRP, broadcast
+from vrrpscope.fastpath.unique import unique_first
 from vrrpscope.linklayer import (
     LINKTYPE_ETHERNET,
     LINKTYPE_IPV4,
@@ -52,7 +53,6 @@ from vrrpscope.planner import BlockPlan, Planner
 if TYPE_CHECKING:
     from vrrpscope.thresholds import Thresholds
 
-_MASK_BITS = 32  # issue masks fit well below this
 _INT64 = range(-(1 << 63), 1 << 63)
 
 
@@ -147,23 +147,28 @@ class FeedRun(FastRun):
         # Every other frame of a VRRP or OTHER group: keyed by group and issue mask.
         templated = (category == VRRP) | (category == OTHER)
         templated &= ~odd
-        key = inverse.astype(np.int64) << _MASK_BITS
+        mask_id = np.zeros(n, np.int64)
+        mask_values = [0]
         if len(vrrp):
             issues = broadcast(block, res, inverse[vrrp], vrrp, ip_fields)[1]
-            key[vrrp] |= issues.astype(np.int64)
+            if issues.any():
+                values, ids = np.unique(issues, return_inverse=True)
+                mask_id[vrrp] = ids.ravel()
+                mask_values = values.tolist()
         rows = np.flatnonzero(templated)
         events = np.flatnonzero(templated | alone | odd)
         if len(events) == 0:
             return None
         if len(rows):
-            keys, first, which = np.unique(key[rows], return_index=True, return_inverse=True)
-            masks = (keys & ((1 << _MASK_BITS) - 1)).tolist()
+            key = inverse[rows] * len(mask_values) + mask_id[rows]
+            keys, first, which = unique_first(key, (len(reps) + 1) * len(mask_values))
+            masks = [mask_values[k % len(mask_values)] for k in keys.tolist()]
             makers = [
                 self._template(block, int(rows[i]), mask)
                 for i, mask in zip(first.tolist(), masks, strict=True)
             ]
             tid = np.full(n, -1, np.int64)
-            tid[rows] = which.ravel()
+            tid[rows] = which
         else:
             makers = []
             tid = np.full(n, -1, np.int64)

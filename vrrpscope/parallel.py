@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from vrrpscope.fastfeed import FeedRun
+from vrrpscope.planner import BlockPlan
 from vrrpscope.thresholds import Thresholds
 
 MIN_BYTES = 16 << 20  # smaller captures are done before a child pays off
@@ -80,6 +81,8 @@ def _child(run: FeedRun, thresholds: Thresholds, write_fd: int) -> None:
         with os.fdopen(write_fd, "wb") as pipe:
             try:
                 for plan in run.plans(thresholds):
+                    if isinstance(plan, BlockPlan) and plan.columns is not None:
+                        plan.columns.compact()
                     pickle.dump(("plan", plan, run.bytes_read), pipe, pickle.HIGHEST_PROTOCOL)
                 message: tuple = (
                     "end",

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from vrrpscope.fastpath.unique import unique_first
 from vrrpscope.gapstats import _LAST_BIN, BINS_PER_INTERVAL
 from vrrpscope.model import AddressClaim, Advert, OtherTraffic
 from vrrpscope.pendingrun import GapSummary, gap_sums, squared
@@ -46,7 +47,18 @@ class RunColumns:
     rows: np.ndarray  # block rows
     gaps: np.ndarray  # gap before each advert (the first: since the advert it repeats)
     bins: np.ndarray  # histogram bin of each gap
-    sums: np.ndarray  # prefix sums of the gaps and their squared parts (see gap_sums)
+    sums: np.ndarray | None = None  # prefix sums (gap_sums), made again when dropped
+
+    def prefix_sums(self) -> np.ndarray:
+        if self.sums is None:
+            self.sums = gap_sums(self.gaps)
+        return self.sums
+
+    def compact(self) -> None:
+        """Smaller to send to another process (the prefix sums are made again there)."""
+        self.sums = None
+        self.rows = self.rows.astype(np.int32)
+        self.bins = self.bins.astype(np.uint16)
 
 
 @dataclass(slots=True)
@@ -190,7 +202,7 @@ class Planner:
         ev_rows = rows[event]
         o_rows = rows[bulk_other]
         o_tid = ev_tid[bulk_other]
-        o_used, o_which = np.unique(o_tid, return_inverse=True)
+        o_used, _, o_which = unique_first(o_tid, len(templates) + 1)
         return BlockPlan(
             ev_rows.tolist(),
             self._items(block, ev_rows, ev_tid[event], makers, singles),
@@ -201,7 +213,7 @@ class Planner:
             o_rows,
             block.ts_ns[o_rows].astype(np.int64),
             block.number[o_rows].astype(np.int64),
-            o_which.ravel(),
+            o_which,
             [templates[k] for k in o_used.tolist()],
             int(ts[0]),
             int(ts.max()),
@@ -287,7 +299,8 @@ class Planner:
         if not mask.any():
             return mask
         at = np.flatnonzero(mask)
-        uniq, first, counts = np.unique(ev_tid[at], return_index=True, return_counts=True)
+        uniq, first, which = unique_first(ev_tid[at], len(templates) + 1)
+        counts = np.bincount(which, minlength=len(uniq))
         seen: list[tuple[int, tuple[str, str], int]] = []
         for k, i, n in zip(uniq.tolist(), at[first].tolist(), counts.tolist(), strict=True):
             item = templates[k]
@@ -465,7 +478,8 @@ def _summaries(
     first_top[1:] = top_run[1:] != top_run[:-1]
     top_at = at_top[first_top]
     key = run_of * (2 * _LAST_BIN + 2) + bins
-    pairs, seen_at, counts = np.unique(key, return_index=True, return_counts=True)
+    pairs, seen_at, which = unique_first(key, runs * (2 * _LAST_BIN + 2))
+    counts = np.bincount(which, minlength=len(pairs))
     by_run = np.argsort(seen_at)  # runs are contiguous: by run, then first gap
     hists: list[dict[int, int]] = [{} for _ in range(runs)]
     for pair, count in zip(pairs[by_run].tolist(), counts[by_run].tolist(), strict=True):
