@@ -1,12 +1,16 @@
 """Benchmark vrrpscope against tcpdump, tshark, dpkt and scapy on generated captures.
 
     python -m bench.run [--packets 2000000 200000] [--dir /tmp/vrrpscope-bench]
-                        [--skip tshark,scapy] [--results bench/RESULTS.md]
+                        [--skip tshark,scapy] [--results bench/RESULTS.md] [--memory 10000000]
 
 Generates the captures (bench/generate.py, seed 1) unless present, runs every tool as its
-own process under ``/usr/bin/time -v`` (wall time and peak RSS of that process), prints a
-table with packets/s and each tool's time as a ratio of vrrpscope's fast path,
-and writes the table to RESULTS.md. Output of every tool goes to /dev/null.
+own process under ``/usr/bin/time -v`` (wall time; peak RSS of its largest process) while
+sampling the proportional set size (PSS) of the whole process tree every 10 ms (vrrpscope
+may decode in a second process), prints a table with packets/s and each tool's time as a
+ratio of ``vrrpscope analyze --json`` (full findings, end to end) plus how many times
+faster than plain and TZ=UTC tcpdump it is, and writes it all to RESULTS.md. Output of
+every tool goes to /dev/null. ``--memory N`` also runs analyze alone on an N-packet file
+(memory must not grow with the file).
 """
 
 from __future__ import annotations
@@ -27,8 +31,9 @@ from bench import generate
 PY = sys.executable
 ROOT = Path(__file__).resolve().parent.parent
 
-# "vrrpscope fast path" is the columnar decode alone; `analyze --json` runs decode and
-# engine end to end (VRRPSCOPE_GENERAL=1 forces its general per-frame route).
+# `analyze --json` runs decode and engine end to end: the reference line. "one process"
+# keeps the decode in the engine's process (VRRPSCOPE_PARALLEL=0); VRRPSCOPE_GENERAL=1
+# forces the general per-frame route. "fast path decode" is the columnar decode alone.
 FAST = (  # streamed, as the engine consumes it: memory does not grow with the file
     "import sys; from vrrpscope.fastpath import FastRun; r = FastRun([sys.argv[1]]); "
     "n = sum(len(c.table) for c in r.chunks()); print(n, r.stats.frames, file=sys.stderr)"
@@ -70,20 +75,25 @@ class Tool:
     needs: str | None = None  # executable or module that must exist
 
 
+REFERENCE = "vrrpscope analyze --json"
+
+
 def tools(path: str) -> list[Tool]:
+    analyze = [PY, "-m", "vrrpscope", "analyze", "--json", path]
     return [
-        Tool("vrrpscope fast path", [PY, "-c", FAST, path]),
-        Tool("vrrpscope general path", [PY, "-c", GENERAL, path]),
+        Tool(REFERENCE, analyze, env={"VRRPSCOPE_GENERAL": "0"}),
         Tool(
-            "vrrpscope analyze --json",
-            [PY, "-m", "vrrpscope", "analyze", "--json", path],
-            env={"VRRPSCOPE_GENERAL": "0"},
+            "vrrpscope analyze --json, one process",
+            analyze,
+            env={"VRRPSCOPE_GENERAL": "0", "VRRPSCOPE_PARALLEL": "0"},
         ),
         Tool(
             "vrrpscope analyze --json, general path",
-            [PY, "-m", "vrrpscope", "analyze", "--json", path],
+            analyze,
             env={"VRRPSCOPE_GENERAL": "1"},
         ),
+        Tool("vrrpscope fast path decode", [PY, "-c", FAST, path]),
+        Tool("vrrpscope general path decode", [PY, "-c", GENERAL, path]),
         Tool("tcpdump -nn -r F vrrp", ["tcpdump", "-nn", "-r", path, "vrrp"], needs="tcpdump"),
         Tool(
             "TZ=UTC tcpdump -nn -r F vrrp",
@@ -106,7 +116,8 @@ class Result:
     tool: str
     packets: int
     seconds: float
-    rss_mib: float
+    rss_mib: float  # peak RSS of the largest process (/usr/bin/time -v)
+    pss_mib: float  # peak PSS summed over the process tree (sampled)
     ok: bool
 
 
@@ -124,13 +135,45 @@ def measure(tool: Tool, packets: int) -> Result:
     env.setdefault("PYTHONPATH", str(ROOT))
     argv = ["/usr/bin/time", "-v", *tool.argv]
     started = time.perf_counter()
-    proc = subprocess.run(
+    proc = subprocess.Popen(
         argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT
     )
+    peak_kib = 0
+    while proc.poll() is None:
+        peak_kib = max(peak_kib, tree_pss_kib(proc.pid))
+        time.sleep(0.01)
     seconds = time.perf_counter() - started
-    rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", proc.stderr)
+    err = proc.stderr.read() if proc.stderr else ""
+    rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", err)
     ok = proc.returncode in (0, 1)  # analyze exits 1 when findings reach --fail-on
-    return Result(tool.name, packets, seconds, int(rss.group(1)) / 1024 if rss else 0.0, ok)
+    rss_mib = int(rss.group(1)) / 1024 if rss else 0.0
+    return Result(tool.name, packets, seconds, rss_mib, peak_kib / 1024, ok)
+
+
+def tree_pss_kib(pid: int) -> int:
+    """PSS (KiB) of ``pid``'s descendants (``/usr/bin/time`` itself left out)."""
+    total = 0
+    todo = _children(pid)
+    while todo:
+        child = todo.pop()
+        try:
+            with open(f"/proc/{child}/smaps_rollup") as f:
+                for line in f:
+                    if line.startswith("Pss:"):
+                        total += int(line.split()[1])
+                        break
+        except OSError:
+            continue
+        todo.extend(_children(child))
+    return total
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(p) for p in f.read().split()]
+    except OSError:
+        return []
 
 
 def ensure(path: Path, packets: int) -> None:
@@ -143,18 +186,40 @@ def ensure(path: Path, packets: int) -> None:
 
 def table(results: list[Result]) -> str:
     lines = [
-        "| file (packets) | tool | seconds | packets/s | peak RSS MiB | time vs fast path |",
-        "|---:|---|---:|---:|---:|---:|",
+        "| file (packets) | tool | seconds | packets/s | peak RSS MiB (largest process) "
+        "| peak PSS MiB (all processes) | time vs analyze --json |",
+        "|---:|---|---:|---:|---:|---:|---:|",
     ]
-    base = {r.packets: r.seconds for r in results if r.tool == "vrrpscope fast path"}
+    base = {r.packets: r.seconds for r in results if r.tool == REFERENCE}
     for r in results:
         ratio = r.seconds / base[r.packets] if base.get(r.packets) else float("nan")
         note = "" if r.ok else " (failed)"
         lines.append(
             f"| {r.packets:,} | {r.tool}{note} | {r.seconds:.2f} | {r.packets / r.seconds:,.0f} "
-            f"| {r.rss_mib:.0f} | {ratio:.1f}x |"
+            f"| {r.rss_mib:.0f} | {r.pss_mib:.0f} | {ratio:.2f}x |"
         )
     return "\n".join(lines)
+
+
+def verdicts(results: list[Result]) -> str:
+    """The issue's targets, per file: analyze --json against 3 M packets/s and tcpdump."""
+    out = []
+    for packets in sorted({r.packets for r in results}, reverse=True):
+        of = {r.tool: r for r in results if r.packets == packets}
+        ours = of.get(REFERENCE)
+        if ours is None:
+            continue
+        line = (
+            f"- {packets:,} packets: analyze --json {packets / ours.seconds / 1e6:.2f} M packets/s "
+            f"(target 3), peak PSS {ours.pss_mib:.0f} MiB (target 200)"
+        )
+        for name, want in (("TZ=UTC tcpdump -nn -r F vrrp", 2), ("tcpdump -nn -r F vrrp", 6)):
+            if name in of:
+                line += (
+                    f"; {of[name].seconds / ours.seconds:.2f}x faster than {name} (target {want}x)"
+                )
+        out.append(line)
+    return "\n".join(out)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -163,6 +228,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dir", default="/tmp/vrrpscope-bench")
     parser.add_argument("--skip", default="", help="comma-separated tool name fragments")
     parser.add_argument("--results", default=str(ROOT / "bench" / "RESULTS.md"))
+    parser.add_argument("--memory", type=int, default=0, help="also analyze an N-packet file")
     args = parser.parse_args(argv)
     skip = [s for s in args.skip.split(",") if s]
     folder = Path(args.dir)
@@ -175,12 +241,12 @@ def main(argv: list[str] | None = None) -> int:
         ng = folder / f"gen-{packets}.pcapng"
         ensure(ng, packets)
         pcapng_tools = [
-            Tool("vrrpscope fast path, pcapng", [PY, "-c", FAST, str(ng)]),
             Tool(
                 "vrrpscope analyze --json, pcapng",
                 [PY, "-m", "vrrpscope", "analyze", "--json", str(ng)],
                 env={"VRRPSCOPE_GENERAL": "0"},
             ),
+            Tool("vrrpscope fast path decode, pcapng", [PY, "-c", FAST, str(ng)]),
         ]
         for tool in [*tools(str(path)), *pcapng_tools]:
             if any(s in tool.name for s in skip) or not _available(tool):
@@ -189,12 +255,14 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             result = measure(tool, packets)
             results.append(result)
-            print(
-                f"{packets:>9} {tool.name:32} {result.seconds:7.2f} s "
-                f"{packets / result.seconds:>12,.0f} pkt/s {result.rss_mib:6.0f} MiB",
-                file=sys.stderr,
-            )
-    text = table(results)
+            _progress(result)
+    if args.memory:
+        path = folder / f"gen-{args.memory}.pcap"
+        ensure(path, args.memory)
+        result = measure(tools(str(path))[0], args.memory)
+        results.append(result)
+        _progress(result)
+    text = table(results) + "\n\n" + verdicts(results)
     print(text)
     header = (
         "# Benchmark results\n\n"
@@ -205,6 +273,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     Path(args.results).write_text(header + text + "\n")
     return 0 if all(r.ok for r in results) else 1
+
+
+def _progress(result: Result) -> None:
+    print(
+        f"{result.packets:>9} {result.tool:40} {result.seconds:7.2f} s "
+        f"{result.packets / result.seconds:>12,.0f} pkt/s {result.rss_mib:6.0f} MiB RSS "
+        f"{result.pss_mib:6.0f} MiB PSS",
+        file=sys.stderr,
+    )
 
 
 if __name__ == "__main__":

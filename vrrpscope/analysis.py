@@ -75,7 +75,8 @@ def analyze_files(
     default the fast one unless ``VRRPSCOPE_GENERAL`` is set to a non-empty value other
     than ``0``. Both give the same findings, inventory, counts and notes. ``parallel``:
     decode in a second process (:mod:`vrrpscope.parallel`) while the engine runs; by
-    default for a single capture of 16 MiB or more when there is a second CPU.
+    default (``VRRPSCOPE_PARALLEL`` unset) for a single capture of 16 MiB or more when
+    there is a second CPU; ``VRRPSCOPE_PARALLEL=0`` / ``1`` never / always.
     """
     if general is None:
         general = os.environ.get("VRRPSCOPE_GENERAL", "") not in ("", "0")
@@ -89,6 +90,8 @@ def analyze_files(
     # of different routers would come in another order).
     if isinstance(run, FeedRun) and duplicates is None and not keep_adverts and on_event is None:
         th = engine.thresholds
+        if parallel is None and os.environ.get("VRRPSCOPE_PARALLEL", "") != "":
+            parallel = os.environ["VRRPSCOPE_PARALLEL"] != "0"
         if parallel or (parallel is None and can_fork(run)):
             forked = ForkedPlans(run, th)
             feed_plans(forked, engine, on_progress, forked)
