@@ -210,12 +210,12 @@ def test_progress_reports_bytes_on_both_routes(tmp_path: Path) -> None:
     """The progress bar reads run.reader.total_bytes / bytes_read every 50,000 items."""
     path = tmp_path / "p.pcap"
     generate.write(str(path), 120_000, seed=2)
-    for general in (True, False):
+    for general, parallel in ((True, False), (False, False), (False, True)):
         seen: list[tuple[int | None, int]] = []
 
         def note(run, seen=seen) -> None:
             seen.append((run.reader.total_bytes, run.reader.bytes_read))
 
-        analyze_files([str(path)], general=general, on_progress=note)
-        assert len(seen) == 2, general
+        analyze_files([str(path)], general=general, on_progress=note, parallel=parallel)
+        assert len(seen) == 2, (general, parallel)
         assert all(total == path.stat().st_size and 0 < done <= total for total, done in seen)

@@ -6,15 +6,16 @@ import argparse
 import json
 import sys
 from dataclasses import fields
+from typing import TYPE_CHECKING
 
-from rich.console import Console
-
-from vrrpscope.analysis import Analysis, analyze_files
 from vrrpscope.errors import EXIT_DAMAGED, EXIT_FINDINGS, EXIT_OK, UsageError
 from vrrpscope.findings import Severity
 from vrrpscope.linklayer import linktype_name
 from vrrpscope.report.progress import progress_for
 from vrrpscope.thresholds import Thresholds
+
+if TYPE_CHECKING:
+    from vrrpscope.analysis import Analysis
 
 
 def add_threshold_options(parser: argparse.ArgumentParser) -> None:
@@ -46,6 +47,8 @@ def thresholds_from(args: argparse.Namespace) -> Thresholds:
 
 
 def run_analyze(args: argparse.Namespace) -> int:
+    from vrrpscope.analysis import analyze_files
+
     thresholds = thresholds_from(args)
     if args.plot:
         from vrrpscope.report.plot import check_output
@@ -58,6 +61,8 @@ def run_analyze(args: argparse.Namespace) -> int:
     if args.json:
         write_json(analysis, sys.stdout)
     else:
+        from rich.console import Console
+
         from vrrpscope.report.text import render
 
         tty = sys.stdout.isatty()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-from vrrpscope.analysis import analyze_files
 from vrrpscope.commands.analyze_cmd import add_threshold_options, report_problems, thresholds_from
 from vrrpscope.errors import EXIT_DAMAGED, EXIT_OK
 
@@ -50,6 +49,7 @@ def add_plot_parser(sub: argparse._SubParsersAction, epilog: str = "") -> None:
 
 def run_plot(args: argparse.Namespace) -> int:
     """Analyse, pick the virtual routers asked for, write their figures (see report.plot)."""
+    from vrrpscope.analysis import analyze_files
     from vrrpscope.report.plot import check_output, save_plots, select_routers
 
     out = check_output(args.output)  # a bad name fails before the capture is read

@@ -11,7 +11,8 @@ class ByteView:
 
     Offsets are absolute positions in ``data``; reads past its end are clamped (callers
     mask rows whose captured length does not cover a field). Rows are gathered through
-    a sliding-window view, so each row is one small copy rather than one index per byte.
+    a view of ``data`` as overlapping ``width``-byte void items, so each row is one small
+    copy rather than one index per byte (faster than a 2-D sliding-window gather).
     """
 
     __slots__ = ("data", "_windows")
@@ -21,9 +22,17 @@ class ByteView:
         self._windows: dict[int, np.ndarray] = {}
 
     def _window(self, width: int) -> np.ndarray:
+        """``data`` as overlapping items of ``width`` bytes, one per offset."""
         window = self._windows.get(width)
         if window is None:
-            window = self._windows[width] = sliding_window_view(self.data, width)
+            data = self.data
+            if data.flags.c_contiguous and width > 0:
+                window = np.ndarray(
+                    (len(data) - width + 1,), np.dtype((np.void, width)), data, 0, (1,)
+                )
+            else:
+                window = sliding_window_view(data, width)
+            self._windows[width] = window
         return window
 
     def matrix(self, at: np.ndarray, width: int) -> np.ndarray:
@@ -33,6 +42,8 @@ class ByteView:
         if limit < 0:
             return np.stack([self._padded(int(a), width) for a in at.tolist()]).reshape(-1, width)
         out = self._window(width)[np.minimum(at, limit)]
+        if out.ndim == 1:  # void items: reinterpret as rows of bytes (a fresh array)
+            out = out.view(np.uint8).reshape(-1, width)
         for i in np.flatnonzero(at > limit).tolist():
             out[i] = self._padded(int(at[i]), width)
         return out

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
-from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+if TYPE_CHECKING:
+    from rich.progress import Progress
 
 SHOW_AFTER_S = 1.0
 
@@ -32,8 +34,17 @@ def progress_for(
         if not total or time.monotonic() - started < SHOW_AFTER_S:
             return
         if progress is None:
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                DownloadColumn,
+                Progress,
+                TextColumn,
+                TimeRemainingColumn,
+            )
+
             progress = Progress(
-                TextColumn("reading " + ", ".join(paths)[:40]),
+                TextColumn("reading " + _names(paths)),
                 BarColumn(),
                 DownloadColumn(),
                 TimeRemainingColumn(),
@@ -49,3 +60,9 @@ def progress_for(
     finally:
         if progress is not None:
             progress.stop()
+
+
+def _names(paths: Sequence[str]) -> str:
+    """The files' names (not their folders), shortened to fit beside the bar."""
+    names = ", ".join(os.path.basename(p) or p for p in paths)
+    return names if len(names) <= 40 else names[:39] + "…"
