@@ -218,6 +218,7 @@ def _attach(engine: Engine, spec: RunSpec, plan: BlockPlan, base: int) -> None:
                 cols.bins[lo:hi],
                 sums[:, lo : hi + 1],
                 part.whole,
+                cols.lands[lo:hi] if part.expiry_ns == sp.expiry_ns else None,
             )
         )
     engine.attach(PendingRun(router, parts))

@@ -48,7 +48,7 @@ from vrrpscope.linklayer import (
     VLAN_TPIDS,
 )
 from vrrpscope.model import AddressClaim, Advert, Frame, OtherTraffic
-from vrrpscope.planner import BlockPlan, Planner
+from vrrpscope.planner import BlockPlan, BlockTimes, DecodedBlock, Planner
 
 if TYPE_CHECKING:
     from vrrpscope.thresholds import Thresholds
@@ -63,7 +63,8 @@ class FeedRun(FastRun):
         super().__post_init__()
         self._templates = Decoder()  # decodes one frame per group; its counts are unused
         self.reader = self  # for progress callbacks: total_bytes / bytes_read
-        self.planner: Planner | None = None  # set: blocks come as BlockPlans (see plans())
+        # Set: blocks come as BlockPlans (see plans()), or DecodedBlocks (DEFER).
+        self.planner: Planner | str | None = None
         self._known: dict[tuple, tuple[type | None, tuple]] = {}  # see _template
 
     def plans(self, thresholds: Thresholds) -> Iterator[list[Decoded] | BlockPlan]:
@@ -180,7 +181,10 @@ class FeedRun(FastRun):
         for i in odd_rows.tolist():
             singles[i] = decode_alone(self._frame(block, i))
         if self.planner is not None:
-            return self.planner.plan(block, events, tid, makers, singles)
+            times = BlockTimes(block.ts_ns, block.number)
+            if self.planner == DEFER:
+                return DecodedBlock(times, events, tid, makers, singles)  # type: ignore[return-value]
+            return self.planner.plan(times, events, tid, makers, singles)
         ts = block.ts_ns[events].tolist()
         numbers = block.number[events].tolist()
         items: list[Decoded] = []
@@ -240,6 +244,7 @@ class FeedRun(FastRun):
         return made
 
 
+DEFER = "defer"  # FeedRun.planner: leave planning to the reader of the blocks
 _MAX_KNOWN = 4096  # decoded templates remembered
 _ETHERTYPE_AT = {LINKTYPE_ETHERNET: 12, LINKTYPE_LINUX_SLL: 14, LINKTYPE_LINUX_SLL2: 0}
 _IP_FIRST = {LINKTYPE_RAW_12, LINKTYPE_RAW_14, LINKTYPE_RAW, LINKTYPE_IPV4}

@@ -1,11 +1,13 @@
 """Decode in a second process while this one runs the engine (two CPUs, one capture).
 
-:class:`ForkedPlans` forks a child that runs :meth:`FeedRun.plans` (reading, columnar
-decode, planning) and streams each block's plan back through a pipe; the parent feeds
-its engine meanwhile. The child ends with the decode counts and damage, or with the
-exception it met, which the parent raises as its own, so errors, exit codes and output
-are those of the one-process route. The child never outlives the parent's read: it is
-killed and reaped when the parent stops early.
+:class:`ForkedPlans` forks a child that reads and decodes (the columnar decode, one
+general decode per distinct frame) and streams each block back through a pipe; the
+parent plans the block (:class:`vrrpscope.planner.Planner`) and feeds its engine
+meanwhile, a split that keeps both processes about as busy on the benchmark's capture.
+The child ends with the decode counts and damage, or with the exception it met, which
+the parent raises as its own, so errors, exit codes and output are those of the
+one-process route. The child never outlives the parent's read: it is killed and reaped
+when the parent stops early.
 """
 
 from __future__ import annotations
@@ -17,8 +19,8 @@ import signal
 from collections.abc import Iterator
 from typing import Any
 
-from vrrpscope.fastfeed import FeedRun
-from vrrpscope.planner import BlockPlan
+from vrrpscope.fastfeed import DEFER, FeedRun
+from vrrpscope.planner import DecodedBlock, Planner
 from vrrpscope.thresholds import Thresholds
 
 MIN_BYTES = 16 << 20  # smaller captures are done before a child pays off
@@ -45,11 +47,12 @@ class ForkedPlans:
         self._thresholds = thresholds
 
     def __iter__(self) -> Iterator[Any]:
+        planner = Planner(self._thresholds)
         read_fd, write_fd = os.pipe()
         pid = os.fork()
         if pid == 0:  # the child: never returns
             os.close(read_fd)
-            _child(self.run, self._thresholds, write_fd)
+            _child(self.run, write_fd)
         os.close(write_fd)
         done = False
         try:
@@ -57,8 +60,13 @@ class ForkedPlans:
                 while True:
                     kind, *rest = pickle.load(pipe)
                     if kind == "plan":
-                        plan, self.bytes_read = rest
-                        yield plan
+                        block, self.bytes_read = rest
+                        if isinstance(block, DecodedBlock):
+                            block = planner.plan(
+                                block.times, block.events, block.tid, block.makers, block.singles
+                            )
+                        if block is not None:
+                            yield block
                     elif kind == "end":
                         run = self.run
                         run.stats, run.damage, run.fast_frames, run.fallback_frames = rest
@@ -73,17 +81,17 @@ class ForkedPlans:
             os.waitpid(pid, 0)
 
 
-def _child(run: FeedRun, thresholds: Thresholds, write_fd: int) -> None:
-    """Decode and plan, sending each plan; then the counts, or the exception."""
+def _child(run: FeedRun, write_fd: int) -> None:
+    """Decode, sending each block; then the counts, or the exception."""
     code = 0
     try:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides about Ctrl-C
+        run.prefetch = False  # both CPUs are busy already: no reader thread
         with os.fdopen(write_fd, "wb") as pipe:
             try:
-                for plan in run.plans(thresholds):
-                    if isinstance(plan, BlockPlan) and plan.columns is not None:
-                        plan.columns.compact()
-                    pickle.dump(("plan", plan, run.bytes_read), pipe, pickle.HIGHEST_PROTOCOL)
+                run.planner = DEFER
+                for block in run.chunks():
+                    pickle.dump(("plan", block, run.bytes_read), pipe, pickle.HIGHEST_PROTOCOL)
                 message: tuple = (
                     "end",
                     run.stats,

@@ -66,6 +66,7 @@ class SpeakerRun:
     bins: np.ndarray | None = None
     sums: np.ndarray | None = None
     whole: GapSummary | None = None  # summary of all the run's gaps, when given
+    lands: np.ndarray | None = None  # planner.chain_ends for these adverts, when given
     done: int = 0  # adverts applied so far
     jumped_from: int | None = None  # due time of the last timer moved ahead by next_due
     _times: list[int] | None = field(default=None, repr=False)
@@ -100,6 +101,13 @@ class SpeakerRun:
         None when the speaker fell silent for a whole expiry before ``due`` (the engine
         then applies the run up to ``due`` and lets the timer end the episode).
         """
+        lands = self.lands
+        if lands is not None:
+            ts, expiry = self.ts, self.speaker.expiry_ns
+            i = int(np.searchsorted(ts, due, side="right")) - 1
+            if i >= 0:
+                deadline = int(ts[i]) + expiry
+                return None if deadline <= due else int(ts[lands[i]]) + expiry
         times, nxt = self._chain_tables()
         return chain(times, nxt, self.speaker.expiry_ns, due, times[-1])
 

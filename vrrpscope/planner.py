@@ -28,14 +28,33 @@ from vrrpscope.fastpath.unique import unique_first
 from vrrpscope.gapstats import _LAST_BIN, BINS_PER_INTERVAL
 from vrrpscope.model import AddressClaim, Advert, OtherTraffic
 from vrrpscope.pendingrun import GapSummary, gap_sums, squared
+from vrrpscope.routerstate import expiry_ns
 
 if TYPE_CHECKING:
     from vrrpscope.engine import Engine
-    from vrrpscope.fastpath.records import RecordBlock
     from vrrpscope.thresholds import Thresholds
 
 _NONE, _ADVERT, _OTHER, _CLAIM = 0, 1, 2, 3
 _MAX_IDS = 1 << 16  # distinct contents / routers remembered between blocks
+
+
+@dataclass(slots=True)
+class BlockTimes:
+    """What planning reads of a block's frames: times and frame numbers."""
+
+    ts_ns: np.ndarray
+    number: np.ndarray
+
+
+@dataclass(slots=True)
+class DecodedBlock:
+    """A decoded block before planning (:meth:`Planner.plan` s arguments)."""
+
+    times: BlockTimes
+    events: np.ndarray
+    tid: np.ndarray
+    makers: list[tuple[type | None, tuple]]
+    singles: dict[int, Any]
 
 
 @dataclass(slots=True)
@@ -47,6 +66,7 @@ class RunColumns:
     rows: np.ndarray  # block rows
     gaps: np.ndarray  # gap before each advert (the first: since the advert it repeats)
     bins: np.ndarray  # histogram bin of each gap
+    lands: np.ndarray  # silence timer fired after each advert: where it lands (chain_ends)
     sums: np.ndarray | None = None  # prefix sums (gap_sums), made again when dropped
 
     def prefix_sums(self) -> np.ndarray:
@@ -59,6 +79,7 @@ class RunColumns:
         self.sums = None
         self.rows = self.rows.astype(np.int32)
         self.bins = self.bins.astype(np.uint16)
+        self.lands = self.lands.astype(np.int32)
 
 
 @dataclass(slots=True)
@@ -69,6 +90,7 @@ class PartSpec:
     lo: int
     hi: int
     whole: GapSummary  # all its gaps
+    expiry_ns: int  # the speaker's silence expiry, which RunColumns.lands assumed
 
 
 @dataclass(slots=True)
@@ -147,7 +169,7 @@ class Planner:
 
     def plan(
         self,
-        block: RecordBlock,
+        block: BlockTimes,
         events: np.ndarray,
         tid: np.ndarray,
         makers: Sequence[tuple[type | None, tuple]],
@@ -187,6 +209,7 @@ class Planner:
             cid = np.where(a_tid >= 0, cid_of[a_tid], -1)
             limit = np.where(a_tid >= 0, limit_of[a_tid], 0)
             found = _Runs(block, rows[adverts], rid[adverts], sid[adverts], cid, limit, a_tid)
+            found.slack = self.thresholds.timer_slack
             found.speaker_regular(self._carry)
             found.cut()
             regular[adverts] = found.regular
@@ -217,7 +240,7 @@ class Planner:
             [templates[k] for k in o_used.tolist()],
             int(ts[0]),
             int(ts.max()),
-            len(block.start),
+            len(block.ts_ns),
         )
 
     # ---------------------------------------------------------------- helpers
@@ -317,7 +340,7 @@ class Planner:
 
     @staticmethod
     def _items(
-        block: RecordBlock,
+        block: BlockTimes,
         rows: np.ndarray,
         tids: np.ndarray,
         makers: Sequence[tuple[type | None, tuple]],
@@ -342,7 +365,7 @@ class _Runs:
 
     def __init__(
         self,
-        block: RecordBlock,
+        block: BlockTimes,
         rows: np.ndarray,
         rid: np.ndarray,
         sid: np.ndarray,
@@ -352,6 +375,7 @@ class _Runs:
     ) -> None:
         self.block, self.rows, self.rid, self.sid = block, rows, rid, sid
         self.cid, self.limit, self.tid = cid, limit, tid
+        self.slack = 0.0  # timer slack of the engine's thresholds (for chain_ends)
         self.ts = block.ts_ns[rows].astype(np.int64)
         self.gap = np.zeros(len(rows), np.int64)
         self.regular = np.zeros(len(rows), bool)
@@ -435,7 +459,8 @@ class _Runs:
         for k, (f, n, run) in enumerate(
             zip(first.tolist(), lengths.tolist(), part_run[first].tolist(), strict=True)
         ):
-            part = PartSpec(templates[tids[k]], f, f + n, wholes[k])
+            template = templates[tids[k]]
+            part = PartSpec(template, f, f + n, wholes[k], expiry_ns(template, self.slack))
             spec = runs.get(run)
             if spec is None:
                 runs[run] = RunSpec([part])
@@ -446,7 +471,39 @@ class _Runs:
             start = int(self.starts[k])
             anchor = int(self.rows[order[start - 1]]) if start > 0 and self.same[start] else -1
             out.append((anchor, spec))
-        return out, RunColumns(ts, frames, self.rows[idx], gaps, bins, sums)
+        expiry = np.array([expiry_ns(templates[t], self.slack) for t in tids], np.int64).repeat(
+            lengths
+        )
+        lands = chain_ends(ts, expiry, first, lengths)
+        return out, RunColumns(ts, frames, self.rows[idx], gaps, bins, lands, sums)
+
+
+def chain_ends(
+    ts: np.ndarray, expiry: np.ndarray, first: np.ndarray, lengths: np.ndarray
+) -> np.ndarray:
+    """For each advert of each part (parts: ``first``/``lengths`` in ``ts``): index, within
+    its part, of the advert whose time plus ``expiry`` is where a silence timer armed from
+    it lands after re-arming advert by advert, at or past the part's last advert
+    (:func:`vrrpscope.pendingrun.chain`); a part-relative index.
+    """
+    n = len(ts)
+    part = np.repeat(np.arange(len(first)), lengths)
+    start = first[part]
+    rel = ts - ts[start]
+    last = ts[(first + lengths - 1)[part]]
+    span = int(rel.max()) + int(expiry.max()) + 1 if n else 1
+    if len(first) * span < 1 << 62:
+        key = part * span + rel
+        nxt = np.searchsorted(key, key + expiry, side="right") - 1
+    else:  # parts spread too wide for one key: part by part
+        nxt = np.empty(n, np.int64)
+        for f, m in zip(first.tolist(), lengths.tolist(), strict=True):
+            t = ts[f : f + m]
+            nxt[f : f + m] = f + np.searchsorted(t, t + expiry[f : f + m], side="right") - 1
+    step = np.where(ts + expiry >= last, np.arange(n), nxt)
+    for _ in range(int(lengths.max()).bit_length() + 1 if n else 0):
+        step = step[step]
+    return step - start
 
 
 def _stable_order(keys: np.ndarray) -> np.ndarray:

@@ -225,5 +225,10 @@ class RouterState:
 
     def expiry_for(self, advert: Advert, slack: float) -> int:
         """Silence after which a speaker advertising like `advert` has stopped."""
-        iv = advert.interval_cs
-        return max_master_down_ns(advert.proto, advert.version, iv) + int(slack * interval_ns(iv))
+        return expiry_ns(advert, slack)
+
+
+def expiry_ns(advert: Advert, slack: float) -> int:
+    """Silence after which a speaker advertising like `advert` has stopped."""
+    iv = advert.interval_cs
+    return max_master_down_ns(advert.proto, advert.version, iv) + int(slack * interval_ns(iv))

@@ -96,6 +96,7 @@ class FastRun:
     damage: list[Damage] = field(default_factory=list)
     fast_frames: int = 0  # frames decoded by the vectorised path
     fallback_frames: int = 0  # frames handed to the general decoder one by one
+    prefetch: bool = True  # read plain pcap files in a thread one block ahead
 
     def __post_init__(self) -> None:
         self.tables = GlobalTables()
@@ -114,7 +115,7 @@ class FastRun:
         paths = list(self.paths)
         info = self._fast_info(paths[0]) if len(paths) == 1 else None
         if info is not None:
-            blocks = self._progress = PcapBlocks(paths[0], info, self.block)
+            blocks = self._progress = PcapBlocks(paths[0], info, self.block, self.prefetch)
             yield from self._decode_all(blocks)
             self.damage.extend(blocks.damage)
         elif len(paths) == 1:
