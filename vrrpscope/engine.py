@@ -455,7 +455,9 @@ class Engine:
         run = self._pending.get(key)
         if run is None or (kind != _QUIET and run.router is not a):
             return False
-        if kind == _EXPIRE and b.timer_due_ns == due and self._live(a, b):
+        if kind == _EXPIRE and b.timer_due_ns != due:
+            return False  # a moot timer: its handler reads nothing
+        if kind == _EXPIRE and self._live(a, b):
             part = run.part_of(b)
             if part is not None and part.left and b.active_since_ns is not None:
                 # Its adverts go on (each less than an expiry after the last): every
@@ -498,6 +500,19 @@ class Engine:
         up to each of its due points, the points of all speakers in stream order.
         """
         router = run.router
+        if len(run.parts) == 1:  # the common case, kept short
+            part, end = run.parts[0], ends[0]
+            stops, whole = self._drift_stops(router, part, end)
+            sp = part.speaker
+            for stop in stops:
+                self._apply_counts(router, part, stop, part.summary(part.done, stop, sp.gaps.hist))  # type: ignore[union-attr]
+                drift.evaluate(self._ctx, router, sp, sp.last_valid_ns)  # type: ignore[arg-type]
+            if end > part.done:
+                if stops:
+                    whole = part.summary(part.done, end, sp.gaps.hist)  # type: ignore[union-attr]
+                self._apply_counts(router, part, end, whole)
+            router.speakers.move_to_end(sp.key)
+            return
         points: list[tuple[int, int, SpeakerRun]] = []
         wholes: dict[int, Any] = {}
         starts = [part.done for part in run.parts]

@@ -456,11 +456,12 @@ class _Runs:
         frames = self.block.number[self.rows[idx]].astype(np.int64)
         runs: dict[int, RunSpec] = {}
         tids = self.tid[idx[first]].tolist()
+        expiry_of = {t: expiry_ns(templates[t], self.slack) for t in set(tids)}
+        expiries = [expiry_of[t] for t in tids]
         for k, (f, n, run) in enumerate(
             zip(first.tolist(), lengths.tolist(), part_run[first].tolist(), strict=True)
         ):
-            template = templates[tids[k]]
-            part = PartSpec(template, f, f + n, wholes[k], expiry_ns(template, self.slack))
+            part = PartSpec(templates[tids[k]], f, f + n, wholes[k], expiries[k])
             spec = runs.get(run)
             if spec is None:
                 runs[run] = RunSpec([part])
@@ -471,10 +472,7 @@ class _Runs:
             start = int(self.starts[k])
             anchor = int(self.rows[order[start - 1]]) if start > 0 and self.same[start] else -1
             out.append((anchor, spec))
-        expiry = np.array([expiry_ns(templates[t], self.slack) for t in tids], np.int64).repeat(
-            lengths
-        )
-        lands = chain_ends(ts, expiry, first, lengths)
+        lands = chain_ends(ts, np.array(expiries, np.int64).repeat(lengths), first, lengths)
         return out, RunColumns(ts, frames, self.rows[idx], gaps, bins, lands, sums)
 
 
@@ -534,13 +532,15 @@ def _summaries(
     first_top = np.ones(len(at_top), bool)
     first_top[1:] = top_run[1:] != top_run[:-1]
     top_at = at_top[first_top]
-    key = run_of * (2 * _LAST_BIN + 2) + bins
-    pairs, seen_at, which = unique_first(key, runs * (2 * _LAST_BIN + 2))
+    bin_values, _, bin_id = unique_first(bins, _LAST_BIN + 1)  # the few bins in use
+    width = len(bin_values)
+    pairs, seen_at, which = unique_first(run_of * width + bin_id, runs * width)
     counts = np.bincount(which, minlength=len(pairs))
     by_run = np.argsort(seen_at)  # runs are contiguous: by run, then first gap
     hists: list[dict[int, int]] = [{} for _ in range(runs)]
+    names = bin_values.tolist()
     for pair, count in zip(pairs[by_run].tolist(), counts[by_run].tolist(), strict=True):
-        hists[pair // (2 * _LAST_BIN + 2)][pair % (2 * _LAST_BIN + 2)] = count
+        hists[pair // width][names[pair % width]] = count
     stop = first + lengths
     d = (sums[:, stop] - sums[:, first]).T.tolist()
     return [
