@@ -121,8 +121,15 @@ class BlockPlan:
     rows_total: int  # frames in the block (engine positions taken)
 
     def fits(self, engine: Engine) -> bool:
-        """Whether ``engine`` is far enough from its findings and other-traffic caps."""
-        if len(engine._book) * 2 >= engine.thresholds.max_findings:
+        """Whether ``engine`` is far enough from its findings and other-traffic caps.
+
+        Findings of held-back adverts are made when their run is applied, after those of
+        later events on other routers: the findings cap must stay out of reach within the
+        block (bound: 8 per event, 3 per run part), or suppression would pick others.
+        """
+        parts = sum(len(spec.parts) for spec in [*self.runs_first, *self.runs_after.values()])
+        reach = 8 * len(self.items) + 3 * parts
+        if len(engine._book) + reach >= engine.thresholds.max_findings:
             return False
         per_segment: dict[str, int] = {}
         for segment, _label, _n in self.others:
