@@ -18,8 +18,8 @@ from tests.capturewriter import PcapFile
 from tests.test_fastfeed import assert_same
 from vrrpscope import analysis
 from vrrpscope.detectors import drift
-from vrrpscope.engine import _drift_points
 from vrrpscope.gapstats import GapStats
+from vrrpscope.heldruns import _drift_points
 from vrrpscope.pendingrun import chain, gap_sums, squared
 
 S = 1_000_000_000

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter, OrderedDict, deque
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from vrrpscope.detectors import (
@@ -27,9 +27,10 @@ from vrrpscope.detectors import (
 )
 from vrrpscope.findings import Finding, FindingBook, FindingEvent
 from vrrpscope.gapstats import GapStats
+from vrrpscope.heldruns import HeldRuns
 from vrrpscope.inventory import SegmentInventory, build_inventory
 from vrrpscope.model import AddressClaim, Advert, OtherTraffic
-from vrrpscope.pendingrun import PendingRun, SpeakerRun
+from vrrpscope.pendingrun import PendingRun
 from vrrpscope.routerstate import (
     MasterPeriod,
     RouterKey,
@@ -38,10 +39,10 @@ from vrrpscope.routerstate import (
     election_rank,
 )
 from vrrpscope.thresholds import Thresholds
-from vrrpscope.timerqueue import Timer, TimerQueue
+from vrrpscope.timerqueue import EXPIRE, QUIET, SILENCE, Timer, TimerQueue
 from vrrpscope.timers import interval_ns, master_down_ns
 
-_EXPIRE, _SILENCE, _QUIET = 0, 1, 2
+_EXPIRE, _SILENCE, _QUIET = EXPIRE, SILENCE, QUIET
 _MAX_LABELS = 256  # other-protocol labels counted per segment
 _MAX_CLAIM_IPS = 4096  # addresses tracked per segment for address claims
 _MAX_CLAIM_MACS = 16  # MACs tracked per claimed address
@@ -81,8 +82,10 @@ class EngineStats:
         }
 
 
-class Engine:
-    """Per segment / virtual router state, master timeline and findings (DESIGN §1, §3)."""
+class Engine(HeldRuns):
+    """Per segment / virtual router state, master timeline and findings (DESIGN §1, §3).
+
+    Regular adverts of the fast route are held back and applied in bulk (HeldRuns)."""
 
     def __init__(
         self,
@@ -372,238 +375,6 @@ class Engine:
             return b.timer_due_ns == due and self._live(a, b)
         return self._live(a)
 
-    # ----------------------------------------------------------------- pending runs
-
-    def attach(self, run: PendingRun) -> None:
-        """Hold ``run``'s regular adverts back until something reads its router."""
-        self._pending[run.router.key] = run
-
-    def catch_up(self, ts_ns: int) -> None:
-        """The clock as a packet at ``ts_ns`` moves it (timers due before it fire)."""
-        self._clock(ts_ns, "", 0)
-
-    def flush_all(self) -> None:
-        """Apply every held-back advert."""
-        for run in list(self._pending.values()):
-            self._flush(run)
-
-    def _flush(
-        self, run: PendingRun, until_ns: int | None = None, before_tick: int | None = None
-    ) -> None:
-        """Apply ``run``'s adverts at or before ``until_ns`` / before position
-        ``before_tick`` (default: all of them)."""
-        ends = []
-        for part in run.parts:
-            if until_ns is not None:
-                ends.append(part.count_until(until_ns))
-            elif before_tick is not None:
-                ends.append(part.count_before_tick(before_tick))
-            else:
-                ends.append(len(part.ts))
-        if any(end > part.done for part, end in zip(run.parts, ends, strict=True)):
-            if self._can_bulk(run, ends):
-                self._apply_bulk(run, ends)
-            else:
-                # Two masters whose split brain is not found yet: one by one until it is.
-                two = len(run.parts) == 2 == len(run.router.active)
-                if self._apply_each(run, ends, two) and self._can_bulk(run, ends):
-                    self._apply_bulk(run, ends)
-        if not run.left and self._pending.get(run.router.key) is run:
-            del self._pending[run.router.key]
-
-    def _can_bulk(self, run: PendingRun, ends: list[int]) -> bool:
-        """Whether the speakers with adverts to apply are exactly the router's masters and
-        nothing else (a claim waiting, a split brain not yet found) needs each advert."""
-        router = run.router
-        active = router.active
-        if self._routers.get(router.key) is not router or router.pending_claims:
-            return False
-        parts = [part for part, end in zip(run.parts, ends, strict=True) if end > part.done]
-        if len(active) != len(parts):
-            return False
-        for part in parts:
-            sp = part.speaker
-            if active.get(sp.key) is not sp or router.speakers.get(sp.key) is not sp:
-                return False
-            if sp.gaps is None or sp.last_valid_ns is None:
-                return False
-        if len(parts) == 1:
-            return True
-        return concurrency.overlap_finding(self._ctx, router, *active.values())
-
-    def _flush_segment(self, segment: str, t: int) -> None:
-        """Before an address claim on ``segment``: its routers' adverts so far."""
-        for router in self._segments.get(segment, {}).values():
-            run = self._pending.get(router.key)
-            if run is None:
-                continue
-            self._flush(run, before_tick=self._tick)
-            for part in run.parts:
-                if part.left and part.jumped_from is not None:
-                    # The rest may be fed one by one: put the silence timer back where
-                    # advert-by-advert re-arming has it now.
-                    due = part.due_at(t)
-                    if due is not None:
-                        part.speaker.timer_due_ns = due
-                        self._timers.push(due, _EXPIRE, router, part.speaker)
-                    part.jumped_from = None
-
-    def _before_timer(self, due: int, kind: int, a: Any, b: Any) -> bool:
-        """Bring a held-back run up to ``due`` before its router's timer; True if that
-        timer was a re-arm of one of the run's masters, moved ahead without applying."""
-        key = (a.segment, a.family, a.proto, a.vrid) if kind == _QUIET else a.key
-        run = self._pending.get(key)
-        if run is None or (kind != _QUIET and run.router is not a):
-            return False
-        if kind == _EXPIRE and b.timer_due_ns != due:
-            return False  # a moot timer: its handler reads nothing
-        if kind == _EXPIRE and self._live(a, b):
-            part = run.part_of(b)
-            if part is not None and part.left and b.active_since_ns is not None:
-                # Its adverts go on (each less than an expiry after the last): every
-                # firing up to the run's last known advert would only re-arm it.
-                landed = part.next_due(due)
-                if landed is not None:
-                    b.timer_due_ns = landed
-                    self._timers.push(landed, _EXPIRE, a, b)
-                    part.jumped_from = due
-                    return True
-        self._flush(run, until_ns=due)
-        return False
-
-    def _apply_each(self, run: PendingRun, ends: list[int], watch: bool = False) -> bool:
-        """Feed the run's adverts up to ``ends`` one by one, in order, as the general
-        path does; with ``watch``, stop (True) once the rest can be applied in bulk."""
-        tick = self._tick
-        rows = []
-        for part, end in zip(run.parts, ends, strict=True):
-            rows.extend((int(part.ticks[j]), j, part) for j in range(part.done, end))
-        rows.sort(key=lambda row: row[0])
-        stopped = False
-        for at, j, part in rows:
-            if watch and part.done == j and self._can_bulk(run, ends):
-                stopped = True
-                break
-            template = part.template
-            key = (template.segment, template.family, template.proto, template.vrid)
-            t = int(part.ts[j])
-            part.done = j + 1
-            self._tick = at
-            self._feed_at(replace(template, ts_ns=t, frame=int(part.frames[j])), t, key, True)
-        self._tick = tick
-        return stopped
-
-    def _apply_bulk(self, run: PendingRun, ends: list[int]) -> None:
-        """Apply the run's adverts up to ``ends`` at once (its speakers are the masters).
-
-        Drift evaluations fall due every so many gaps: each speaker's adverts are applied
-        up to each of its due points, the points of all speakers in stream order.
-        """
-        router = run.router
-        if len(run.parts) == 1:  # the common case, kept short
-            part, end = run.parts[0], ends[0]
-            stops, whole = self._drift_stops(router, part, end)
-            sp = part.speaker
-            for stop in stops:
-                self._apply_counts(router, part, stop, part.summary(part.done, stop, sp.gaps.hist))  # type: ignore[union-attr]
-                drift.evaluate(self._ctx, router, sp, sp.last_valid_ns)  # type: ignore[arg-type]
-            if end > part.done:
-                if stops:
-                    whole = part.summary(part.done, end, sp.gaps.hist)  # type: ignore[union-attr]
-                self._apply_counts(router, part, end, whole)
-            router.speakers.move_to_end(sp.key)
-            return
-        points: list[tuple[int, int, SpeakerRun]] = []
-        wholes: dict[int, Any] = {}
-        starts = [part.done for part in run.parts]
-        for k, (part, end) in enumerate(zip(run.parts, ends, strict=True)):
-            if end > part.done:
-                stops, wholes[k] = self._drift_stops(router, part, end)
-                points.extend((int(part.ticks[stop - 1]), stop, part) for stop in stops)
-        points.sort(key=lambda point: point[0])
-        for _tick, stop, part in points:
-            self._apply_counts(
-                router, part, stop, part.summary(part.done, stop, part.speaker.gaps.hist)
-            )
-            drift.evaluate(self._ctx, router, part.speaker, part.speaker.last_valid_ns)
-        latest = []
-        for k, (part, end) in enumerate(zip(run.parts, ends, strict=True)):
-            if k not in wholes:
-                continue
-            if end > part.done:
-                whole = (
-                    wholes[k]
-                    if part.done == starts[k]
-                    else part.summary(part.done, end, part.speaker.gaps.hist)
-                )
-                self._apply_counts(router, part, end, whole)
-            latest.append((int(part.ticks[end - 1]), int(part.ts[end - 1]), part))
-        latest.sort(key=lambda item: item[0])
-        for tick, _t, part in latest:  # least recently advertised first, as one by one
-            router.speakers.move_to_end(part.speaker.key)
-            router.touch = tick
-        last = max(t for _tick, t, _part in latest)
-        router.last_ts_ns = router.last_valid_ns = last
-        if len(latest) > 1:
-            concurrency.overlap_continues(router, last, *router.active.values())
-
-    def _drift_stops(self, router: RouterState, part: SpeakerRun, end: int) -> tuple[list, Any]:
-        """Where (advert counts) drift must be evaluated in ``part`` up to ``end``, and the
-        summary of those gaps. None needed when no evaluation can change anything; when
-        only the open finding would be updated, just the last (the others' evidence
-        frames are added here)."""
-        sp = part.speaker
-        gaps = sp.gaps
-        assert gaps is not None
-        start = part.done
-        points = _drift_points(gaps.count, end - start, self.thresholds.drift_min_samples)
-        whole = part.summary(start, end, gaps.hist)
-        if not points or drift.quiet_through(self._ctx, router, sp, whole):
-            return [], whole
-        finding = drift.open_for_good(self._ctx, router, sp)
-        if finding is not None:
-            # Each evaluation would only update it; a later one (the speaker's next
-            # stretch, the end of its episode, of the capture, or a new interval) sets
-            # its text and statistics again. So only its end and evidence move here,
-            # unless the speaker may be evicted first (the router is at its cap).
-            frames = [int(part.frames[start + at - 1]) for at in points]
-            if len(router.speakers) < self.thresholds.max_speakers_per_router - 1:
-                last = int(part.ts[start + points[-1] - 1])
-                self._book.update(finding, last, frames=frames, notify=False)
-                return [], whole
-            self._book.update(finding, frames=frames[:-1], notify=False)
-            points = points[-1:]
-        return [start + at for at in points], whole
-
-    def _apply_counts(self, router: RouterState, part: SpeakerRun, end: int, gaps: Any) -> None:
-        sp = part.speaker
-        n = end - part.done
-        last = int(part.ts[end - 1])
-        sp.gaps.add_regular(  # type: ignore[union-attr]
-            gaps.count, gaps.sum_ns, gaps.sumsq_ns2, gaps.max_ns, gaps.max_end_ns, gaps.hist
-        )
-        self.stats.adverts += n
-        router.adverts += n
-        router.last_ts_ns = router.last_valid_ns = last
-        router.touch = int(part.ticks[end - 1])
-        sp.adverts += n
-        sp.episode_adverts += n
-        sp.last_ts_ns = sp.last_valid_ns = last
-        sp.last_frame = int(part.frames[end - 1])
-        sp.deadline_ns = last + sp.expiry_ns
-        form = part.template.checksum_form
-        if form is not None:
-            sp.checksum_forms[form] += n
-        part.done = end
-        self._order_dirty = True
-
-    def _reorder(self) -> None:
-        """Routers least recently advertised first again, after bulk applies."""
-        if self._order_dirty:
-            ordered = sorted(self._routers.items(), key=lambda item: item[1].touch)
-            self._routers = OrderedDict(ordered)
-            self._order_dirty = False
-
     # ----------------------------------------------------------- routers, speakers
 
     def _new_router(self, key: RouterKey, t: int) -> RouterState:
@@ -874,16 +645,6 @@ class Engine:
         router.failovers += 1
         self.stats.failovers += 1
         mastership.failover(self._ctx, router, prev, old, sp)
-
-
-def _drift_points(count: int, n: int, min_samples: int) -> list[int]:
-    """Of ``n`` more gaps after ``count``, those (1-based) after which drift.due holds."""
-    points = []
-    if count < min_samples <= count + n:
-        points.append(min_samples - count)
-    first = (max(count, min_samples - 1) // 64 + 1) * 64
-    points.extend(c - count for c in range(first, count + n + 1, 64) if c != min_samples)
-    return sorted(points)
 
 
 def _other_cluster(old: SpeakerState, new: SpeakerState) -> bool:

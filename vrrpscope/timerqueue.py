@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 Timer = tuple[int, int, int, Any, Any]  # (due_ns, sequence, kind, a, b)
+EXPIRE, SILENCE, QUIET = 0, 1, 2  # the engine's kinds: a speaker's silence, after a
+# resignation (did anyone take over?), a finding's quiet close
 
 
 class TimerQueue:
