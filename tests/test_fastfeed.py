@@ -219,3 +219,16 @@ def test_progress_reports_bytes_on_both_routes(tmp_path: Path) -> None:
         analyze_files([str(path)], general=general, on_progress=note, parallel=parallel)
         assert len(seen) == 2, (general, parallel)
         assert all(total == path.stat().st_size and 0 < done <= total for total, done in seen)
+
+
+def test_kept_adverts_table_on_the_bulk_route(tmp_path: Path) -> None:
+    """The notebook API keeps the adverts table: the bulk route gives the same one."""
+    path = str(tmp_path / "gen.pcap")
+    generate.write(path, 8000, seed=5, vlan=True)
+    for paths in ([path], [str(ROOT / "captures/split-brain.pcap")]):
+        slow = analyze_files(paths, keep_adverts=True, general=True)
+        fast = analyze_files(paths, keep_adverts=True, general=False)
+        assert _state(fast) == _state(slow)
+        assert fast.adverts is not None and slow.adverts is not None
+        assert np.array_equal(fast.adverts.rows, slow.adverts.rows)
+        assert fast.adverts.sources == slow.adverts.sources

@@ -20,6 +20,7 @@ from vrrpscope.decode import Decoded, DecodeStats
 from vrrpscope.engine import Engine
 from vrrpscope.errors import Damage
 from vrrpscope.fastfeed import FeedRun
+from vrrpscope.fastpath import fast_table
 from vrrpscope.fastpath.records import BLOCK
 from vrrpscope.findings import Finding, FindingEvent
 from vrrpscope.model import AddressClaim, Advert, OtherTraffic
@@ -86,9 +87,16 @@ def analyze_files(
     kept: list[Advert] = []
     duplicates = CrossFileDuplicates() if len(paths) > 1 else None
     # Change points: regular adverts applied in bulk. Not with several files (adverts
-    # seen twice are dropped one by one), a kept adverts table, or finding events (those
-    # of different routers would come in another order).
-    if isinstance(run, FeedRun) and duplicates is None and not keep_adverts and on_event is None:
+    # seen twice are dropped one by one) or finding events (those of different routers
+    # would come in another order).
+    table: AdvertTable | None = None
+    bulk = isinstance(run, FeedRun) and duplicates is None and on_event is None
+    if bulk and keep_adverts:  # the columnar decode's table is the same (test_fastpath.py)
+        try:
+            table = fast_table(list(paths), FAST_BLOCK)[0]
+        except (OverflowError, ValueError):  # e.g. times past 2262: advert by advert
+            bulk = False
+    if bulk and isinstance(run, FeedRun):
         th = engine.thresholds
         if parallel is None and os.environ.get("VRRPSCOPE_PARALLEL", "") != "":
             parallel = os.environ["VRRPSCOPE_PARALLEL"] != "0"
@@ -138,7 +146,11 @@ def analyze_files(
         first_ts_ns=stats.first_ts_ns,
         last_ts_ns=stats.last_ts_ns,
         backwards_ts=stats.backwards_ts,
-        adverts=AdvertTable.from_adverts(kept) if keep_adverts else None,
+        adverts=table
+        if table is not None
+        else AdvertTable.from_adverts(kept)
+        if keep_adverts
+        else None,
     )
 
 
