@@ -72,3 +72,19 @@ def test_only_big_single_files_fork(tmp_path: Path) -> None:
     generate.write(str(small), 1000, seed=1)
     assert not can_fork(FeedRun([str(small)]))
     assert small.stat().st_size < MIN_BYTES
+
+
+def test_child_is_reaped_when_the_parent_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = str(tmp_path / "gen.pcap")
+    generate.write(path, 120_000, seed=6)
+
+    def stop(_run: object) -> None:
+        raise RuntimeError("stop")
+
+    with pytest.raises(RuntimeError) as kept:  # the traceback keeps the frames alive
+        analyze_files([path], parallel=True, on_progress=stop)
+    assert str(kept.value) == "stop"
+    with pytest.raises(ChildProcessError):  # no child left, not even a zombie
+        os.waitpid(-1, os.WNOHANG)

@@ -158,25 +158,119 @@ def test_generated_capture_in_small_blocks(
     assert assert_same([path]) is not None
 
 
-def test_near_the_findings_cap_blocks_are_fed_one_by_one(
+def test_near_the_findings_cap_held_adverts_come_first(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Once half the findings cap is used, blocks go item by item (BlockPlan.fits)."""
+    """Near the findings cap, held adverts are applied before each finding opens."""
     from bench import generate
     from tests.test_fastfeed import _state
     from vrrpscope.analysis import analyze_files
-    from vrrpscope.planner import BlockPlan
+    from vrrpscope.heldruns import HeldRuns
     from vrrpscope.thresholds import Thresholds
 
     path = str(tmp_path / "gen.pcap")
     generate.write(path, 20000, seed=4)
     monkeypatch.setattr(analysis, "FAST_BLOCK", 1 << 16)
     calls = []
-    original = BlockPlan.items_in_order
-    monkeypatch.setattr(BlockPlan, "items_in_order", lambda plan: calls.append(1) or original(plan))
+    original = HeldRuns._settle_before_finding
+    monkeypatch.setattr(
+        HeldRuns,
+        "_settle_before_finding",
+        lambda engine: calls.append(1) or original(engine),
+    )
     th = Thresholds(max_findings=40)
     slow = analyze_files([path], th, general=True)
     fast = analyze_files([path], th, general=False)
-    assert calls  # the fallback ran
+    assert calls  # the engine settled its held adverts
     assert _state(fast) == _state(slow)
     assert fast.engine.stats.suppressed_findings
+
+
+# Readers found by review: each capture below once made the bulk route differ.
+
+
+def _write(tmp_path: Path, frames: list[tuple[int, bytes]]) -> str:
+    pcap = PcapFile()
+    for ts, data in sorted(frames, key=lambda f: f[0]):
+        pcap.add(ts, data)
+    path = tmp_path / "case.pcap"
+    path.write_bytes(pcap.to_bytes())
+    return str(path)
+
+
+def _same(path: str, th: object = None) -> None:
+    from tests.test_fastfeed import _state
+    from vrrpscope.analysis import analyze_files
+
+    slow = analyze_files([path], th, general=True)  # type: ignore[arg-type]
+    fast = analyze_files([path], th, general=False)  # type: ignore[arg-type]
+    assert _state(fast) == _state(slow)
+
+
+def test_a_new_carp_router_reads_held_vrrp_speakers(tmp_path: Path) -> None:
+    """carp-collision evidence names each router's least recently used speaker."""
+    a = ("198.18.9.11", "52:54:00:00:09:11")
+    b = ("198.18.9.12", "52:54:00:00:09:12")
+    frames = [(T0, _advert(*a, 100, vrid=9)), (T0 + S // 2, _advert(*b, 100, vrid=9))]
+    frames += [(T0 + i * S, _advert(*a, 100, vrid=9)) for i in range(1, 4)]
+    carp = P.ethernet(P.ipv4(P.carp(9), src="198.18.9.20"), src_mac="52:54:00:00:09:20")
+    frames.append((T0 + 3 * S + S // 2, carp))
+    _same(_write(tmp_path, frames))
+
+
+@pytest.mark.parametrize("max_routers", [3, 255])
+def test_runs_fed_one_by_one_keep_the_router_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, max_routers: int
+) -> None:
+    """A claim waits on every run (one by one): routers still ordered by latest advert."""
+    from vrrpscope.thresholds import Thresholds
+
+    r1 = ("198.18.7.11", "52:54:00:00:07:11", 7, "198.18.7.1")
+    r2 = ("198.18.8.11", "52:54:00:00:08:11", 8, "198.18.8.1")
+
+    def adv(r: tuple) -> bytes:
+        return _advert(r[0], r[1], 100, vrid=r[2], vip=r[3])
+
+    frames = [(T0, adv(r1)), (T0 + 1, P.gratuitous_arp(r1[3], r1[1]))]
+    for k in range(1, 30):
+        frames += [(T0 + k * S + S // 10, adv(r2)), (T0 + k * S + S // 5, adv(r1))]
+        frames.append((T0 + k * S + S // 2, P.gratuitous_arp(r1[3], r1[1])))
+        frames.append((T0 + k * S + S // 2 + 1, P.gratuitous_arp(r2[3], r2[1])))
+    for n, v in ((40, 9), (41, 10)):  # at a cap of 3, the least recently used goes
+        frames.append((T0 + n * S, _advert(f"198.18.{v}.11", "52:54:00:00:00:01", 100, vrid=v)))
+    monkeypatch.setattr(analysis, "FAST_BLOCK", 1500)
+    _same(_write(tmp_path, frames), Thresholds(max_routers=max_routers))
+
+
+def test_a_speaker_forgotten_at_the_cap_comes_back(tmp_path: Path) -> None:
+    from vrrpscope.thresholds import Thresholds
+
+    vmac = "00:00:5e:00:01:07"
+    frames = [(T0 + k * 3 * S // 10, _advert(f"198.18.7.1{k + 1}", vmac, 100)) for k in range(3)]
+    frames += [(T0 + k * S, _advert("198.18.7.11", vmac, 100)) for k in range(1, 4)]
+    _same(_write(tmp_path, frames), Thresholds(max_speakers_per_router=2))
+    # With their findings still open (non-standard MACs): once a KeyError on both routes.
+    frames = [
+        (T0 + k * S // 3, _advert(f"198.18.7.{n}", f"52:54:00:00:07:{n}", 100))
+        for k, n in enumerate([11, 12, 13, 11])
+    ]
+    _same(_write(tmp_path, frames), Thresholds(max_speakers_per_router=2))
+
+
+def test_findings_cap_with_timers_inside_a_block(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No-master timers of other routers fire inside a block holding a drifting run."""
+    from vrrpscope.thresholds import Thresholds
+
+    def adv(vrid: int) -> bytes:
+        vmac = f"00:00:5e:00:01:{vrid:02x}"
+        return _advert(f"198.18.{vrid}.11", vmac, 100, vrid=vrid, vip=f"198.18.{vrid}.1")
+
+    frames = [(T0 + k * 5 * S // 4, adv(7)) for k in range(32)]  # 1.25 s gaps: drift
+    frames += [(T0 + 21 * S + S // 2 + v, adv(v)) for v in range(20, 30)]  # then silent
+    path = _write(tmp_path, frames)
+    for block in (1000, 2500):
+        monkeypatch.setattr(analysis, "FAST_BLOCK", block)
+        for cap in (2, 5, 8, 11):
+            _same(path, Thresholds(max_findings=cap))

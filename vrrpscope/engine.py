@@ -108,6 +108,11 @@ class Engine(HeldRuns):
         self._tick = 0  # position in the item stream (orders routers least recently used)
         self._pending: dict[RouterKey, PendingRun] = {}  # regular adverts held back
         self._order_dirty = False  # a bulk apply moved a router's latest advert
+        self._timer_due: int | None = None  # due time of the timer being handled
+        self._settling = False
+        if th.max_findings < 1 << 40:  # near the cap, findings must open in stream order
+            self._book.near_cap = max(256, th.max_findings // 4)
+            self._book.before_open = self._settle_before_finding
 
     # ----------------------------------------------------------------- public API
 
@@ -167,6 +172,8 @@ class Engine(HeldRuns):
         sp.last_ts_ns = t
         sp.last_frame = advert.frame
         if new_router:
+            if self._pending:  # it reads the segment's other routers (their speakers)
+                self._flush_segment(router.segment, t)
             carp.router_added(self._ctx, router, self._segments[router.segment].values())
         if advert.issues:  # receivers discard it: counted, never drives mastership
             sp.invalid += 1
@@ -321,12 +328,14 @@ class Engine(HeldRuns):
                 self._now = due
             if self._pending and self._before_timer(due, kind, a, b):
                 continue
+            self._timer_due = due
             if kind == _EXPIRE:
                 self._on_expire(due, a, b)
             elif kind == _SILENCE:
                 self._on_silence(due, a, b)
             else:
                 self._on_quiet(due, a, b)
+            self._timer_due = None
 
     def _schedule_quiet(self, finding: Finding, quiet_ns: int) -> None:
         self._timers.push(finding.last_ts_ns + quiet_ns, _QUIET, finding, quiet_ns)
@@ -486,9 +495,9 @@ class Engine(HeldRuns):
             concurrency.judge_claims(ctx, router, sp, t)
         deadline = t + sp.expiry_ns
         sp.deadline_ns = deadline
-        # (A regular advert never re-arms here: its speaker's timer, due before this
-        # deadline, is pending; when moved ahead by PendingRun.next_due it is later.)
-        if not regular and (sp.timer_due_ns is None or deadline < sp.timer_due_ns):
+        # (A regular advert never re-arms a pending timer: that one is due before this
+        # deadline, or later when moved ahead by SpeakerRun.next_due.)
+        if sp.timer_due_ns is None or (not regular and deadline < sp.timer_due_ns):
             sp.timer_due_ns = deadline
             self._timers.push(deadline, _EXPIRE, router, sp)
         if len(router.active) > 1:

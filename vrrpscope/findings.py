@@ -174,6 +174,9 @@ class FindingBook:
         self.suppressed: Counter[str] = Counter()
         self._suppressed_keys: set[Hashable] = set()  # counted once each (bounded)
         self._cap_finding: Finding | None = None
+        # Called before a finding opens once fewer than near_cap places are left.
+        self.before_open: Callable[[], None] | None = None
+        self.near_cap = 0
 
     def __len__(self) -> int:
         return len(self._all)
@@ -199,9 +202,16 @@ class FindingBook:
         details: dict[str, Any],
         severity: Severity | None = None,
     ) -> Finding | None:
-        """Open a finding for `key` (returns None when the findings cap suppressed it)."""
-        if key in self._open:
-            raise KeyError(f"finding already open for {key!r}")
+        """Open a finding for `key` (returns None when the findings cap suppressed it).
+
+        Already open (a speaker forgotten at the speaker cap and back): that one, extended.
+        """
+        if self.before_open is not None and len(self._all) >= self._max - self.near_cap:
+            self.before_open()  # (the engine's held-back adverts that came first)
+        mine = self._open.get(key)
+        if mine is not None:
+            self.update(mine, last_ts_ns, frames=frames, notify=False)
+            return mine
         if len(self._all) >= self._max:
             if key in self._suppressed_keys:
                 return None

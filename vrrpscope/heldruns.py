@@ -38,6 +38,8 @@ class HeldRuns:
     _ctx: Context
     _tick: int
     _order_dirty: bool
+    _timer_due: int | None  # firing a timer: held adverts up to its due time came first
+    _settling: bool  # inside _settle_before_finding
     # ... and calls its _clock, _live and _feed_at.
 
     def attach(self, run: PendingRun) -> None:
@@ -56,16 +58,16 @@ class HeldRuns:
     def _flush(
         self, run: PendingRun, until_ns: int | None = None, before_tick: int | None = None
     ) -> None:
-        """Apply ``run``'s adverts at or before ``until_ns`` / before position
+        """Apply ``run``'s adverts at or before ``until_ns`` and before position
         ``before_tick`` (default: all of them)."""
         ends = []
         for part in run.parts:
+            end = len(part.ts)
             if until_ns is not None:
-                ends.append(part.count_until(until_ns))
-            elif before_tick is not None:
-                ends.append(part.count_before_tick(before_tick))
-            else:
-                ends.append(len(part.ts))
+                end = min(end, part.count_until(until_ns))
+            if before_tick is not None:
+                end = min(end, part.count_before_tick(before_tick))
+            ends.append(end)
         if any(end > part.done for part, end in zip(run.parts, ends, strict=True)):
             if self._can_bulk(run, ends):
                 self._apply_bulk(run, ends)
@@ -89,7 +91,7 @@ class HeldRuns:
             return False
         for part in parts:
             sp = part.speaker
-            if active.get(sp.key) is not sp or router.speakers.get(sp.key) is not sp:
+            if sp is None or active.get(sp.key) is not sp or router.speakers.get(sp.key) is not sp:
                 return False
             if sp.gaps is None or sp.last_valid_ns is None:
                 return False
@@ -97,8 +99,24 @@ class HeldRuns:
             return True
         return concurrency.overlap_finding(self._ctx, router, *active.values())
 
+    def _settle_before_finding(self) -> None:
+        """Near the findings cap, before a finding opens: every held advert so far first,
+        so findings open (and the cap suppresses them) in stream order."""
+        if self._settling or not self._pending:
+            return
+        self._settling = True
+        try:
+            now, tick = (
+                (self._timer_due, None) if self._timer_due is not None else (None, self._tick)
+            )
+            for run in list(self._pending.values()):
+                self._flush(run, until_ns=now, before_tick=tick)
+        finally:
+            self._settling = False
+
     def _flush_segment(self, segment: str, t: int) -> None:
-        """Before an address claim on ``segment``: its routers' adverts so far."""
+        """Before an address claim on ``segment`` (or a router appearing there): its
+        routers' adverts so far."""
         for router in self._segments.get(segment, {}).values():
             run = self._pending.get(router.key)
             if run is None:
@@ -157,6 +175,7 @@ class HeldRuns:
             self._tick = at
             self._feed_at(replace(template, ts_ns=t, frame=int(part.frames[j])), t, key, True)
         self._tick = tick
+        self._order_dirty = True  # (routers moved to the end in this order, not the stream's)
         return stopped
 
     def _apply_bulk(self, run: PendingRun, ends: list[int]) -> None:

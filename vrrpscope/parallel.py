@@ -19,6 +19,7 @@ import signal
 from collections.abc import Iterator
 from typing import Any
 
+from vrrpscope.errors import InputError
 from vrrpscope.fastfeed import DEFER, FeedRun
 from vrrpscope.planner import DecodedBlock, Planner
 from vrrpscope.thresholds import Thresholds
@@ -58,7 +59,14 @@ class ForkedPlans:
         try:
             with os.fdopen(read_fd, "rb") as pipe:
                 while True:
-                    kind, *rest = pickle.load(pipe)
+                    try:
+                        kind, *rest = pickle.load(pipe)
+                    except EOFError:
+                        raise InputError(
+                            self.run.paths[0],
+                            "the decoding process ended without a result (out of memory or "
+                            "killed?); run again with VRRPSCOPE_PARALLEL=0 to decode in one",
+                        ) from None
                     if kind == "plan":
                         block, self.bytes_read = rest
                         if isinstance(block, DecodedBlock):

@@ -54,9 +54,10 @@ class PendingRun:
 
 @dataclass(slots=True, eq=False)
 class SpeakerRun:
-    """One speaker's regular adverts in a :class:`PendingRun`."""
+    """One speaker's regular adverts in a :class:`PendingRun` (``speaker`` None: the
+    engine forgot it, at its speaker cap; its adverts are then fed one by one)."""
 
-    speaker: SpeakerState
+    speaker: SpeakerState | None
     template: Advert  # the advert each of them repeats (ts_ns / frame aside)
     ts: np.ndarray  # int64 timestamps, non-decreasing
     frames: np.ndarray  # frame numbers

@@ -121,16 +121,8 @@ class BlockPlan:
     rows_total: int  # frames in the block (engine positions taken)
 
     def fits(self, engine: Engine) -> bool:
-        """Whether ``engine`` is far enough from its findings and other-traffic caps.
-
-        Findings of held-back adverts are made when their run is applied, after those of
-        later events on other routers: the findings cap must stay out of reach within the
-        block (bound: 8 per event, 3 per run part), or suppression would pick others.
-        """
-        parts = sum(len(spec.parts) for spec in [*self.runs_first, *self.runs_after.values()])
-        reach = 8 * len(self.items) + 3 * parts
-        if len(engine._book) + reach >= engine.thresholds.max_findings:
-            return False
+        """Whether ``engine`` is far enough from its other-traffic caps (near the findings
+        cap, the engine applies held adverts before each finding opens)."""
         per_segment: dict[str, int] = {}
         for segment, _label, _n in self.others:
             per_segment[segment] = per_segment.get(segment, 0) + 1
@@ -183,6 +175,10 @@ class Planner:
         singles: dict[int, Any],
     ) -> BlockPlan | list[Any] | None:
         """The block's plan; a list of all its items where it cannot take runs."""
+        if len(self._routers) >= _MAX_IDS or len(self._speakers) >= _MAX_IDS:
+            self._routers.clear()  # (between blocks: ids stay unique within one)
+            self._speakers.clear()
+            self._carry.clear()
         kinds, rid_of, sid_of, cid_of, limit_of, templates = self._templates(makers)
         ev_tid = tid[events]
         kind = np.zeros(len(events), np.int8)
@@ -290,10 +286,6 @@ class Planner:
     def _ids(self, advert: Advert) -> tuple[int, int]:
         """Router and speaker ids of an advert (numbered as first met)."""
         key = (advert.segment, advert.family, advert.proto, advert.vrid)
-        if len(self._routers) >= _MAX_IDS or len(self._speakers) >= _MAX_IDS:
-            self._routers.clear()
-            self._speakers.clear()
-            self._carry.clear()
         rid = self._routers.get(key)
         if rid is None:
             rid = self._routers[key] = len(self._routers)
