@@ -7,6 +7,7 @@ a resignation, the end of a block) and compare the bulk route with the general o
 
 from __future__ import annotations
 
+import json
 import random
 from pathlib import Path
 
@@ -158,30 +159,26 @@ def test_generated_capture_in_small_blocks(
     assert assert_same([path]) is not None
 
 
-def test_near_the_findings_cap_held_adverts_come_first(
+def test_near_the_findings_cap_blocks_are_fed_one_by_one(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Near the findings cap, held adverts are applied before each finding opens."""
+    """Near the findings cap, blocks go item by item (BlockPlan.fits)."""
     from bench import generate
     from tests.test_fastfeed import _state
     from vrrpscope.analysis import analyze_files
-    from vrrpscope.heldruns import HeldRuns
+    from vrrpscope.planner import BlockPlan
     from vrrpscope.thresholds import Thresholds
 
     path = str(tmp_path / "gen.pcap")
     generate.write(path, 20000, seed=4)
     monkeypatch.setattr(analysis, "FAST_BLOCK", 1 << 16)
     calls = []
-    original = HeldRuns._settle_before_finding
-    monkeypatch.setattr(
-        HeldRuns,
-        "_settle_before_finding",
-        lambda engine: calls.append(1) or original(engine),
-    )
+    original = BlockPlan.items_in_order
+    monkeypatch.setattr(BlockPlan, "items_in_order", lambda plan: calls.append(1) or original(plan))
     th = Thresholds(max_findings=40)
     slow = analyze_files([path], th, general=True)
     fast = analyze_files([path], th, general=False)
-    assert calls  # the engine settled its held adverts
+    assert calls  # the fallback ran
     assert _state(fast) == _state(slow)
     assert fast.engine.stats.suppressed_findings
 
@@ -274,3 +271,23 @@ def test_findings_cap_with_timers_inside_a_block(
         monkeypatch.setattr(analysis, "FAST_BLOCK", block)
         for cap in (2, 5, 8, 11):
             _same(path, Thresholds(max_findings=cap))
+
+
+CASES = Path(__file__).resolve().parent / "fixtures" / "bulk"
+
+
+@pytest.mark.parametrize(
+    "case",
+    json.loads((CASES / "cases.json").read_text()),
+    ids=lambda case: case["file"],
+)
+def test_stories_a_differential_search_once_told_apart(
+    case: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Random stories (several routers, split brains, claims, lost adverts, CARP, caps)
+    where the bulk route once differed: timers armed by held adverts, drift evaluations
+    left for later, simultaneous findings, a speaker forgotten at its cap."""
+    from vrrpscope.thresholds import Thresholds
+
+    monkeypatch.setattr(analysis, "FAST_BLOCK", case["block"])
+    _same(str(CASES / case["file"]), Thresholds(**case["thresholds"]))

@@ -101,18 +101,15 @@ class Engine(HeldRuns):
         self._claims = self._ctx.claims  # segment -> VIP -> MAC -> [first, last, n, frame]
         self._timers = TimerQueue()
         self._timers.is_live = self._timer_is_live
+        self._timers.tie = _timer_tie
         self._now: int | None = None  # latest event or advance() time
         self._last_packet_ns: int | None = None  # latest packet time
         self._finished = False
         self.stats = EngineStats()
         self._tick = 0  # position in the item stream (orders routers least recently used)
         self._pending: dict[RouterKey, PendingRun] = {}  # regular adverts held back
+        self._feeding: set[int] = set()  # ids of runs being fed one by one right now
         self._order_dirty = False  # a bulk apply moved a router's latest advert
-        self._timer_due: int | None = None  # due time of the timer being handled
-        self._settling = False
-        if th.max_findings < 1 << 40:  # near the cap, findings must open in stream order
-            self._book.near_cap = max(256, th.max_findings // 4)
-            self._book.before_open = self._settle_before_finding
 
     # ----------------------------------------------------------------- public API
 
@@ -146,7 +143,10 @@ class Engine(HeldRuns):
         if self._pending:
             run = self._pending.get(key)
             if run is not None:
-                self._flush(run)
+                self._flush(run, then=t)
+        router = self._routers.get(key)
+        if router is not None and router.drift_pending and _may_change_peers(router, advert):
+            self.catch_up_drift(router)
         self._feed_at(advert, t, key)
 
     def _feed_at(self, advert: Advert, t: int, key: RouterKey, regular: bool = False) -> None:
@@ -328,14 +328,12 @@ class Engine(HeldRuns):
                 self._now = due
             if self._pending and self._before_timer(due, kind, a, b):
                 continue
-            self._timer_due = due
             if kind == _EXPIRE:
                 self._on_expire(due, a, b)
             elif kind == _SILENCE:
                 self._on_silence(due, a, b)
             else:
                 self._on_quiet(due, a, b)
-            self._timer_due = None
 
     def _schedule_quiet(self, finding: Finding, quiet_ns: int) -> None:
         self._timers.push(finding.last_ts_ns + quiet_ns, _QUIET, finding, quiet_ns)
@@ -390,9 +388,11 @@ class Engine(HeldRuns):
         th = self.thresholds
         if len(self._routers) >= th.max_routers:
             for run in list(self._pending.values()):
-                self._flush(run, before_tick=self._tick)
+                self._flush(run, before_tick=self._tick, then=t)
             self._reorder()
             _, stale = self._routers.popitem(last=False)
+            if stale.drift_pending:
+                self.catch_up_drift(stale)
             del self._segments[stale.segment][stale.key]
             self.stats.evicted_routers += 1
             housekeeping.routers_evicted(self._ctx, self.stats.evicted_routers, th.max_routers, t)
@@ -654,6 +654,28 @@ class Engine(HeldRuns):
         router.failovers += 1
         self.stats.failovers += 1
         mastership.failover(self._ctx, router, prev, old, sp)
+
+
+def _timer_tie(kind: int, a: Any, b: Any) -> tuple:
+    """What orders timers due at the same time: whose they are, not when they were armed
+    (held-back adverts arm them at other moments than advert by advert)."""
+    if kind == _QUIET:  # a finding
+        return (a.kind, a.segment or "", a.family or 0, a.proto or "", a.vrid or 0, a.speakers)
+    return (*a.key, b.src, b.mac or "")  # a router and one of its speakers
+
+
+def _may_change_peers(router: RouterState, advert: Advert) -> bool:
+    """Whether ``advert`` may change what a drift evaluation of a speaker reads of its
+    router (peers' priority or timers) or forget a speaker (a new one at the cap)."""
+    sp = router.speakers.get((advert.src, advert.src_mac))
+    return (
+        sp is None
+        or advert.priority != sp.priority
+        or advert.interval_cs != sp.interval_cs
+        or advert.version != sp.version
+        or advert.advskew != sp.advskew
+        or advert.advbase != sp.advbase
+    )
 
 
 def _other_cluster(old: SpeakerState, new: SpeakerState) -> bool:

@@ -109,14 +109,18 @@ class Finding:
     open: bool = True
     key: Hashable = field(default=None, repr=False)
 
-    def sort_key(self) -> tuple[int, int, str, str, int]:
-        """Worst first, then earliest."""
+    def sort_key(self) -> tuple[int, int, str, str, int, str, int, tuple[str, ...]]:
+        """Worst first, then earliest (then by where and who: an order that does not
+        depend on which of two simultaneous findings opened first)."""
         return (
             -self.severity.rank,
             self.first_ts_ns,
             self.kind,
             self.segment or "",
             self.vrid or 0,
+            self.proto or "",
+            self.family or 0,
+            self.speakers,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -174,9 +178,6 @@ class FindingBook:
         self.suppressed: Counter[str] = Counter()
         self._suppressed_keys: set[Hashable] = set()  # counted once each (bounded)
         self._cap_finding: Finding | None = None
-        # Called before a finding opens once fewer than near_cap places are left.
-        self.before_open: Callable[[], None] | None = None
-        self.near_cap = 0
 
     def __len__(self) -> int:
         return len(self._all)
@@ -206,8 +207,6 @@ class FindingBook:
 
         Already open (a speaker forgotten at the speaker cap and back): that one, extended.
         """
-        if self.before_open is not None and len(self._all) >= self._max - self.near_cap:
-            self.before_open()  # (the engine's held-back adverts that came first)
         mine = self._open.get(key)
         if mine is not None:
             self.update(mine, last_ts_ns, frames=frames, notify=False)

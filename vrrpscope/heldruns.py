@@ -14,7 +14,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from vrrpscope.detectors import Context, concurrency, drift
-from vrrpscope.pendingrun import PendingRun, SpeakerRun
+from vrrpscope.pendingrun import PendingRun, SpeakerRun, summarize
 from vrrpscope.routerstate import RouterKey, RouterState
 from vrrpscope.timerqueue import EXPIRE, QUIET, TimerQueue
 
@@ -38,8 +38,7 @@ class HeldRuns:
     _ctx: Context
     _tick: int
     _order_dirty: bool
-    _timer_due: int | None  # firing a timer: held adverts up to its due time came first
-    _settling: bool  # inside _settle_before_finding
+    _feeding: set[int]
     # ... and calls its _clock, _live and _feed_at.
 
     def attach(self, run: PendingRun) -> None:
@@ -56,10 +55,15 @@ class HeldRuns:
             self._flush(run)
 
     def _flush(
-        self, run: PendingRun, until_ns: int | None = None, before_tick: int | None = None
+        self,
+        run: PendingRun,
+        until_ns: int | None = None,
+        before_tick: int | None = None,
+        then: int | None = None,
     ) -> None:
         """Apply ``run``'s adverts at or before ``until_ns`` and before position
-        ``before_tick`` (default: all of them)."""
+        ``before_tick`` (default: all of them); then fire the timers they armed that fall
+        due before ``then`` (the time of what comes next), as the clock would have."""
         ends = []
         for part in run.parts:
             end = len(part.ts)
@@ -78,6 +82,10 @@ class HeldRuns:
                     self._apply_bulk(run, ends)
         if not run.left and self._pending.get(run.router.key) is run:
             del self._pending[run.router.key]
+        if then is not None:
+            due = self._timers.next_due()
+            if due is not None and due < then:
+                self._run_timers(then)
 
     def _can_bulk(self, run: PendingRun, ends: list[int]) -> bool:
         """Whether the speakers with adverts to apply are exactly the router's masters and
@@ -99,21 +107,6 @@ class HeldRuns:
             return True
         return concurrency.overlap_finding(self._ctx, router, *active.values())
 
-    def _settle_before_finding(self) -> None:
-        """Near the findings cap, before a finding opens: every held advert so far first,
-        so findings open (and the cap suppresses them) in stream order."""
-        if self._settling or not self._pending:
-            return
-        self._settling = True
-        try:
-            now, tick = (
-                (self._timer_due, None) if self._timer_due is not None else (None, self._tick)
-            )
-            for run in list(self._pending.values()):
-                self._flush(run, until_ns=now, before_tick=tick)
-        finally:
-            self._settling = False
-
     def _flush_segment(self, segment: str, t: int) -> None:
         """Before an address claim on ``segment`` (or a router appearing there): its
         routers' adverts so far."""
@@ -121,7 +114,7 @@ class HeldRuns:
             run = self._pending.get(router.key)
             if run is None:
                 continue
-            self._flush(run, before_tick=self._tick)
+            self._flush(run, before_tick=self._tick, then=t)
             for part in run.parts:
                 if part.left and part.jumped_from is not None:
                     # The rest may be fed one by one: put the silence timer back where
@@ -137,8 +130,8 @@ class HeldRuns:
         timer was a re-arm of one of the run's masters, moved ahead without applying."""
         key = (a.segment, a.family, a.proto, a.vrid) if kind == QUIET else a.key
         run = self._pending.get(key)
-        if run is None or (kind != QUIET and run.router is not a):
-            return False
+        if run is None or (kind != QUIET and run.router is not a) or id(run) in self._feeding:
+            return False  # (a run being fed one by one is up to date)
         if kind == EXPIRE and b.timer_due_ns != due:
             return False  # a moot timer: its handler reads nothing
         if kind == EXPIRE and self._live(a, b):
@@ -152,7 +145,7 @@ class HeldRuns:
                     self._timers.push(landed, EXPIRE, a, b)
                     part.jumped_from = due
                     return True
-        self._flush(run, until_ns=due)
+        self._flush(run, until_ns=due, then=due)
         return False
 
     def _apply_each(self, run: PendingRun, ends: list[int], watch: bool = False) -> bool:
@@ -164,16 +157,23 @@ class HeldRuns:
             rows.extend((int(part.ticks[j]), j, part) for j in range(part.done, end))
         rows.sort(key=lambda row: row[0])
         stopped = False
-        for at, j, part in rows:
-            if watch and part.done == j and self._can_bulk(run, ends):
-                stopped = True
-                break
-            template = part.template
-            key = (template.segment, template.family, template.proto, template.vrid)
-            t = int(part.ts[j])
-            part.done = j + 1
-            self._tick = at
-            self._feed_at(replace(template, ts_ns=t, frame=int(part.frames[j])), t, key, True)
+        self._feeding.add(id(run))
+        try:
+            for at, j, part in rows:
+                if watch and part.done == j and self._can_bulk(run, ends):
+                    stopped = True
+                    break
+                template = part.template
+                key = (template.segment, template.family, template.proto, template.vrid)
+                t = int(part.ts[j])
+                due = self._timers.next_due()
+                if due is not None and due < t:  # as the clock would: timers come first
+                    self._run_timers(t)
+                part.done = j + 1
+                self._tick = at
+                self._feed_at(replace(template, ts_ns=t, frame=int(part.frames[j])), t, key, True)
+        finally:
+            self._feeding.discard(id(run))
         self._tick = tick
         self._order_dirty = True  # (routers moved to the end in this order, not the stream's)
         return stopped
@@ -248,17 +248,19 @@ class HeldRuns:
             return [], whole
         finding = drift.open_for_good(self._ctx, router, sp)
         if finding is not None:
-            # Each evaluation would only update it; a later one (the speaker's next
-            # stretch, the end of its episode, of the capture, or a new interval) sets
-            # its text and statistics again. So only its end and evidence move here,
-            # unless the speaker may be evicted first (the router is at its cap).
+            # Each evaluation would only update it: its end and evidence move here; the
+            # text and statistics of the last one come with the next evaluation, or
+            # before the next advert on the router (catch_up_drift), which may forget it.
+            stop = start + points[-1]
             frames = [int(part.frames[start + at - 1]) for at in points]
-            if len(router.speakers) < self.thresholds.max_speakers_per_router - 1:
-                last = int(part.ts[start + points[-1] - 1])
-                self._book.update(finding, last, frames=frames, notify=False)
-                return [], whole
-            self._book.update(finding, frames=frames[:-1], notify=False)
-            points = points[-1:]
+            last = int(part.ts[stop - 1])
+            self._book.update(finding, last, frames=frames, notify=False)
+            g, b, _ = part._gap_tables()
+            then = replace(gaps, hist=dict(gaps.hist))
+            piece = (g[start:stop], b[start:stop], part.ts[start:stop])
+            sp.drift_pending = (then, *piece, last, frames[-1])
+            router.drift_pending = True
+            return [], whole
         return [start + at for at in points], whole
 
     def _apply_counts(self, router: RouterState, part: SpeakerRun, end: int, gaps: Any) -> None:
@@ -282,6 +284,30 @@ class HeldRuns:
             sp.checksum_forms[form] += n
         part.done = end
         self._order_dirty = True
+
+    def catch_up_drift(self, router: RouterState) -> None:
+        """Make the interval-drift evaluations bulk applies left for later on ``router``,
+        with the statistics of then (before anything changes the router)."""
+        router.drift_pending = False
+        for sp in router.speakers.values():
+            if sp.drift_pending is None:
+                continue
+            then, gaps, bins, ts, at, frame = sp.drift_pending
+            piece = summarize(gaps, bins, ts)
+            then.add_regular(
+                piece.count,
+                piece.sum_ns,
+                piece.sumsq_ns2,
+                piece.max_ns,
+                piece.max_end_ns,
+                piece.hist,
+            )
+            now_gaps, now_frame = sp.gaps, sp.last_frame
+            sp.gaps, sp.last_frame = then, frame
+            try:
+                drift.evaluate(self._ctx, router, sp, at)
+            finally:
+                sp.gaps, sp.last_frame = now_gaps, now_frame
 
     def _reorder(self) -> None:
         """Routers least recently advertised first again, after bulk applies."""

@@ -141,27 +141,40 @@ class SpeakerRun:
             return self.whole
         gaps, bins, sums = self._gap_tables()
         d = (sums[:, hi] - sums[:, lo]).tolist()
-        piece = bins[lo:hi]
-        top = lo + int(np.argmax(gaps[lo:hi]))
-        low = int(piece.min())
-        counts = np.bincount(piece - low)
-        present = np.flatnonzero(counts)
-        keys = (present + low).tolist()
-        hist = dict(zip(keys, counts[present].tolist(), strict=True))
-        new = keys if known is None else [b for b in keys if b not in known]
-        if len(new) > 1:  # bins new to the speaker: in order of their first gap
-            new.sort(key=lambda b: int(np.argmax(piece == b)))
-            hist = {b: hist[b] for b in [b for b in keys if b not in new] + new}
-        return GapSummary(
-            count=hi - lo,
-            sum_ns=d[0],
-            sumsq_ns2=squared(d),
-            max_ns=int(gaps[top]),
-            max_end_ns=int(self.ts[top]),
-            low_bin=keys[0],
-            high_bin=keys[-1],
-            hist=hist,
-        )
+        return summarize(gaps[lo:hi], bins[lo:hi], self.ts[lo:hi], known, d)
+
+
+def summarize(
+    gaps: np.ndarray,
+    bins: np.ndarray,
+    ts: np.ndarray,
+    known: dict[int, int] | None = None,
+    sums: list[int] | None = None,
+) -> GapSummary:
+    """The :class:`GapSummary` of gaps ending at times ``ts`` (``sums``: their
+    :func:`gap_sums` difference, when at hand); bins new to ``known`` in order of
+    their first gap (the order adding gaps one by one inserts them)."""
+    d = sums if sums is not None else gap_sums(gaps)[:, -1].tolist()
+    top = int(np.argmax(gaps))
+    low = int(bins.min())
+    counts = np.bincount(bins - low)
+    present = np.flatnonzero(counts)
+    keys = (present + low).tolist()
+    hist = dict(zip(keys, counts[present].tolist(), strict=True))
+    new = keys if known is None else [b for b in keys if b not in known]
+    if len(new) > 1:
+        new.sort(key=lambda b: int(np.argmax(bins == b)))
+        hist = {b: hist[b] for b in [b for b in keys if b not in new] + new}
+    return GapSummary(
+        count=len(gaps),
+        sum_ns=d[0],
+        sumsq_ns2=squared(d),
+        max_ns=int(gaps[top]),
+        max_end_ns=int(ts[top]),
+        low_bin=keys[0],
+        high_bin=keys[-1],
+        hist=hist,
+    )
 
 
 def gap_sums(gaps: np.ndarray) -> np.ndarray:

@@ -121,8 +121,17 @@ class BlockPlan:
     rows_total: int  # frames in the block (engine positions taken)
 
     def fits(self, engine: Engine) -> bool:
-        """Whether ``engine`` is far enough from its other-traffic caps (near the findings
-        cap, the engine applies held adverts before each finding opens)."""
+        """Whether ``engine`` is far enough from its findings and other-traffic caps.
+
+        Held adverts make their findings when their run is applied, after those of later
+        events and timers on other routers: within the block the findings cap must stay
+        out of reach, or it would suppress other findings than advert by advert. Bound:
+        8 per event, 3 per run part, 2 per router (its timers).
+        """
+        parts = sum(len(spec.parts) for spec in [*self.runs_first, *self.runs_after.values()])
+        reach = 8 * len(self.items) + 3 * parts + 2 * len(engine._routers)
+        if len(engine._book) + reach >= engine.thresholds.max_findings:
+            return False
         per_segment: dict[str, int] = {}
         for segment, _label, _n in self.others:
             per_segment[segment] = per_segment.get(segment, 0) + 1

@@ -69,6 +69,9 @@ class SpeakerState:
     checksum_forms: dict[str, int] = field(default_factory=dict)
     config_sig: tuple[Any, ...] | None = None
     priority_history: deque[tuple[int, int]] = field(default_factory=deque)
+    # An interval-drift evaluation a bulk apply left for later: (gap statistics before
+    # it, the gaps to its point, their bins and times, its time, frame) (heldruns).
+    drift_pending: tuple | None = field(default=None, repr=False, compare=False)
     priority_changes: int = 0
     resigned_ns: int | None = None  # last priority-0 advert
     resigns: int = 0
@@ -173,6 +176,7 @@ class RouterState:
     # Gratuitous ARP / unsolicited NA for a VIP, judged once the next adverts show who
     # was advertising around it: (mac, vip, ts_ns, frame).
     pending_claims: list[tuple[str, str, int, int]] = field(default_factory=list)
+    drift_pending: bool = field(default=False, repr=False, compare=False)  # a speaker's is
     # Engine position of its latest advert (orders routers least recently used first).
     touch: int = field(default=0, repr=False, compare=False)
     key: RouterKey = field(init=False)

@@ -12,7 +12,7 @@ import itertools
 from collections.abc import Callable, Iterator
 from typing import Any
 
-Timer = tuple[int, int, int, Any, Any]  # (due_ns, sequence, kind, a, b)
+Timer = tuple[int, tuple, int, Any, Any]  # (due_ns, (kind, tie, sequence), kind, a, b)
 EXPIRE, SILENCE, QUIET = 0, 1, 2  # the engine's kinds: a speaker's silence, after a
 # resignation (did anyone take over?), a finding's quiet close
 
@@ -26,12 +26,15 @@ class TimerQueue:
         self._pushes = 0
         self._sweep_every = sweep_every
         self.is_live: Callable[[Timer], bool] = lambda timer: True
+        # Timers due at once fire by kind, then by tie(kind, a, b), then as pushed.
+        self.tie: Callable[[int, Any, Any], tuple] = lambda kind, a, b: ()
 
     def __len__(self) -> int:
         return len(self._heap)
 
     def push(self, due_ns: int, kind: int, a: Any, b: Any = None) -> None:
-        heapq.heappush(self._heap, (due_ns, next(self._seq), kind, a, b))
+        order = (kind, self.tie(kind, a, b), next(self._seq))
+        heapq.heappush(self._heap, (due_ns, order, kind, a, b))
         self._pushes += 1
         if self._pushes % self._sweep_every == 0:
             self.sweep()

@@ -63,6 +63,7 @@ def open_for_good(ctx: Context, router: RouterState, sp: SpeakerState) -> Findin
 
 def evaluate(ctx: Context, router: RouterState, sp: SpeakerState, ts_ns: int) -> None:
     """Open, update or close the speaker's interval-drift finding from its gap statistics."""
+    sp.drift_pending = None  # (this one comes after any left for later)
     th = ctx.th
     gaps = sp.gaps
     if gaps is None or not gaps.count:
