@@ -67,19 +67,12 @@ class RunColumns:
     gaps: np.ndarray  # gap before each advert (the first: since the advert it repeats)
     bins: np.ndarray  # histogram bin of each gap
     lands: np.ndarray  # silence timer fired after each advert: where it lands (chain_ends)
-    sums: np.ndarray | None = None  # prefix sums (gap_sums), made again when dropped
+    sums: np.ndarray | None = None  # prefix sums (gap_sums), made when first needed
 
     def prefix_sums(self) -> np.ndarray:
         if self.sums is None:
             self.sums = gap_sums(self.gaps)
         return self.sums
-
-    def compact(self) -> None:
-        """Smaller to send to another process (the prefix sums are made again there)."""
-        self.sums = None
-        self.rows = self.rows.astype(np.int32)
-        self.bins = self.bins.astype(np.uint16)
-        self.lands = self.lands.astype(np.int32)
 
 
 @dataclass(slots=True)

@@ -16,7 +16,7 @@ files) is read by the capture readers and its frames packed into the same column
 general path's by construction. Frames the vectorised decoder does not handle (ARP, AH,
 GRE/ERSPAN, IPv6 extension headers, truncated messages, short headers, more than three
 VLAN tags, unknown link types) go through the general :class:`Decoder` one by one and
-are merged back in order. :mod:`.changes` reduces chunks to change points.
+are merged back in order. (Change points: :mod:`vrrpscope.planner`.)
 """
 
 from __future__ import annotations
