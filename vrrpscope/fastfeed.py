@@ -37,16 +37,7 @@ from vrrpscope.fastpath.pcapng import PcapngBlocks
 from vrrpscope.fastpath.records import RecordBlock
 from vrrpscope.fastpath.reps import FALLBACK, OTHER, VRRP, broadcast
 from vrrpscope.fastpath.unique import unique_first
-from vrrpscope.linklayer import (
-    LINKTYPE_ETHERNET,
-    LINKTYPE_IPV4,
-    LINKTYPE_LINUX_SLL,
-    LINKTYPE_LINUX_SLL2,
-    LINKTYPE_RAW,
-    LINKTYPE_RAW_12,
-    LINKTYPE_RAW_14,
-    VLAN_TPIDS,
-)
+from vrrpscope.linklayer import LinkError, UnsupportedLinkType, parse_link
 from vrrpscope.model import AddressClaim, Advert, Frame, OtherTraffic
 from vrrpscope.planner import BlockPlan, BlockTimes, DecodedBlock, Planner
 
@@ -246,29 +237,16 @@ class FeedRun(FastRun):
 
 DEFER = "defer"  # FeedRun.planner: leave planning to the reader of the blocks
 _MAX_KNOWN = 4096  # decoded templates remembered
-_ETHERTYPE_AT = {LINKTYPE_ETHERNET: 12, LINKTYPE_LINUX_SLL: 14, LINKTYPE_LINUX_SLL2: 0}
-_IP_FIRST = {LINKTYPE_RAW_12, LINKTYPE_RAW_14, LINKTYPE_RAW, LINKTYPE_IPV4}
 
 
 def _template_bytes(data: bytes, linktype: int) -> bytes:
     """``data`` with the IPv4 identification and header checksum zeroed (if IPv4)."""
-    at = _ETHERTYPE_AT.get(linktype)
-    if at is None:
-        ip = 0 if linktype in _IP_FIRST else -1
-    else:
-        ip = at + 2 if linktype != LINKTYPE_LINUX_SLL2 else 20
-        ethertype_at = at
-        for _ in range(3):
-            ethertype = int.from_bytes(data[ethertype_at : ethertype_at + 2], "big")
-            if ethertype not in VLAN_TPIDS:
-                break
-            ethertype_at = ip + 2
-            ip += 4
-        else:
-            return data
-        if ethertype != 0x0800:
-            return data
-    if ip < 0 or len(data) < ip + 12 or data[ip] >> 4 != 4:
+    try:
+        link = parse_link(linktype, data)
+    except (LinkError, UnsupportedLinkType):
+        return data
+    ip = len(data) - len(link.payload)
+    if link.ethertype != 0x0800 or not data.endswith(link.payload) or len(link.payload) < 12:
         return data
     return b"".join((data[: ip + 4], b"\0\0", data[ip + 6 : ip + 10], b"\0\0", data[ip + 12 :]))
 
