@@ -167,6 +167,7 @@ class Planner:
     _routers: dict[tuple, int] = field(default_factory=dict)
     _speakers: dict[tuple, int] = field(default_factory=dict)
     _carry: dict[int, tuple[int, int]] = field(default_factory=dict)  # sid -> (cid, ts)
+    _known: dict[tuple, tuple] = field(default_factory=dict)  # maker -> _template(maker)
 
     def plan(
         self,
@@ -179,9 +180,10 @@ class Planner:
         """The block's plan; a list of all its items where it cannot take runs."""
         if len(self._routers) >= _MAX_IDS or len(self._speakers) >= _MAX_IDS:
             self._routers.clear()  # (between blocks: ids stay unique within one)
+            self._known.clear()
             self._speakers.clear()
             self._carry.clear()
-        kinds, rid_of, sid_of, cid_of, limit_of, templates = self._templates(makers)
+        kinds, rid_of, sid_of, cid_of, limit_of, templates, expiry_of = self._templates(makers)
         ev_tid = tid[events]
         kind = np.zeros(len(events), np.int8)
         on_template = ev_tid >= 0
@@ -214,11 +216,10 @@ class Planner:
             cid = np.where(a_tid >= 0, cid_of[a_tid], -1)
             limit = np.where(a_tid >= 0, limit_of[a_tid], 0)
             found = _Runs(block, rows[adverts], rid[adverts], sid[adverts], cid, limit, a_tid)
-            found.slack = self.thresholds.timer_slack
             found.speaker_regular(self._carry)
             found.cut()
             regular[adverts] = found.regular
-            specs, columns = found.specs(templates)
+            specs, columns = found.specs(templates, expiry_of)
             for anchor, spec in specs:
                 if anchor < 0:
                     runs_first.append(spec)
@@ -263,27 +264,44 @@ class Planner:
 
     def _templates(self, makers: Sequence[tuple[type | None, tuple]]) -> tuple:
         """Per template: item kind, router and speaker ids, content id (-1: never
-        regular), gap limit; and the template items."""
+        regular), gap limit; the template items and the silence expiry of adverts.
+
+        What a maker gives is remembered (until the ids are renumbered, see plan).
+        """
         n = max(len(makers), 1)
         kinds = np.zeros(n, np.int8)
         rid = np.full(n, -1, np.int64)
         sid = np.full(n, -1, np.int64)
         cid = np.full(n, -1, np.int64)
         limit = np.zeros(n, np.int64)
+        expiry = np.zeros(n, np.int64)
         templates: list[Any] = [None] * len(makers)
-        for k, (make, rest) in enumerate(makers):
-            if make is None:
-                continue
-            item = make(0, 0, *rest)
-            templates[k] = item
-            kinds[k] = _kind(item)
-            if kinds[k] != _ADVERT:
-                continue
-            rid[k], sid[k] = self._ids(item)
-            if _may_repeat(item):
-                cid[k] = self._content_id(rest)
-                limit[k] = 3 * item.interval_cs * 10_000_000  # 2 * gap < 1.5 intervals
-        return kinds, rid, sid, cid, limit, templates
+        known = self._known
+        slack = self.thresholds.timer_slack
+        for k, maker in enumerate(makers):
+            got = known.get(maker)
+            if got is None:
+                if len(known) >= _MAX_IDS:
+                    known.clear()
+                got = known[maker] = self._template(maker, slack)
+            templates[k], kinds[k], rid[k], sid[k], cid[k], limit[k], expiry[k] = got
+        return kinds, rid, sid, cid, limit, templates, expiry
+
+    def _template(self, maker: tuple[type | None, tuple], slack: float) -> tuple:
+        """(item, kind, router id, speaker id, content id, gap limit, expiry) of a maker."""
+        make, rest = maker
+        if make is None:
+            return None, _NONE, -1, -1, -1, 0, 0
+        item = make(0, 0, *rest)
+        kind = _kind(item)
+        if kind != _ADVERT:
+            return item, kind, -1, -1, -1, 0, 0
+        rid, sid = self._ids(item)
+        if not _may_repeat(item):
+            return item, kind, rid, sid, -1, 0, 0
+        cid = self._content_id(rest)
+        limit = 3 * item.interval_cs * 10_000_000  # 2 * gap < 1.5 intervals
+        return item, kind, rid, sid, cid, limit, expiry_ns(item, slack)
 
     def _ids(self, advert: Advert) -> tuple[int, int]:
         """Router and speaker ids of an advert (numbered as first met)."""
@@ -300,6 +318,7 @@ class Planner:
         if cid is None:
             if len(self._contents) >= _MAX_IDS:
                 self._contents.clear()  # ids keep counting: old ones never match again
+                self._known.clear()
             cid = self._contents[rest] = self._next_content
             self._next_content += 1
         return cid
@@ -376,7 +395,6 @@ class _Runs:
     ) -> None:
         self.block, self.rows, self.rid, self.sid = block, rows, rid, sid
         self.cid, self.limit, self.tid = cid, limit, tid
-        self.slack = 0.0  # timer slack of the engine's thresholds (for chain_ends)
         self.ts = block.ts_ns[rows].astype(np.int64)
         self.gap = np.zeros(len(rows), np.int64)
         self.regular = np.zeros(len(rows), bool)
@@ -441,7 +459,9 @@ class _Runs:
         new[1:] = (part_run[1:] != part_run[:-1]) | (part_sid[1:] != part_sid[:-1])
         self.first = np.flatnonzero(new)
 
-    def specs(self, templates: list[Any]) -> tuple[list[tuple[int, RunSpec]], RunColumns | None]:
+    def specs(
+        self, templates: list[Any], expiry_of: np.ndarray
+    ) -> tuple[list[tuple[int, RunSpec]], RunColumns | None]:
         """(event row it follows, or -1 at the block's start; the run) for each run, and
         the runs' columns."""
         if len(self.starts) == 0:
@@ -456,9 +476,9 @@ class _Runs:
         wholes = _summaries(gaps, bins, sums, ts, first, lengths)
         frames = self.block.number[self.rows[idx]].astype(np.int64)
         runs: dict[int, RunSpec] = {}
-        tids = self.tid[idx[first]].tolist()
-        expiry_of = {t: expiry_ns(templates[t], self.slack) for t in set(tids)}
-        expiries = [expiry_of[t] for t in tids]
+        part_tid = self.tid[idx[first]]
+        tids = part_tid.tolist()
+        expiries = expiry_of[part_tid].tolist()
         for k, (f, n, run) in enumerate(
             zip(first.tolist(), lengths.tolist(), part_run[first].tolist(), strict=True)
         ):
@@ -473,7 +493,7 @@ class _Runs:
             start = int(self.starts[k])
             anchor = int(self.rows[order[start - 1]]) if start > 0 and self.same[start] else -1
             out.append((anchor, spec))
-        lands = chain_ends(ts, np.array(expiries, np.int64).repeat(lengths), first, lengths)
+        lands = chain_ends(ts, expiry_of[part_tid].repeat(lengths), first, lengths)
         return out, RunColumns(ts, frames, self.rows[idx], gaps, bins, lands, sums)
 
 
