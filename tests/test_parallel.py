@@ -88,3 +88,19 @@ def test_child_is_reaped_when_the_parent_fails(
     assert str(kept.value) == "stop"
     with pytest.raises(ChildProcessError):  # no child left, not even a zombie
         os.waitpid(-1, os.WNOHANG)
+
+
+def test_pipe_is_widened() -> None:
+    import fcntl
+
+    from vrrpscope.parallel import F_SETPIPE_SZ, _widen
+
+    read_fd, write_fd = os.pipe()
+    try:
+        _widen(write_fd)
+        size = fcntl.fcntl(write_fd, F_SETPIPE_SZ + 1)  # F_GETPIPE_SZ
+        limit = int(Path("/proc/sys/fs/pipe-max-size").read_text())
+        assert size == min(limit, 16 << 20)
+    finally:
+        os.close(read_fd)
+        os.close(write_fd)

@@ -170,7 +170,7 @@ def feed_plans(
     for plan in plans:
         if isinstance(plan, BlockPlan):
             since += plan.rows_total
-            if plan.fits(engine):
+            if plan.build().fits(engine):
                 feed_plan(engine, plan)
                 plan = []
             else:

@@ -39,7 +39,7 @@ from vrrpscope.fastpath.reps import FALLBACK, OTHER, VRRP, broadcast
 from vrrpscope.fastpath.unique import unique_first
 from vrrpscope.linklayer import LinkError, UnsupportedLinkType, parse_link
 from vrrpscope.model import AddressClaim, Advert, Frame, OtherTraffic
-from vrrpscope.planner import BlockPlan, BlockTimes, DecodedBlock, Planner
+from vrrpscope.planner import BlockPlan, BlockTimes, Planner
 
 if TYPE_CHECKING:
     from vrrpscope.thresholds import Thresholds
@@ -54,8 +54,8 @@ class FeedRun(FastRun):
         super().__post_init__()
         self._templates = Decoder()  # decodes one frame per group; its counts are unused
         self.reader = self  # for progress callbacks: total_bytes / bytes_read
-        # Set: blocks come as BlockPlans (see plans()), or DecodedBlocks (DEFER).
-        self.planner: Planner | str | None = None
+        # Set: blocks come as BlockPlans (see plans()).
+        self.planner: Planner | None = None
         self._known: dict[tuple, tuple[type | None, tuple]] = {}  # see _template
 
     def plans(self, thresholds: Thresholds) -> Iterator[list[Decoded] | BlockPlan]:
@@ -173,8 +173,6 @@ class FeedRun(FastRun):
             singles[i] = decode_alone(self._frame(block, i))
         if self.planner is not None:
             times = BlockTimes(block.ts_ns, block.number)
-            if self.planner == DEFER:
-                return DecodedBlock(times, events, tid, makers, singles)  # type: ignore[return-value]
             return self.planner.plan(times, events, tid, makers, singles)
         ts = block.ts_ns[events].tolist()
         numbers = block.number[events].tolist()
@@ -235,7 +233,6 @@ class FeedRun(FastRun):
         return made
 
 
-DEFER = "defer"  # FeedRun.planner: leave planning to the reader of the blocks
 _MAX_KNOWN = 4096  # decoded templates remembered
 
 

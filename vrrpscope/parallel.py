@@ -1,9 +1,11 @@
 """Decode in a second process while this one runs the engine (two CPUs, one capture).
 
-:class:`ForkedPlans` forks a child that reads and decodes (the columnar decode, one
-general decode per distinct frame) and streams each block back through a pipe; the
-parent plans the block (:class:`vrrpscope.planner.Planner`) and feeds its engine
-meanwhile, a split that keeps both processes about as busy on the benchmark's capture.
+:class:`ForkedPlans` forks a child that reads, decodes (the columnar decode, one
+general decode per distinct frame) and plans each block (:class:`vrrpscope.planner.
+Planner`: which adverts are regular, the runs they form, as arrays) and streams it back
+through a pipe; the parent makes the runs' specs (:meth:`BlockPlan.build`) and feeds its
+engine meanwhile, a split that keeps both processes about as busy on the benchmark's
+capture.
 The child ends with the decode counts and damage, or with the exception it met, which
 the parent raises as its own, so errors, exit codes and output are those of the
 one-process route. The child never outlives the parent's read: it is killed and reaped
@@ -13,6 +15,7 @@ when the parent stops early.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import pickle
 import signal
@@ -20,8 +23,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from vrrpscope.errors import InputError
-from vrrpscope.fastfeed import DEFER, FeedRun
-from vrrpscope.planner import DecodedBlock, Planner
+from vrrpscope.fastfeed import FeedRun
 from vrrpscope.thresholds import Thresholds
 
 MIN_BYTES = 16 << 20  # smaller captures are done before a child pays off
@@ -48,12 +50,12 @@ class ForkedPlans:
         self._thresholds = thresholds
 
     def __iter__(self) -> Iterator[Any]:
-        planner = Planner(self._thresholds)
         read_fd, write_fd = os.pipe()
+        _widen(write_fd)
         pid = os.fork()
         if pid == 0:  # the child: never returns
             os.close(read_fd)
-            _child(self.run, write_fd)
+            _child(self.run, write_fd, self._thresholds)
         os.close(write_fd)
         done = False
         try:
@@ -69,12 +71,7 @@ class ForkedPlans:
                         ) from None
                     if kind == "plan":
                         block, self.bytes_read = rest
-                        if isinstance(block, DecodedBlock):
-                            block = planner.plan(
-                                block.times, block.events, block.tid, block.makers, block.singles
-                            )
-                        if block is not None:
-                            yield block
+                        yield block
                     elif kind == "end":
                         run = self.run
                         run.stats, run.damage, run.fast_frames, run.fallback_frames = rest
@@ -89,16 +86,15 @@ class ForkedPlans:
             os.waitpid(pid, 0)
 
 
-def _child(run: FeedRun, write_fd: int) -> None:
-    """Decode, sending each block; then the counts, or the exception."""
+def _child(run: FeedRun, write_fd: int, thresholds: Thresholds) -> None:
+    """Decode and plan, sending each block; then the counts, or the exception."""
     code = 0
     try:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides about Ctrl-C
         run.prefetch = False  # both CPUs are busy already: no reader thread
         with os.fdopen(write_fd, "wb") as pipe:
             try:
-                run.planner = DEFER
-                for block in run.chunks():
+                for block in run.plans(thresholds):
                     pickle.dump(("plan", block, run.bytes_read), pipe, pickle.HIGHEST_PROTOCOL)
                 message: tuple = (
                     "end",
@@ -124,3 +120,17 @@ def _picklable(exc: BaseException) -> BaseException:
     except Exception:
         return RuntimeError(f"{type(exc).__name__}: {exc}")
     return exc
+
+
+F_SETPIPE_SZ = 1031  # fcntl: set a pipe's capacity (Linux)
+
+
+def _widen(fd: int) -> None:
+    """The largest pipe buffer an unprivileged process may ask for (1 MiB by default),
+    so the child decodes on while the parent is busy with the block before."""
+    try:
+        with open("/proc/sys/fs/pipe-max-size") as f:
+            limit = int(f.read())
+        fcntl.fcntl(fd, F_SETPIPE_SZ, min(limit, 16 << 20))
+    except (OSError, ValueError):
+        pass  # not Linux, or not allowed: the default buffer works, a little slower

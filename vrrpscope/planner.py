@@ -47,17 +47,6 @@ class BlockTimes:
 
 
 @dataclass(slots=True)
-class DecodedBlock:
-    """A decoded block before planning (:meth:`Planner.plan` s arguments)."""
-
-    times: BlockTimes
-    events: np.ndarray
-    tid: np.ndarray
-    makers: list[tuple[type | None, tuple]]
-    singles: dict[int, Any]
-
-
-@dataclass(slots=True)
 class RunColumns:
     """The regular adverts of a block, part after part (see PartSpec.lo / hi)."""
 
@@ -100,9 +89,7 @@ class BlockPlan:
 
     rows: list[int]  # block row of each event
     items: list[Any]  # the events (Advert, OtherTraffic, AddressClaim)
-    runs_after: dict[int, RunSpec]  # event row -> the run that follows it
-    runs_first: list[RunSpec]  # runs that continue from the previous block
-    columns: RunColumns | None  # the runs' adverts
+    layout: RunLayout | None  # the runs, as arrays (made into the next three by build)
     others: list[tuple[str, str, int]]  # (segment, label, frames), in order of first frame
     other_rows: np.ndarray  # the frames counted in ``others``, their times, frame
     other_ts: np.ndarray  # numbers and items (an index into other_items)
@@ -112,6 +99,22 @@ class BlockPlan:
     first_ns: int  # first and last item of the block (events and runs)
     last_ns: int
     rows_total: int  # frames in the block (engine positions taken)
+    runs_after: dict[int, RunSpec] = field(default_factory=dict)  # event row -> next run
+    runs_first: list[RunSpec] = field(default_factory=list)  # runs from the previous block
+    columns: RunColumns | None = None  # the runs' adverts
+
+    def build(self) -> BlockPlan:
+        """Make the runs' specs from their layout (once; where the engine runs, which
+        may be another process than the planner's: the layout is cheaper to send)."""
+        layout, self.layout = self.layout, None
+        if layout is not None:
+            specs, self.columns = layout.build()
+            for anchor, spec in specs:
+                if anchor < 0:
+                    self.runs_first.append(spec)
+                else:
+                    self.runs_after[anchor] = spec
+        return self
 
     def fits(self, engine: Engine) -> bool:
         """Whether ``engine`` is far enough from its findings and other-traffic caps.
@@ -177,7 +180,8 @@ class Planner:
         makers: Sequence[tuple[type | None, tuple]],
         singles: dict[int, Any],
     ) -> BlockPlan | list[Any] | None:
-        """The block's plan; a list of all its items where it cannot take runs."""
+        """The block's plan (its runs still to :meth:`BlockPlan.build`); a list of all its
+        items where it cannot take runs."""
         if len(self._routers) >= _MAX_IDS or len(self._speakers) >= _MAX_IDS:
             self._routers.clear()  # (between blocks: ids stay unique within one)
             self._known.clear()
@@ -208,9 +212,7 @@ class Planner:
 
         adverts = np.flatnonzero(kind == _ADVERT)
         regular = np.zeros(len(rows), bool)
-        runs_after: dict[int, RunSpec] = {}
-        runs_first: list[RunSpec] = []
-        columns = None
+        layout = None
         if len(adverts):
             a_tid = ev_tid[adverts]
             cid = np.where(a_tid >= 0, cid_of[a_tid], -1)
@@ -219,12 +221,7 @@ class Planner:
             found.speaker_regular(self._carry)
             found.cut()
             regular[adverts] = found.regular
-            specs, columns = found.specs(templates, expiry_of)
-            for anchor, spec in specs:
-                if anchor < 0:
-                    runs_first.append(spec)
-                else:
-                    runs_after[anchor] = spec
+            layout = found.layout(templates, expiry_of)
 
         bulk_other = self._bulk_others(kind, ev_tid, templates, rows, singles)
         event = ~regular & ~bulk_other
@@ -235,9 +232,7 @@ class Planner:
         return BlockPlan(
             ev_rows.tolist(),
             self._items(block, ev_rows, ev_tid[event], makers, singles),
-            runs_after,
-            runs_first,
-            columns,
+            layout,
             self._others,
             o_rows,
             block.ts_ns[o_rows].astype(np.int64),
@@ -459,42 +454,82 @@ class _Runs:
         new[1:] = (part_run[1:] != part_run[:-1]) | (part_sid[1:] != part_sid[:-1])
         self.first = np.flatnonzero(new)
 
-    def specs(
-        self, templates: list[Any], expiry_of: np.ndarray
-    ) -> tuple[list[tuple[int, RunSpec]], RunColumns | None]:
-        """(event row it follows, or -1 at the block's start; the run) for each run, and
-        the runs' columns."""
+    def layout(self, templates: list[Any], expiry_of: np.ndarray) -> RunLayout | None:
+        """The runs as arrays (``templates`` and ``expiry_of`` per template id)."""
         if len(self.starts) == 0:
-            return [], None
-        order, idx, part_run, first = self.order, self.idx, self.part_run, self.first
+            return None
+        idx, part_run, first = self.idx, self.part_run, self.first
         lengths = np.diff(np.append(first, len(idx)))
         gaps = self.gap[idx]
         ts = self.ts[idx]
         interval = self.limit[idx] // 3
         bins = np.minimum(gaps * BINS_PER_INTERVAL // interval, _LAST_BIN)
-        sums = gap_sums(gaps)
-        wholes = _summaries(gaps, bins, sums, ts, first, lengths)
-        frames = self.block.number[self.rows[idx]].astype(np.int64)
-        runs: dict[int, RunSpec] = {}
         part_tid = self.tid[idx[first]]
-        tids = part_tid.tolist()
-        expiries = expiry_of[part_tid].tolist()
-        for k, (f, n, run) in enumerate(
-            zip(first.tolist(), lengths.tolist(), part_run[first].tolist(), strict=True)
+        expiry = expiry_of[part_tid]
+        starts = self.starts
+        follows = (starts > 0) & self.same[starts]
+        anchors = np.where(follows, self.rows[self.order[np.maximum(starts - 1, 0)]], -1)
+        return RunLayout(
+            ts,
+            self.block.number[self.rows[idx]].astype(np.int64),
+            self.rows[idx],
+            gaps,
+            bins,
+            chain_ends(ts, expiry.repeat(lengths), first, lengths),
+            first,
+            lengths,
+            part_run[first],
+            [templates[t] for t in part_tid.tolist()],
+            expiry.tolist(),
+            anchors,
+        )
+
+
+@dataclass(slots=True)
+class RunLayout:
+    """A block's runs as arrays (what :meth:`_Runs.layout` found): adverts part after
+    part as in :class:`RunColumns`, parts in order of run."""
+
+    ts: np.ndarray
+    frames: np.ndarray
+    rows: np.ndarray
+    gaps: np.ndarray
+    bins: np.ndarray
+    lands: np.ndarray
+    first: np.ndarray  # each part's first advert and advert count
+    lengths: np.ndarray
+    part_run: np.ndarray  # each part's run
+    templates: list[Any]  # each part's template and silence expiry
+    expiries: list[int]
+    anchors: np.ndarray  # per run: the event row it follows, -1 at the block's start
+
+    def build(self) -> tuple[list[tuple[int, RunSpec]], RunColumns]:
+        """(event row it follows, or -1 at the block's start; the run) for each run, and
+        the runs' columns."""
+        sums = gap_sums(self.gaps)
+        wholes = _summaries(self.gaps, self.bins, sums, self.ts, self.first, self.lengths)
+        runs: dict[int, RunSpec] = {}
+        for k, (f, n, run, template, expiry) in enumerate(
+            zip(
+                self.first.tolist(),
+                self.lengths.tolist(),
+                self.part_run.tolist(),
+                self.templates,
+                self.expiries,
+                strict=True,
+            )
         ):
-            part = PartSpec(templates[tids[k]], f, f + n, wholes[k], expiries[k])
+            part = PartSpec(template, f, f + n, wholes[k], expiry)
             spec = runs.get(run)
             if spec is None:
                 runs[run] = RunSpec([part])
             else:
                 spec.parts.append(part)
-        out = []
-        for k, spec in runs.items():
-            start = int(self.starts[k])
-            anchor = int(self.rows[order[start - 1]]) if start > 0 and self.same[start] else -1
-            out.append((anchor, spec))
-        lands = chain_ends(ts, expiry_of[part_tid].repeat(lengths), first, lengths)
-        return out, RunColumns(ts, frames, self.rows[idx], gaps, bins, lands, sums)
+        anchors = self.anchors.tolist()
+        columns = RunColumns(
+            self.ts, self.frames, self.rows, self.gaps, self.bins, self.lands, sums
+        )
+        return [(anchors[k], spec) for k, spec in runs.items()], columns
 
 
 def chain_ends(
