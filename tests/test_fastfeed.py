@@ -232,3 +232,53 @@ def test_kept_adverts_table_on_the_bulk_route(tmp_path: Path) -> None:
         assert fast.adverts is not None and slow.adverts is not None
         assert np.array_equal(fast.adverts.rows, slow.adverts.rows)
         assert fast.adverts.sources == slow.adverts.sources
+
+
+def _live_batches(frames: list, sizes: list[int]) -> tuple[FeedRun, list]:
+    live = FeedRun([])
+    got = []
+    at = k = 0
+    while at < len(frames):
+        size = sizes[k % len(sizes)]
+        got.extend(live.decode_frames(frames[at : at + size]))
+        at, k = at + size, k + 1
+    return live, got
+
+
+def _assert_live_batches(frames: list) -> FeedRun:
+    from vrrpscope.decode import Decoder
+
+    general = Decoder()
+    expected = [item for f in frames if (item := general.decode(f)) is not None]
+    live, got = _live_batches(frames, [1, 5, 300, 37, 2, 4096])
+    assert got == expected
+    assert live.stats == general.stats
+    return live
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: Path(p).name)
+def test_live_batches_decode_as_the_general_decoder(
+    path: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """decode_frames (a live capture's batches) gives the general decoder's items and
+    counts, every batch columnar here, even of one frame."""
+    from vrrpscope import fastfeed
+    from vrrpscope.capture import read_frames
+
+    monkeypatch.setattr(fastfeed, "COLUMNAR_BATCH", 1)
+    frames = [f for chunk in read_frames([path], chunk_size=4096) for f in chunk]
+    live = _assert_live_batches(frames)
+    if all(-(1 << 63) <= f.ts_ns < 1 << 63 for f in frames):  # (else: frame by frame)
+        assert live.fast_frames + live.fallback_frames == len(frames)  # all columnar
+
+
+@pytest.mark.parametrize(("link", "vlan"), [("ether", False), ("ether", True), ("sll2", False)])
+def test_live_batches_of_generated_traffic(tmp_path: Path, link: str, vlan: bool) -> None:
+    """Batches big enough for the columnar decode (and small ones) on generated traffic."""
+    from vrrpscope.capture import read_frames
+
+    path = tmp_path / "live.pcap"
+    generate.write(str(path), 6000, seed=4, link=link, vlan=vlan)
+    frames = [f for chunk in read_frames([str(path)], chunk_size=4096) for f in chunk]
+    live = _assert_live_batches(frames)
+    assert 0 < live.fast_frames < len(frames)  # big batches columnar, small ones not

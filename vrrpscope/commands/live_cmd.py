@@ -18,9 +18,9 @@ from vrrpscope.analysis import Analysis
 from vrrpscope.capture.live import LiveCapture, drop_privileges
 from vrrpscope.capture.writer import PcapngWriter
 from vrrpscope.commands.analyze_cmd import exit_code, thresholds_from, write_json
-from vrrpscope.decode import Decoder
 from vrrpscope.engine import Engine
 from vrrpscope.errors import UsageError, VrrpscopeError
+from vrrpscope.fastfeed import FeedRun
 from vrrpscope.findings import FindingEvent
 from vrrpscope.model import AddressClaim, Advert, OtherTraffic
 
@@ -37,7 +37,7 @@ class LiveSession:
         self.json_mode = args.json or not sys.stdout.isatty()
         self.dashboard = None
         self.engine = Engine(thresholds_from(args), on_event=self._on_event)
-        self.decoder = Decoder()
+        self.decoder = FeedRun([])  # decode_frames: columnar for big batches
         self.capture = LiveCapture(args.interface, bpf=args.filter, promisc=not args.no_promisc)
         self.writer = None
         self.write_error: str | None = None
@@ -135,8 +135,8 @@ class LiveSession:
                 if self.writer is not None and self.write_error is None and frames:
                     self._write(frames)
                 with self.lock:
-                    for frame in frames:
-                        self._feed(frame)
+                    for item in self.decoder.decode_frames(frames):
+                        self._feed(item)
                     self.engine.advance(time.time_ns())
                 now = time.monotonic()
                 if now >= next_stats:
@@ -177,10 +177,7 @@ class LiveSession:
             self.write_error = f"stopped writing after {self.writer.frames} frames: {exc}"
             print(f"vrrpscope: warning: {self.write_error}", file=sys.stderr)
 
-    def _feed(self, frame) -> None:
-        item = self.decoder.decode(frame)
-        if item is None:
-            return
+    def _feed(self, item: Advert | OtherTraffic | AddressClaim) -> None:
         if isinstance(item, Advert):
             self.engine.feed(item)
         elif isinstance(item, OtherTraffic):
