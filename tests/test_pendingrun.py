@@ -291,3 +291,29 @@ def test_stories_a_differential_search_once_told_apart(
 
     monkeypatch.setattr(analysis, "FAST_BLOCK", case["block"])
     _same(str(CASES / case["file"]), Thresholds(**case["thresholds"]))
+
+
+@pytest.mark.parametrize("limit", [3, 40])
+def test_planner_ids_renumbered_between_blocks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, limit: int
+) -> None:
+    """When the planner's id tables fill up (routers, speakers, contents, templates it
+    remembers) they start over between blocks; the result stays the general path's."""
+    from bench import generate
+    from vrrpscope import planner
+
+    path = str(tmp_path / "gen.pcap")
+    generate.write(path, 20000, seed=4)
+    monkeypatch.setattr(analysis, "FAST_BLOCK", 1 << 15)
+    monkeypatch.setattr(planner, "_MAX_IDS", limit)
+    cleared = []
+    original = planner.Planner.plan
+
+    def plan(self: planner.Planner, *args: object) -> object:
+        if len(self._routers) >= limit or len(self._speakers) >= limit:
+            cleared.append(len(self._routers))
+        return original(self, *args)
+
+    monkeypatch.setattr(planner.Planner, "plan", plan)
+    assert assert_same([path]) is not None
+    assert cleared  # the renumbering happened
