@@ -421,3 +421,32 @@ def test_randomly_damaged_captures_match(tmp_path: Path, seed: int) -> None:
         except Exception:  # a general-path bug the fuzz tests track; nothing to compare
             continue
         assert_same(str(path), blocks=(1 << 20, rng.choice([300, 4096])))
+
+
+def test_ip_offsets_agree_with_the_link_parser() -> None:
+    """dedup.ip_offsets finds the IPv4 header where parse_link does (or gives -1)."""
+    from vrrpscope.fastpath.dedup import ip_offsets
+    from vrrpscope.fastpath.frames import frames_block
+    from vrrpscope.linklayer import LinkError, parse_link
+    from vrrpscope.model import Frame
+
+    ip = P.ipv4(_v2(), src=SRC4)
+    cases = [(1, f) for f in crafted_frames()]
+    cases += [(1, P.ethernet(ip, vlans=tags)) for tags in [(10,), (10, 20), (10, 20, 30)]]
+    cases += [(1, P.ethernet(ip)[:20]), (1, P.ethernet(ip)[:40]), (1, b"\xff" * 60)]
+    cases += [(101, ip), (228, ip), (229, ip), (101, P.ipv6(b"x" * 40, src="2001:db8::1"))]
+    cases += [(113, P.sll(ip)), (276, P.sll2(ip, ifindex=3))]
+    found = 0
+    for linktype, data in cases:
+        block = frames_block([Frame(0, linktype, data, len(data), 1)])
+        at = int(ip_offsets(block, np.array([0]), linktype)[0])
+        try:
+            link = parse_link(linktype, data)
+            want = len(data) - len(link.payload)
+            is_v4 = link.ethertype == 0x0800 and len(link.payload) >= 12
+        except LinkError:
+            is_v4 = False
+        if at >= 0:
+            found += 1
+            assert is_v4 and at == want, (linktype, data.hex())
+    assert found >= len(crafted_frames()) // 2 + 6

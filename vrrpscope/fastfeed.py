@@ -32,10 +32,11 @@ import numpy as np
 from vrrpscope.capture import FrameReader, open_capture
 from vrrpscope.decode import Decoded, Decoder
 from vrrpscope.fastpath import FRAME_CHUNK, FastRun
+from vrrpscope.fastpath.dedup import ip_offsets
 from vrrpscope.fastpath.frames import frames_block
 from vrrpscope.fastpath.pcapng import PcapngBlocks
 from vrrpscope.fastpath.records import RecordBlock
-from vrrpscope.fastpath.reps import FALLBACK, OTHER, VRRP, broadcast
+from vrrpscope.fastpath.reps import FALLBACK, OTHER, VRRP, row_issues
 from vrrpscope.fastpath.unique import unique_first
 from vrrpscope.linklayer import LinkError, UnsupportedLinkType, parse_link
 from vrrpscope.model import AddressClaim, Advert, Frame, OtherTraffic
@@ -155,7 +156,7 @@ class FeedRun(FastRun):
         mask_id = np.zeros(n, np.int64)
         mask_values = [0]
         if len(vrrp):
-            issues = broadcast(block, res, inverse[vrrp], vrrp, ip_fields)[1]
+            issues = row_issues(res, inverse[vrrp], vrrp, ip_fields)
             if issues.any():
                 values, ids = np.unique(issues, return_inverse=True)
                 mask_id[vrrp] = ids.ravel()
@@ -168,10 +169,7 @@ class FeedRun(FastRun):
             key = inverse[rows] * len(mask_values) + mask_id[rows]
             keys, first, which = unique_first(key, (len(reps) + 1) * len(mask_values))
             masks = [mask_values[k % len(mask_values)] for k in keys.tolist()]
-            makers = [
-                self._template(block, int(rows[i]), mask)
-                for i, mask in zip(first.tolist(), masks, strict=True)
-            ]
+            makers = self._makers(block, rows[first], masks)
             tid = np.full(n, -1, np.int64)
             tid[rows] = which
         else:
@@ -215,26 +213,62 @@ class FeedRun(FastRun):
             block.source_names[int(block.source[i])],
         )
 
-    def _template(self, block: RecordBlock, i: int, mask: int) -> tuple[type | None, tuple]:
+    def _makers(
+        self, block: RecordBlock, rows: np.ndarray, masks: list[int]
+    ) -> list[tuple[type | None, tuple]]:
+        """:meth:`_template` of each of ``rows`` (with its issue mask), the IPv4 header of
+        each found vectorised (:func:`vrrpscope.fastpath.dedup.ip_offsets`)."""
+        ip_at = np.full(len(rows), -1, np.int64)
+        links = block.linktype[rows]
+        for link in np.unique(links).tolist():
+            which = np.flatnonzero(links == link)
+            ip_at[which] = ip_offsets(block, rows[which], link)
+        data = block.data
+        starts = block.start[rows].tolist()
+        ends = (block.start[rows] + block.caplen[rows]).tolist()
+        return [
+            self._template(block, i, mask, data[start:end].tobytes(), at)
+            for i, mask, start, end, at in zip(
+                rows.tolist(), masks, starts, ends, ip_at.tolist(), strict=True
+            )
+        ]
+
+    def _template(
+        self, block: RecordBlock, i: int, mask: int, data: bytes, ip_at: int
+    ) -> tuple[type | None, tuple]:
         """(class, fields after ts_ns and frame) of the item frame ``i`` decodes to.
 
-        Remembered across blocks by the frame's bytes less the IPv4 identification and
-        header checksum, and the frame's issue ``mask`` (which holds that checksum's check).
+        Remembered across blocks by the frame's bytes (``data``) less the IPv4
+        identification and header checksum (of the IPv4 header at ``ip_at``, -1: none or
+        not found: the link layer is parsed here), and the frame's issue ``mask`` (which
+        holds that checksum's check).
         """
-        frame = self._frame(block, i)
-        data, link = frame.data, frame.linktype
+        link = int(block.linktype[i])
+        if ip_at >= 0:
+            content = b"".join(
+                (
+                    data[: ip_at + 4],
+                    b"\0\0",
+                    data[ip_at + 6 : ip_at + 10],
+                    b"\0\0",
+                    data[ip_at + 12 :],
+                )
+            )
+        else:
+            content = _template_bytes(data, link)
+        iface = int(block.iface[i])
         key = (
-            _template_bytes(data, link),
+            content,
             link,
-            frame.orig_len,
-            frame.interface,
-            frame.source,
+            int(block.orig[i]),
+            block.iface_names[iface] if iface >= 0 else None,
+            block.source_names[int(block.source[i])],
             mask,
         )
         known = self._known.get(key)
         if known is not None:
             return known
-        item = self._templates.decode(frame)
+        item = self._templates.decode(self._frame(block, i))
         if item is None:
             made: tuple[type | None, tuple] = (None, ())
         else:

@@ -109,6 +109,13 @@ def _keep_captured(words: np.ndarray, captured: np.ndarray) -> None:
         words[:, j] &= _LOW[np.clip(captured - 8 * j, 0, 8)]
 
 
+def ip_offsets(block: RecordBlock, rows: np.ndarray, linktype: int) -> np.ndarray:
+    """Where the IPv4 header of each of ``rows`` (all of ``linktype``) starts, as
+    :func:`vrrpscope.linklayer.parse_link` finds it (up to two VLAN tags), else -1."""
+    mat = ByteView(block.data).matrix(block.start[rows], _HALF)
+    return _ip_at(mat, block.caplen[rows], linktype)[0]
+
+
 def _ip_fields(at: np.ndarray, words: np.ndarray, linktype: int) -> np.ndarray:
     """IPv4 identification + header checksum word sum per row (-1 where ``at`` is -1).
 

@@ -134,6 +134,16 @@ def broadcast(
     out = np.take(raw, rep_of).view(ADVERT_DTYPE)  # ~30x faster than a structured gather
     out["ts_ns"] = block.ts_ns[rows]
     out["frame"] = block.number[rows]
+    issues = row_issues(res, rep_of, rows, ip_fields)
+    out["valid"] = issues == 0
+    return out, issues, res.form[rep_of]
+
+
+def row_issues(
+    res: RepResult, rep_of: np.ndarray, rows: np.ndarray, ip_fields: np.ndarray
+) -> np.ndarray:
+    """The issue masks of :func:`broadcast` alone: each row's representative's, with the
+    IPv4 header checksum verified for the row itself."""
     issues = res.issues[rep_of]
     partial = res.ip_partial[rep_of]
     fields = ip_fields[rows]
@@ -141,8 +151,7 @@ def broadcast(
     if len(own):
         bad = fold(partial[own] + fields[own]) != 0xFFFF
         issues[own] = (issues[own] & ~_IP_CHECKSUM_BIT) | np.where(bad, _IP_CHECKSUM_BIT, 0)
-    out["valid"] = issues == 0
-    return out, issues, res.form[rep_of]
+    return issues
 
 
 def local_keys(res: RepResult, rep_of: np.ndarray) -> Keys:
