@@ -170,7 +170,9 @@ def measure(tool: Tool, packets: int, repeat: int = 3) -> Result:
         times = []
         for _ in range(repeat):
             started = time.perf_counter()
-            run = subprocess.run(tool.argv, stdout=subprocess.DEVNULL, env=env, cwd=ROOT)
+            run = subprocess.run(
+                tool.argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=ROOT
+            )
             times.append(time.perf_counter() - started)
             ok = ok and run.returncode in (0, 1)
         seconds = statistics.median(times)
@@ -308,8 +310,8 @@ def main(argv: list[str] | None = None) -> int:
         f"`python -m bench.run` on {platform.machine()} with {os.cpu_count()} CPUs, "
         f"Python {platform.python_version()}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}."
         "\nEach tool runs as its own process. Wall time: the median of three runs with "
-        "nothing watching (tools that take 5 s or more: one run); peak RSS from "
-        "`/usr/bin/time -v` and PSS sampled every 10 ms in a run of its own.\n"
+        "nothing watching; peak RSS from `/usr/bin/time -v` and PSS sampled every 10 ms "
+        "in a run of its own (tools that take 5 s or more: that one run gives all three).\n"
         "Captures from `python -m bench.generate --packets N --seed 1`.\n\n"
     )
     Path(args.results).write_text(header + text + "\n")

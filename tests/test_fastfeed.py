@@ -282,3 +282,26 @@ def test_live_batches_of_generated_traffic(tmp_path: Path, link: str, vlan: bool
     frames = [f for chunk in read_frames([str(path)], chunk_size=4096) for f in chunk]
     live = _assert_live_batches(frames)
     assert 0 < live.fast_frames < len(frames)  # big batches columnar, small ones not
+
+
+@pytest.mark.parametrize(("at", "ts"), [(10, 1 << 64), (0, -(1 << 64))])
+def test_live_batch_after_a_time_past_int64(tmp_path: Path, at: int, ts: int) -> None:
+    """A batch decoded frame by frame (a time past int64) and then a columnar one."""
+    from dataclasses import replace
+
+    from vrrpscope.capture import read_frames
+
+    path = tmp_path / "live.pcap"
+    generate.write(str(path), 2000, seed=6)
+    frames = [f for chunk in read_frames([str(path)], chunk_size=4096) for f in chunk]
+    frames[at] = replace(frames[at], ts_ns=ts)
+    cut = at + 1 if at == 0 else 300
+    from vrrpscope.decode import Decoder
+
+    general = Decoder()
+    expected = [item for f in frames if (item := general.decode(f)) is not None]
+    live = FeedRun([])
+    got = live.decode_frames(frames[:cut]) + live.decode_frames(frames[cut:])
+    assert got == expected
+    assert live.stats == general.stats
+    assert live.fast_frames == len(frames) - cut  # the second batch was columnar

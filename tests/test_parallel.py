@@ -93,14 +93,16 @@ def test_child_is_reaped_when_the_parent_fails(
 def test_pipe_is_widened() -> None:
     import fcntl
 
-    from vrrpscope.parallel import F_SETPIPE_SZ, _widen
+    from vrrpscope.parallel import F_SETPIPE_SZ, _widen, pipe_size_wanted
 
+    wanted = pipe_size_wanted()
+    assert wanted is not None, "/proc/sys/fs/pipe-max-size: the tool runs on Linux"
+    cap = min(int(Path("/proc/sys/fs/pipe-max-size").read_text()), 16 << 20)
+    assert wanted & (wanted - 1) == 0 and cap // 2 < wanted <= cap  # largest power of two
     read_fd, write_fd = os.pipe()
     try:
         _widen(write_fd)
-        size = fcntl.fcntl(write_fd, F_SETPIPE_SZ + 1)  # F_GETPIPE_SZ
-        limit = int(Path("/proc/sys/fs/pipe-max-size").read_text())
-        assert size == min(limit, 16 << 20)
+        assert fcntl.fcntl(write_fd, F_SETPIPE_SZ + 1) == wanted  # F_GETPIPE_SZ
     finally:
         os.close(read_fd)
         os.close(write_fd)

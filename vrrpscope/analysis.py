@@ -27,7 +27,7 @@ from vrrpscope.model import AddressClaim, Advert, OtherTraffic
 from vrrpscope.parallel import ForkedPlans, can_fork
 from vrrpscope.pendingrun import PendingRun, SpeakerRun
 from vrrpscope.pipeline import DecodeRun
-from vrrpscope.planner import BlockPlan, RunSpec
+from vrrpscope.planner import BlockPlan, PlainItems, RunSpec
 from vrrpscope.thresholds import Thresholds
 
 FAST_BLOCK = BLOCK  # bytes per block of a plain pcap file on the fast route
@@ -159,7 +159,7 @@ def analyze_files(
 
 
 def feed_plans(
-    plans: Iterable[BlockPlan | list[Decoded]],
+    plans: Iterable[BlockPlan | PlainItems | list[Decoded]],
     engine: Engine,
     on_progress: Callable[[Any], None] | None = None,
     progress_of: object = None,
@@ -176,6 +176,8 @@ def feed_plans(
             else:
                 plan = plan.items_in_order()
         else:
+            if isinstance(plan, PlainItems):
+                plan = plan.items()
             since += len(plan)
         for item in plan:
             _feed_item(engine, item)

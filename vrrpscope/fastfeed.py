@@ -40,7 +40,7 @@ from vrrpscope.fastpath.reps import FALLBACK, OTHER, VRRP, row_issues
 from vrrpscope.fastpath.unique import unique_first
 from vrrpscope.linklayer import LinkError, UnsupportedLinkType, parse_link
 from vrrpscope.model import AddressClaim, Advert, Frame, OtherTraffic
-from vrrpscope.planner import BlockPlan, BlockTimes, Planner
+from vrrpscope.planner import BlockPlan, BlockTimes, PlainItems, Planner
 
 if TYPE_CHECKING:
     from vrrpscope.thresholds import Thresholds
@@ -59,9 +59,10 @@ class FeedRun(FastRun):
         self.planner: Planner | None = None
         self._known: dict[tuple, tuple[type | None, tuple]] = {}  # see _template
 
-    def plans(self, thresholds: Thresholds) -> Iterator[list[Decoded] | BlockPlan]:
-        """Blocks as :class:`BlockPlan` s for an engine with ``thresholds`` (a list of
-        items where a block's frames had to be decoded one by one)."""
+    def plans(self, thresholds: Thresholds) -> Iterator[list[Decoded] | BlockPlan | PlainItems]:
+        """Blocks as :class:`BlockPlan` s for an engine with ``thresholds`` (``PlainItems``
+        where a block cannot take runs, a list of items where its frames had to be
+        decoded one by one)."""
         self.planner = Planner(thresholds)
         return self.chunks()  # type: ignore[return-value]
 
@@ -136,7 +137,9 @@ class FeedRun(FastRun):
                 items.append(item)
         return items or None
 
-    def _decode_block(self, block: RecordBlock) -> list[Decoded] | BlockPlan | None:  # type: ignore[override]
+    def _decode_block(  # type: ignore[override]
+        self, block: RecordBlock
+    ) -> list[Decoded] | BlockPlan | PlainItems | None:
         g = self._groups(block)
         reps, inverse, res, category = g.reps, g.inverse, g.res, g.category
         fallback, vrrp, ip_fields = g.fallback, g.vrrp, g.ip_fields

@@ -6,9 +6,11 @@ Planner`: which adverts are regular, the runs they form, as arrays) and streams 
 through a pipe; the parent makes the runs' specs (:meth:`BlockPlan.build`) and feeds its
 engine meanwhile, a split that keeps both processes about as busy on the benchmark's
 capture.
-The child ends with the decode counts and damage, or with the exception it met, which
-the parent raises as its own, so errors, exit codes and output are those of the
-one-process route. The child never outlives the parent's read: it is killed and reaped
+The child ends with the decode counts and damage, or with the exception it met (in
+reading, decoding or planning), which the parent raises as its own (its message and
+exit code; the traceback stays behind; one that does not pickle comes as a
+RuntimeError naming it), so errors, exit codes and output are those of the one-process
+route. The child never outlives the parent's read: it is killed and reaped
 when the parent stops early.
 """
 
@@ -125,12 +127,21 @@ def _picklable(exc: BaseException) -> BaseException:
 F_SETPIPE_SZ = 1031  # fcntl: set a pipe's capacity (Linux)
 
 
-def _widen(fd: int) -> None:
-    """The largest pipe buffer an unprivileged process may ask for (1 MiB by default),
-    so the child decodes on while the parent is busy with the block before."""
+def pipe_size_wanted() -> int | None:
+    """The largest power of two an unprivileged process may ask a pipe for, up to
+    16 MiB (the kernel's ``pipe-max-size``, 1 MiB by default); None: not Linux."""
     try:
         with open("/proc/sys/fs/pipe-max-size") as f:
-            limit = int(f.read())
-        fcntl.fcntl(fd, F_SETPIPE_SZ, min(limit, 16 << 20))
+            limit = min(int(f.read()), 16 << 20)
     except (OSError, ValueError):
-        pass  # not Linux, or not allowed: the default buffer works, a little slower
+        return None
+    return 1 << (limit.bit_length() - 1) if limit > 0 else None
+
+
+def _widen(fd: int) -> None:
+    """A pipe buffer of :func:`pipe_size_wanted`, so the child decodes on while the
+    parent is busy with the block before."""
+    size = pipe_size_wanted()
+    if size is not None:
+        with contextlib.suppress(OSError):  # not allowed: the default works, a little slower
+            fcntl.fcntl(fd, F_SETPIPE_SZ, size)

@@ -89,7 +89,7 @@ class BlockPlan:
 
     rows: list[int]  # block row of each event
     items: list[Any]  # the events (Advert, OtherTraffic, AddressClaim)
-    layout: RunLayout | None  # the runs, as arrays (made into the next three by build)
+    layout: RunLayout | None  # the runs as arrays (build makes the last three fields)
     others: list[tuple[str, str, int]]  # (segment, label, frames), in order of first frame
     other_rows: np.ndarray  # the frames counted in ``others``, their times, frame
     other_ts: np.ndarray  # numbers and items (an index into other_items)
@@ -158,6 +158,37 @@ class BlockPlan:
         return [items[i] for i in order]
 
 
+@dataclass(slots=True)
+class PlainItems:
+    """A block's items to be fed one by one, in frame order, as compact as the decode
+    gave them (:meth:`items` makes them where they are fed)."""
+
+    ts: np.ndarray
+    numbers: np.ndarray
+    rows: np.ndarray  # block rows (keys of ``singles``)
+    tids: np.ndarray  # template of each row, -1: in ``singles``
+    makers: list[tuple[type | None, tuple]]
+    singles: dict[int, Any]
+
+    def items(self) -> list[Any]:
+        items: list[Any] = []
+        append = items.append
+        makers, singles = self.makers, self.singles
+        for i, t, number, k in zip(
+            self.rows.tolist(),
+            self.ts.tolist(),
+            self.numbers.tolist(),
+            self.tids.tolist(),
+            strict=True,
+        ):
+            if k >= 0:
+                make, rest = makers[k]
+                append(make(t, number, *rest))  # type: ignore[misc]
+            else:
+                append(singles[i])
+        return items
+
+
 @dataclass
 class Planner:
     """Plans blocks, remembering each speaker's last advert across blocks."""
@@ -179,9 +210,9 @@ class Planner:
         tid: np.ndarray,
         makers: Sequence[tuple[type | None, tuple]],
         singles: dict[int, Any],
-    ) -> BlockPlan | list[Any] | None:
-        """The block's plan (its runs still to :meth:`BlockPlan.build`); a list of all its
-        items where it cannot take runs."""
+    ) -> BlockPlan | PlainItems | None:
+        """The block's plan (its runs still to :meth:`BlockPlan.build`); all its items,
+        to be fed one by one, where it cannot take runs."""
         if len(self._routers) >= _MAX_IDS or len(self._speakers) >= _MAX_IDS:
             self._routers.clear()  # (between blocks: ids stay unique within one)
             self._known.clear()
@@ -208,7 +239,9 @@ class Planner:
         ts = block.ts_ns[rows]
         if not self._can_run(ts):
             self._carry.clear()
-            return self._items(block, rows, ev_tid, makers, singles)
+            return PlainItems(
+                block.ts_ns[rows], block.number[rows], rows, ev_tid, list(makers), singles
+            )
 
         adverts = np.flatnonzero(kind == _ADVERT)
         regular = np.zeros(len(rows), bool)
@@ -261,7 +294,8 @@ class Planner:
         """Per template: item kind, router and speaker ids, content id (-1: never
         regular), gap limit; the template items and the silence expiry of adverts.
 
-        What a maker gives is remembered (until the ids are renumbered, see plan).
+        What a maker gives is remembered (forgotten when the router, speaker or content
+        ids start over, see plan and _content_id, or past _MAX_IDS makers).
         """
         n = max(len(makers), 1)
         kinds = np.zeros(n, np.int8)
@@ -362,17 +396,9 @@ class Planner:
         singles: dict[int, Any],
     ) -> list[Any]:
         """The items of ``rows`` (each with an item), built from templates or singles."""
-        items: list[Any] = []
-        append = items.append
-        ts = block.ts_ns[rows].tolist()
-        numbers = block.number[rows].tolist()
-        for i, t, number, k in zip(rows.tolist(), ts, numbers, tids.tolist(), strict=True):
-            if k >= 0:
-                make, rest = makers[k]
-                append(make(t, number, *rest))  # type: ignore[misc]
-            else:
-                append(singles[i])
-        return items
+        return PlainItems(
+            block.ts_ns[rows], block.number[rows], rows, tids, list(makers), singles
+        ).items()
 
 
 class _Runs:

@@ -60,6 +60,7 @@ from vrrpscope.fastpath.vrrp import FORMS, issue_mask
 from vrrpscope.model import Advert, Frame
 
 FRAME_CHUNK = 65536  # frames per chunk from the capture readers (pcapng, pipes, merges)
+_I64_MIN, _I64_MAX = -(1 << 63), (1 << 63) - 1
 
 
 @dataclass
@@ -347,12 +348,21 @@ def _note_times(stats: DecodeStats, ts_ns: np.ndarray) -> None:
     if not len(ts_ns):
         return
     ts = ts_ns.astype(np.int64)
+    last = stats.last_ts_ns
+    if last is not None and not _I64_MIN <= last <= _I64_MAX:  # (met frame by frame)
+        if last > _I64_MAX:  # every frame here is earlier than the latest so far
+            stats.backwards_ts += len(ts)
+            low = int(ts.min())
+            first = stats.first_ts_ns
+            stats.first_ts_ns = low if first is None else min(first, low)
+            return
+        last = None  # every frame here is later than all so far
     before = np.maximum.accumulate(ts)
     previous = np.empty_like(before)
     previous[1:] = before[:-1]
-    previous[0] = ts[0] if stats.last_ts_ns is None else stats.last_ts_ns
-    if stats.last_ts_ns is not None:
-        previous = np.maximum(previous, stats.last_ts_ns)
+    previous[0] = ts[0] if last is None else last
+    if last is not None:
+        previous = np.maximum(previous, last)
     stats.backwards_ts += int(np.count_nonzero(ts < previous))
     low, high = int(ts.min()), int(before[-1])
     stats.first_ts_ns = low if stats.first_ts_ns is None else min(stats.first_ts_ns, low)
