@@ -188,20 +188,10 @@ class FeedRun(FastRun):
         if self.planner is not None:
             times = BlockTimes(block.ts_ns, block.number)
             return self.planner.plan(times, events, tid, makers, singles)
-        ts = block.ts_ns[events].tolist()
-        numbers = block.number[events].tolist()
-        items: list[Decoded] = []
-        append = items.append
-        for i, t, number, k in zip(events.tolist(), ts, numbers, tid[events].tolist(), strict=True):
-            if k >= 0:
-                make, rest = makers[k]
-                if make is not None:
-                    append(make(t, number, *rest))
-            else:
-                item = singles[i]
-                if item is not None:
-                    append(item)
-        return items or None
+        items = PlainItems(
+            block.ts_ns[events], block.number[events], events, tid[events], makers, singles
+        )
+        return items.items() or None
 
     def _frame(self, block: RecordBlock, i: int) -> Frame:
         start = int(block.start[i])

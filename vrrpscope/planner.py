@@ -167,10 +167,11 @@ class PlainItems:
     numbers: np.ndarray
     rows: np.ndarray  # block rows (keys of ``singles``)
     tids: np.ndarray  # template of each row, -1: in ``singles``
-    makers: list[tuple[type | None, tuple]]
+    makers: Sequence[tuple[type | None, tuple]]
     singles: dict[int, Any]
 
     def items(self) -> list[Any]:
+        """The items (rows that decode to none left out)."""
         items: list[Any] = []
         append = items.append
         makers, singles = self.makers, self.singles
@@ -183,9 +184,12 @@ class PlainItems:
         ):
             if k >= 0:
                 make, rest = makers[k]
-                append(make(t, number, *rest))  # type: ignore[misc]
+                if make is not None:
+                    append(make(t, number, *rest))
             else:
-                append(singles[i])
+                item = singles[i]
+                if item is not None:
+                    append(item)
         return items
 
 
@@ -239,9 +243,7 @@ class Planner:
         ts = block.ts_ns[rows]
         if not self._can_run(ts):
             self._carry.clear()
-            return PlainItems(
-                block.ts_ns[rows], block.number[rows], rows, ev_tid, list(makers), singles
-            )
+            return PlainItems(block.ts_ns[rows], block.number[rows], rows, ev_tid, makers, singles)
 
         adverts = np.flatnonzero(kind == _ADVERT)
         regular = np.zeros(len(rows), bool)
@@ -397,7 +399,7 @@ class Planner:
     ) -> list[Any]:
         """The items of ``rows`` (each with an item), built from templates or singles."""
         return PlainItems(
-            block.ts_ns[rows], block.number[rows], rows, tids, list(makers), singles
+            block.ts_ns[rows], block.number[rows], rows, tids, makers, singles
         ).items()
 
 
