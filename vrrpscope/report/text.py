@@ -142,7 +142,7 @@ def _rank(s: SpeakerSummary) -> str:
         return f"advskew {s.advskew} advbase {s.advbase}"
     if s.priority_min is not None and s.priority_min != s.priority_max:
         return f"{s.priority} ({s.priority_min}-{s.priority_max})"
-    return str(s.priority)
+    return "-" if s.priority is None else str(s.priority)  # (no valid advert yet)
 
 
 def _intervals(s: SpeakerSummary) -> str:
