@@ -305,3 +305,40 @@ def test_live_batch_after_a_time_past_int64(tmp_path: Path, at: int, ts: int) ->
     assert got == expected
     assert live.stats == general.stats
     assert live.fast_frames == len(frames) - cut  # the second batch was columnar
+
+
+@pytest.mark.parametrize("block", [1 << 22, 20000])
+def test_same_on_two_nodes_captures(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, block: int
+) -> None:
+    """One segment captured on two nodes: most frames in both files, a little apart in
+    time, some in one only. The bulk route drops the copies as the general route does."""
+    import random
+
+    from vrrpscope import analysis
+    from vrrpscope.capture import read_frames
+
+    first = tmp_path / "node1.pcap"
+    generate.write(str(first), 6000, seed=9)
+    frames = [f for chunk in read_frames([str(first)], chunk_size=4096) for f in chunk]
+    rng = random.Random(9)
+    node1, node2 = PcapFile(nanosecond=True), PcapFile(nanosecond=True)
+    for f in frames:
+        where = rng.random()
+        if where < 0.9:
+            node1.add(f.ts_ns, f.data)
+        if where > 0.1:
+            node2.add(f.ts_ns + rng.choice([0, 2_000, 40_000_000, 300_000_000]), f.data)
+    node2.records.sort(key=lambda r: r.ts_ns)
+    paths = [str(tmp_path / "a.pcap"), str(tmp_path / "b.pcap")]
+    Path(paths[0]).write_bytes(node1.to_bytes())
+    Path(paths[1]).write_bytes(node2.to_bytes())
+    monkeypatch.setattr(analysis, "FAST_BLOCK", block)
+    planned = []
+    original = analysis.feed_plans
+    monkeypatch.setattr(
+        analysis, "feed_plans", lambda *a, **k: planned.append(1) or original(*a, **k)
+    )
+    result = assert_same(paths)
+    assert planned  # the bulk route
+    assert result is not None and any("counted once" in n for n in result.notes)

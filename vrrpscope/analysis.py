@@ -17,6 +17,7 @@ import numpy as np
 
 from vrrpscope.columnar import AdvertTable
 from vrrpscope.decode import Decoded, DecodeStats
+from vrrpscope.duplicates import CrossFileDuplicates
 from vrrpscope.engine import Engine
 from vrrpscope.errors import Damage
 from vrrpscope.fastfeed import FeedRun
@@ -86,11 +87,12 @@ def analyze_files(
     engine = Engine(thresholds or Thresholds(), on_event=on_event)
     kept: list[Advert] = []
     duplicates = CrossFileDuplicates() if len(paths) > 1 else None
-    # Change points: regular adverts applied in bulk. Not with several files (adverts
-    # seen twice are dropped one by one) or finding events (those of different routers
-    # would come in another order).
+    # Change points: regular adverts applied in bulk (adverts seen twice dropped by the
+    # planner). Not with finding events (those of different routers would come in another
+    # order), nor for the adverts table of several files (it would keep the copies).
     table: AdvertTable | None = None
-    bulk = isinstance(run, FeedRun) and duplicates is None and on_event is None
+    bulk = isinstance(run, FeedRun) and on_event is None
+    bulk = bulk and not (keep_adverts and duplicates is not None)
     if bulk and keep_adverts:  # the columnar decode's table is the same (test_fastpath.py)
         try:
             table = fast_table(list(paths), FAST_BLOCK)[0]
@@ -108,7 +110,7 @@ def analyze_files(
             finally:
                 blocks.close()  # (an error here: the child is killed and reaped now)
         else:
-            feed_plans(run.plans(th), engine, on_progress, run)
+            feed_plans(run.plans(th, duplicates), engine, on_progress, run)
         items: Iterable[Decoded] = ()
     else:
         items = run.items()
@@ -250,33 +252,6 @@ def _feed_item(engine: Engine, item: Decoded) -> None:
         engine.feed_other(item)
     elif isinstance(item, AddressClaim):
         engine.feed_claim(item)
-
-
-class CrossFileDuplicates:
-    """Adverts captured twice, in two files of one segment (e.g. on both nodes).
-
-    The same advert arrives in each file within a fraction of its interval; counting it
-    twice would halve every gap and invent interval drift. Only adverts from different
-    files are compared, so a real burst from one speaker is kept.
-    """
-
-    WINDOW = 0.1  # of the advert interval
-
-    def __init__(self) -> None:
-        self.dropped = 0
-        self._last: dict[tuple, tuple[str, int, tuple]] = {}  # one entry per speaker
-
-    def seen(self, advert: Advert) -> bool:
-        key = (advert.segment, advert.family, advert.proto, advert.vrid, advert.src)
-        content = (advert.src_mac, advert.priority, advert.checksum, advert.counter)
-        previous = self._last.get(key)
-        if previous is not None and previous[0] != advert.source and previous[2] == content:
-            window = self.WINDOW * max(advert.interval_cs, 1) * 10_000_000
-            if abs(advert.ts_ns - previous[1]) <= window:
-                self.dropped += 1
-                return True
-        self._last[key] = (advert.source, advert.ts_ns, content)
-        return False
 
 
 class _StatsNotes:

@@ -43,6 +43,7 @@ from vrrpscope.model import AddressClaim, Advert, Frame, OtherTraffic
 from vrrpscope.planner import BlockPlan, BlockTimes, PlainItems, Planner
 
 if TYPE_CHECKING:
+    from vrrpscope.duplicates import CrossFileDuplicates
     from vrrpscope.thresholds import Thresholds
 
 _INT64 = range(-(1 << 63), 1 << 63)
@@ -59,11 +60,14 @@ class FeedRun(FastRun):
         self.planner: Planner | None = None
         self._known: dict[tuple, tuple[type | None, tuple]] = {}  # see _template
 
-    def plans(self, thresholds: Thresholds) -> Iterator[list[Decoded] | BlockPlan | PlainItems]:
+    def plans(
+        self, thresholds: Thresholds, duplicates: CrossFileDuplicates | None = None
+    ) -> Iterator[list[Decoded] | BlockPlan | PlainItems]:
         """Blocks as :class:`BlockPlan` s for an engine with ``thresholds`` (``PlainItems``
         where a block cannot take runs, a list of items where its frames had to be
-        decoded one by one)."""
-        self.planner = Planner(thresholds)
+        decoded one by one). With ``duplicates`` (several files), adverts it has seen
+        already are left out."""
+        self.planner = Planner(thresholds, duplicates)
         return self.chunks()  # type: ignore[return-value]
 
     def decode_frames(self, frames: Sequence[Frame]) -> list[Decoded]:
@@ -126,15 +130,20 @@ class FeedRun(FastRun):
         self.damage.extend(reader.damage)
 
     def _one_by_one(self, frames: list[Frame]) -> list[Decoded] | None:
-        """The general decoder on each frame (its counts join ``stats`` at the end)."""
+        """The general decoder on each frame (its counts join ``stats`` at the end);
+        adverts seen already in another file left out when planning for several."""
         decode = self._decoder.decode
         note_time = self.stats.note_time
+        duplicates = self.planner.duplicates if self.planner is not None else None
         items: list[Decoded] = []
         for frame in frames:
             note_time(frame.ts_ns)
             item = decode(frame)
-            if item is not None:
-                items.append(item)
+            if item is None:
+                continue
+            if duplicates is not None and isinstance(item, Advert) and duplicates.seen(item):
+                continue
+            items.append(item)
         return items or None
 
     def _decode_block(  # type: ignore[override]

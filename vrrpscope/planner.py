@@ -31,6 +31,7 @@ from vrrpscope.pendingrun import GapSummary, gap_sums, squared
 from vrrpscope.routerstate import expiry_ns
 
 if TYPE_CHECKING:
+    from vrrpscope.duplicates import CrossFileDuplicates
     from vrrpscope.engine import Engine
     from vrrpscope.thresholds import Thresholds
 
@@ -198,6 +199,7 @@ class Planner:
     """Plans blocks, remembering each speaker's last advert across blocks."""
 
     thresholds: Thresholds
+    duplicates: CrossFileDuplicates | None = None  # several files: drops adverts seen twice
     _last_ns: int | None = None  # latest item time so far
     _routers_seen: int = 0
     _contents: dict[tuple, int] = field(default_factory=dict)
@@ -237,6 +239,8 @@ class Planner:
             if kind[at] == _ADVERT:
                 rid[at], sid[at] = self._ids(item)
         keep = kind != _NONE
+        if self.duplicates is not None:
+            keep &= ~self._seen_twice(block, events, kind, ev_tid, templates, singles)
         rows, kind, rid, sid, ev_tid = events[keep], kind[keep], rid[keep], sid[keep], ev_tid[keep]
         if len(rows) == 0:
             return None
@@ -280,6 +284,40 @@ class Planner:
         )
 
     # ---------------------------------------------------------------- helpers
+
+    def _seen_twice(
+        self,
+        block: BlockTimes,
+        rows: np.ndarray,
+        kind: np.ndarray,
+        tids: np.ndarray,
+        templates: list[Any],
+        singles: dict[int, Any],
+    ) -> np.ndarray:
+        """Which of ``rows`` are adverts seen already in another file (in frame order,
+        as :meth:`CrossFileDuplicates.seen` judges the general path's adverts)."""
+        duplicates = self.duplicates
+        assert duplicates is not None
+        seen_at, facts_of = duplicates.seen_at, duplicates.facts
+        out = np.zeros(len(rows), bool)
+        at = np.flatnonzero(kind == _ADVERT)
+        facts: dict[int, Any] = {}  # per template
+        for pos, row, t, k in zip(
+            at.tolist(),
+            rows[at].tolist(),
+            block.ts_ns[rows[at]].tolist(),
+            tids[at].tolist(),
+            strict=True,
+        ):
+            if k >= 0:
+                fact = facts.get(k)
+                if fact is None:
+                    fact = facts[k] = facts_of(templates[k])
+            else:
+                fact = facts_of(singles[row])
+            if seen_at(fact, t):
+                out[pos] = True
+        return out
 
     def _can_run(self, ts: np.ndarray) -> bool:
         """Times never go back, and no router can be evicted (the engine's findings and
