@@ -10,8 +10,10 @@ decode in a second process); tools quicker than 5 s are then timed three more ti
 nothing watching, and their median wall time counts (slower ones: that first run). Prints
 a table with packets/s and each tool's time as a ratio of ``vrrpscope analyze --json``
 (full findings, end to end) plus how many times faster than plain and TZ=UTC tcpdump it
-is, and writes it all to RESULTS.md. Output of every tool goes to /dev/null. ``--memory
-N`` also runs analyze alone on an N-packet file (memory must not grow with the file).
+is, and writes it all to RESULTS.md. Output of every tool goes to /dev/null. On the
+smallest file, analyze also reads the file together with a copy of it (a segment
+captured on two nodes). ``--memory N`` also runs analyze alone on an N-packet file
+(memory must not grow with the file).
 """
 
 from __future__ import annotations
@@ -89,6 +91,9 @@ class Tool:
 
 
 REFERENCE = "vrrpscope analyze --json"
+# The file and a copy of it (the segment captured on two nodes: every advert twice,
+# counted once): twice the frames of the line's packet count.
+TWO_NODES = "vrrpscope analyze --json F F-copy (2x the frames)"
 
 
 def tools(path: str) -> list[Tool]:
@@ -281,7 +286,13 @@ def main(argv: list[str] | None = None) -> int:
         ensure(path, packets)
         ng = folder / f"gen-{packets}.pcapng"
         ensure(ng, packets)
+        copy = folder / f"gen-{packets}-node2.pcap"  # the segment captured on a second node
+        if not copy.exists():
+            shutil.copyfile(path, copy)
+        two = [PY, "-m", "vrrpscope", "analyze", "--json", str(path), str(copy)]
         pcapng_tools = [
+            Tool(TWO_NODES, two, env={"VRRPSCOPE_GENERAL": "0"}, small_only=True),
+            Tool(f"{TWO_NODES}, general path", two, {"VRRPSCOPE_GENERAL": "1"}, small_only=True),
             Tool(
                 "vrrpscope analyze --json, pcapng",
                 [PY, "-m", "vrrpscope", "analyze", "--json", str(ng)],
