@@ -246,18 +246,7 @@ class FeedRun(FastRun):
         holds that checksum's check).
         """
         link = int(block.linktype[i])
-        if ip_at >= 0:
-            content = b"".join(
-                (
-                    data[: ip_at + 4],
-                    b"\0\0",
-                    data[ip_at + 6 : ip_at + 10],
-                    b"\0\0",
-                    data[ip_at + 12 :],
-                )
-            )
-        else:
-            content = _template_bytes(data, link)
+        content = _template_bytes(data, link, ip_at)
         iface = int(block.iface[i])
         key = (
             content,
@@ -286,15 +275,17 @@ _MAX_KNOWN = 4096  # decoded templates remembered
 COLUMNAR_BATCH = 256  # frames in a batch from which the columnar decode is the faster
 
 
-def _template_bytes(data: bytes, linktype: int) -> bytes:
-    """``data`` with the IPv4 identification and header checksum zeroed (if IPv4)."""
-    try:
-        link = parse_link(linktype, data)
-    except (LinkError, UnsupportedLinkType):
-        return data
-    ip = len(data) - len(link.payload)
-    if link.ethertype != 0x0800 or not data.endswith(link.payload) or len(link.payload) < 12:
-        return data
+def _template_bytes(data: bytes, linktype: int, ip: int = -1) -> bytes:
+    """``data`` with the IPv4 identification and header checksum zeroed (if IPv4): of
+    the header at ``ip``, or (-1) where the link layer parser finds one."""
+    if ip < 0:
+        try:
+            link = parse_link(linktype, data)
+        except (LinkError, UnsupportedLinkType):
+            return data
+        if link.ethertype != 0x0800 or not data.endswith(link.payload) or len(link.payload) < 12:
+            return data
+        ip = len(data) - len(link.payload)
     return b"".join((data[: ip + 4], b"\0\0", data[ip + 6 : ip + 10], b"\0\0", data[ip + 12 :]))
 
 
