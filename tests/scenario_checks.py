@@ -164,10 +164,13 @@ def check_config_mismatch(a: Analysis, s: Sidecar) -> None:
     ]
     assert auth, [f.details for f in of_kind(a, "config-mismatch", 53)]
     assert of_kind(a, "split-brain", 53), "r3 and r4 both hold VIP .153"
-    # r2 (advert_int 3) went master, sent one advert, then was silenced by r1's adverts
-    # it rejects; its gratuitous ARPs for .152 show it still holds the VIP.
+    # r2 (advert_int 3) went master, sent one advert while r1 advertised (they drop each
+    # other's adverts: both master), then was silenced by r1's adverts it rejects; its
+    # gratuitous ARPs for .152 5 s later show it still holds the VIP.
     (silent,) = of_kind(a, "split-brain", 52)
-    assert silent.details["evidence"] == "address-claims" and set(silent.speakers) == {R1, R2}
+    assert silent.details["evidence"] in ("rejected-adverts", "address-claims")
+    assert set(silent.speakers) == {R1, R2}
+    assert silent.last_ts_ns - silent.first_ts_ns > 4e9, "r2's delayed GARPs extend it"
     text = " ".join(f.message + str(f.details) for f in a.findings)
     assert "alpha" not in text and "bravo" not in text
 
@@ -197,6 +200,9 @@ def check_unicast(a: Analysis, s: Sidecar) -> None:
 
 def check_v3_checksum_mismatch(a: Analysis, s: Sidecar) -> None:
     assert of_kind(a, "checksum-form-mismatch"), [f.kind for f in a.findings]
+    # r2 went master alongside r1 (it drops r1's adverts) and stayed master, silently
+    (split,) = of_kind(a, "split-brain", 57)
+    assert split.details["evidence"] == "rejected-adverts" and set(split.speakers) == {R1, R2}
 
 
 def check_vmac(a: Analysis, s: Sidecar) -> None:

@@ -457,6 +457,7 @@ class Engine(HeldRuns):
                 forms[form] = 1
                 config.checksum_form_seen(ctx, router, sp, t)
         peer_since = router.last_valid_ns  # latest valid advert of anyone before this one
+        previous = sp.last_valid_ns  # this speaker's, in this episode or an earlier one
         router.last_valid_ns = t
         if advert.proto != "carp" and advert.priority == 0:
             self._resign(router, sp, advert, t)
@@ -475,6 +476,8 @@ class Engine(HeldRuns):
 
         if sp.active_since_ns is None:
             self._start_episode(router, sp, advert, t)
+            if len(router.active) > 1 and router.pair_findings:
+                concurrency.started(ctx, router, sp, t)
         else:
             gaps = sp.gaps
             last = sp.last_valid_ns
@@ -489,6 +492,8 @@ class Engine(HeldRuns):
                 missed = gaps.add(gap, t)
                 if drift.due(sp, missed, self.thresholds.drift_min_samples):
                     drift.evaluate(ctx, router, sp, t)
+        if router.pending_claims:
+            concurrency.claimant_advertised(ctx, router, sp, previous, t)
         sp.last_valid_ns = t
         sp.episode_adverts += 1
         if router.pending_claims:
@@ -502,6 +507,7 @@ class Engine(HeldRuns):
             self._timers.push(deadline, _EXPIRE, router, sp)
         if len(router.active) > 1:
             concurrency.check(ctx, router, sp, t)
+            concurrency.ignored_better(ctx, router, sp, previous, t)
 
     def _config_changed(
         self, router: RouterState, sp: SpeakerState, advert: Advert, t: int, sig: tuple[Any, ...]

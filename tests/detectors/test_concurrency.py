@@ -175,6 +175,105 @@ def test_vip_claimed_by_a_silent_node_while_another_advertises_is_split_brain() 
     assert sb.first_ts_ns == at(0.3)  # B's last advert: it has been master since
 
 
+def test_silent_master_claiming_the_vip_then_advertising_once_is_split_brain() -> None:
+    """A keepalived master that rejects its peer's adverts falls silent (its timer is reset
+    on each) but its delayed gratuitous ARPs still claim the VIP; when it advertises again
+    a while later, that advert must not hide the silence it claimed the VIP in."""
+    f = AdvertFactory()
+    engine = Engine()
+    a = f.train(A, 0, 2, priority=150, src_mac="52:54:00:00:00:0a")
+    a += [f.advert(6.5, A, priority=150, src_mac="52:54:00:00:00:0a")]
+    b = f.train(B, 0.9, 12.9, priority=100, src_mac="52:54:00:00:00:0b")
+    for adv in capture(a, b):
+        if adv.ts_ns == at(4.9):
+            engine.feed_claim(AddressClaim(at(4.8), 99, "eth0", "10.0.0.100", "52:54:00:00:00:0a"))
+        engine.feed(adv)
+    engine.finish(at(13.5))
+    (sb,) = of_kind(engine, Kind.SPLIT_BRAIN)
+    assert sb.details["evidence"] == "address-claims" and sb.details["claimed_by"].endswith("0a")
+    assert set(sb.speakers) == {A, B} and 99 in sb.frames
+    assert sb.first_ts_ns == at(2) and sb.details["silent_since_ts"] == at(2) / 1e9
+
+
+def test_claim_followed_by_the_claimants_advert_within_the_window_is_a_takeover() -> None:
+    f = AdvertFactory()
+    engine = Engine()
+    a = f.train(A, 0, 2, priority=150, src_mac="52:54:00:00:00:0a")
+    a += f.train(A, 5.5, 12.5, priority=150, src_mac="52:54:00:00:00:0a")  # back 0.7 s after
+    b = f.train(B, 0.9, 5.9, priority=100, src_mac="52:54:00:00:00:0b")
+    for adv in capture(a, b):
+        if adv.ts_ns == at(4.9):
+            engine.feed_claim(AddressClaim(at(4.8), 99, "eth0", "10.0.0.100", "52:54:00:00:00:0a"))
+        engine.feed(adv)
+    engine.finish(at(13.5))
+    assert [f.details["evidence"] for f in of_kind(engine, Kind.SPLIT_BRAIN)] != ["address-claims"]
+    assert all(99 not in f.frames for f in of_kind(engine, Kind.SPLIT_BRAIN))
+
+
+def test_lower_priority_master_advertising_over_better_adverts_again_is_split_brain() -> None:
+    # Two keepalived masters rejecting each other: the better one's timer is reset by
+    # every dropped advert of the other, so it only gets an advert out now and then, and
+    # its episodes never overlap the other's for a Master_Down_Interval. The other goes on
+    # advertising a second after each of them: it did not take them.
+    f = AdvertFactory()
+    a = f.train(A, 0, 3, priority=150) + [f.advert(9.5, A, priority=150)]
+    a += [f.advert(15.5, A, priority=150)]
+    b = f.train(B, 5, 20, priority=100)
+    engine = run(capture(a, b), end=20.5)
+    (sb,) = of_kind(engine, Kind.SPLIT_BRAIN)
+    assert sb.speakers == (A, B) and sb.details["evidence"] == "ignored"
+    assert sb.first_ts_ns == at(9.5) and sb.last_ts_ns >= at(16)
+    assert f"{B} goes on advertising after adverts of {A}, which outrank it" in sb.message
+
+
+def test_adverts_crossing_a_preemption_again_and_again_are_not_split_brain() -> None:
+    # The better router comes and goes (a flapping track script, preempt on): each time
+    # the master's advert crosses its first one, or was captured on a node whose clock is
+    # a few hundred milliseconds off; then the master yields.
+    f = AdvertFactory()
+    b = f.train(B, 0.2, 10.2) + f.train(B, 18.2, 30.2) + f.train(B, 35.1, 50.1)
+    a = f.train(A, 10, 14, priority=200) + f.train(A, 30, 34, priority=200)
+    a += [f.advert(34.5, A, priority=0)]  # B's adverts 0.2 s after A's first ones
+    engine = run(capture(a, b), end=50.5)
+    assert of_kind(engine, Kind.SPLIT_BRAIN) == []
+
+
+ALPHA = {"auth_type": 1, "auth_data": b"alpha\x00\x00\x00"}
+BRAVO = {"auth_type": 1, "auth_data": b"bravo\x00\x00\x00"}
+
+
+def test_peers_rejecting_each_other_both_master_when_the_worse_starts_alongside() -> None:
+    # keepalived's config-mismatch race, as a fresh lab run showed it: r4 (worse, another
+    # password) goes master 0.4 s after r3's first advert and sends one advert, then is
+    # silenced by r3's adverts it drops (its timer reset on each); 5 s later, again one.
+    f = AdvertFactory()
+    r3 = f.train(A, 3.8, 16.2, priority=150, **ALPHA)
+    r4 = [f.advert(4.2, B, priority=100, **BRAVO), f.advert(9.25, B, priority=100, **BRAVO)]
+    engine = run(capture(r3, r4), end=16.5)
+    (sb,) = of_kind(engine, Kind.SPLIT_BRAIN)
+    assert sb.speakers == (A, B) and sb.details["evidence"] == "rejected-adverts"
+    assert sb.first_ts_ns == at(3.8) and sb.last_ts_ns == at(9.25)
+    assert f"{B} started advertising 0.40 s after an advert of {A}" in sb.message
+    assert "drop each other's adverts" in sb.message
+
+
+def test_worse_speaker_starting_alongside_a_peer_that_agrees_is_not_split_brain() -> None:
+    f = AdvertFactory()  # the same moments, one password: r4 took r3's next advert
+    r3 = f.train(A, 3.8, 16.2, priority=150, **ALPHA)
+    r4 = [f.advert(4.2, B, priority=100, **ALPHA), f.advert(9.25, B, priority=100, **ALPHA)]
+    engine = run(capture(r3, r4), end=16.5)
+    assert of_kind(engine, Kind.SPLIT_BRAIN) == []
+
+
+def test_vrrpv3_interval_difference_is_no_rejection() -> None:
+    # RFC 5798 6.4.2: a VRRPv3 backup adopts the master's interval, drops nothing
+    f = AdvertFactory(version=3)
+    a = f.train(A, 0, 20, priority=150, interval=1.0)
+    b = [f.advert(0.4, B, priority=100, interval=2.0)]
+    engine = run(capture(a, b), end=20.5)
+    assert of_kind(engine, Kind.CONFIG_MISMATCH) and of_kind(engine, Kind.SPLIT_BRAIN) == []
+
+
 def test_gratuitous_arp_of_a_new_master_at_takeover_is_not_split_brain() -> None:
     f = AdvertFactory()
     engine = Engine()

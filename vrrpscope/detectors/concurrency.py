@@ -28,7 +28,8 @@ from typing import Any
 
 from vrrpscope.detectors import Context, pair, pair_close, pair_get, pair_track, scope, sec, secs
 from vrrpscope.findings import Finding, Kind
-from vrrpscope.routerstate import RouterState, SpeakerState
+from vrrpscope.routerstate import RouterState, SpeakerState, election_rank
+from vrrpscope.timers import interval_ns
 
 # A segment's address claims: VIP -> MAC -> [first_ns, last_ns, count, first_frame]
 Claims = Mapping[str, Mapping[str, list[int]]]
@@ -52,16 +53,17 @@ def check(ctx: Context, router: RouterState, sp: SpeakerState, ts_ns: int) -> No
         if overlap <= 0:
             continue
         limit = factor * max(sp.mdi_ns, other.mdi_ns)
-        if overlap <= limit:
+        if overlap <= limit and not router.pair_findings:
             continue
         a, b = pair(sp, other)
         key = (_kind(a, b), router.key, a.key, b.key)
         finding = pair_get(router, key)
-        if finding is not None:
+        if finding is not None:  # found already (any evidence): both advertise, it goes on
             if ts_ns > finding.last_ts_ns:
                 finding.last_ts_ns = ts_ns
             continue
-        _open(ctx, router, key, a, b, start, ts_ns, int(limit), "overlap", 0)
+        if overlap > limit:
+            _open(ctx, router, key, a, b, start, ts_ns, int(limit), "overlap", 0)
 
 
 def overlap_finding(ctx: Context, router: RouterState, *masters: SpeakerState) -> bool:
@@ -98,7 +100,117 @@ def handover(
     """
     assert old.end_ns is not None and new.active_since_ns is not None
     t0, t1 = old.end_ns, new.active_since_ns
-    a, b = pair(old, new)
+    _contest(ctx, router, old, new, t0, t1, contested, new.episode_frame, "alternation")
+
+
+def _reject_each_other(router: RouterState, x: SpeakerState, y: SpeakerState) -> bool:
+    """Whether the pair drops each other's adverts: a config-mismatch (other than the
+    interval between two VRRPv3 speakers, which a backup adopts) or checksum-form-mismatch
+    finding of theirs is open."""
+    a, b = pair(x, y)
+    if pair_get(router, (Kind.CHECKSUM_FORM_MISMATCH, router.key, a.key, b.key)):
+        return True
+    mismatch = pair_get(router, (Kind.CONFIG_MISMATCH, router.key, a.key, b.key))
+    if mismatch is None:
+        return False
+    fields = set(mismatch.details.get("fields", ()))
+    if a.version == b.version == 3:
+        fields.discard("interval")
+    return bool(fields)
+
+
+def started(ctx: Context, router: RouterState, sp: SpeakerState, ts_ns: int) -> None:
+    """`sp` starts advertising at `ts_ns` while another speaker that drops its adverts (and
+    whose adverts it drops) was advertising right then: both are master.
+
+    Peers that reject each other never become backup for each other: a speaker only
+    starts advertising because it hears no valid master, and keeps the VIP while the
+    other's adverts go on. keepalived then resets its advert timer on every advert it
+    drops, so one of the two often falls silent for seconds or for good while still
+    holding the VIP: the moment both show is this one.
+    """
+    for other in router.active.values():
+        last = other.last_valid_ns
+        if other is sp or last is None:
+            continue
+        recent = interval_ns(other.interval_cs or 100) * (1 + ctx.th.timer_slack)
+        if ts_ns - last > recent or not _reject_each_other(router, sp, other):
+            continue
+        a, b = pair(sp, other)
+        key = (_kind(a, b), router.key, a.key, b.key)
+        finding = pair_get(router, key)
+        if finding is not None:  # both show again: the split brain goes on
+            ctx.book.update(finding, ts_ns, frames=(sp.episode_frame,), notify=False)
+            continue
+        how = (
+            f"{sp.src} started advertising {sec(ts_ns - last):.2f} s after an advert of "
+            f"{other.src}, and the two drop each other's adverts (see config-mismatch), so "
+            "neither ever becomes backup for the other. keepalived resets a master's advert "
+            "timer on every advert it drops: one of the two may fall silent for seconds or "
+            "for good and still hold the VIP (check 'ip addr' on both nodes)"
+        )
+        limit = int(ctx.th.quiet_close_s * 1e9)
+        finding = _open(ctx, router, key, a, b, last, ts_ns, limit, "rejected-adverts", 0, how)
+        if finding is not None:
+            ctx.schedule_quiet(finding, limit)
+
+
+def ignored_better(
+    ctx: Context, router: RouterState, sp: SpeakerState, previous: int | None, ts_ns: int
+) -> None:
+    """`sp`, master since its `previous` advert at least, advertises again at `ts_ns` although
+    a speaker that outranks it advertised in between: it did not take that advert (RFC
+    5798 6.4.3: a master hearing a better advert becomes backup at once), so both are master.
+
+    Counted with the handovers of :func:`handover`: two such moments of a pair within
+    `quiet_close_s`, spanning more than the Master_Down_Interval, make a split-brain /
+    duplicate-vrid finding. An advert sent less than half an interval after the better one
+    does not count: it may have crossed a preemption's first advert on the wire, or come
+    from a capture whose clock is off (several nodes' captures merged).
+    """
+    if previous is None or sp.active_since_ns is None or sp.active_since_ns > previous:
+        return
+    margin = interval_ns(sp.interval_cs or 100) // 2
+    mine = _rank(sp)
+    for other in router.active.values():
+        last = other.last_valid_ns
+        if other is sp or last is None or not previous < last <= ts_ns - margin:
+            continue
+        if _rank(other) <= mine:
+            continue
+        a, b = pair(sp, other)
+        if any(pair_get(router, (kind, router.key, a.key, b.key)) for kind in _KINDS):
+            continue  # reported already (the bulk route skips this check then)
+        # While the two overlap without a break, :func:`check` reports them (as overlap);
+        # these moments make a finding only across a break (an episode that restarted).
+        since = max(sp.active_since_ns, other.active_since_ns or 0)
+        _contest(ctx, router, other, sp, last, ts_ns, True, sp.last_frame, "ignored", sp, since)
+
+
+def _rank(sp: SpeakerState) -> tuple[int, ...]:
+    """Election order; for CARP without the address tie-break (its ties are not elections)."""
+    rank = election_rank(sp.src, sp.standing)
+    return rank[:2] if sp.advskew is not None else rank
+
+
+def _contest(
+    ctx: Context,
+    router: RouterState,
+    first: SpeakerState,
+    second: SpeakerState,
+    t0: int,
+    t1: int,
+    contested: bool,
+    frame: int,
+    evidence: str,
+    ignorer: SpeakerState | None = None,
+    overlap_since: int | None = None,
+) -> None:
+    """A move of mastership between the pair from `first` at `t0` to `second` at `t1` (a
+    handover, or `second` going on over `first`'s better advert); `contested` when no
+    healthy router makes it. With `overlap_since`, the moves make a finding only if they
+    began before it."""
+    a, b = pair(first, second)
     quiet = int(ctx.th.quiet_close_s * 1e9)
     record = router.contests.get((a.key, b.key))
     if record is not None and t0 - record[1] > quiet:
@@ -107,21 +219,29 @@ def handover(
         if contested:
             if len(router.contests) >= _MAX_CONTESTS:
                 _prune(router, t0 - quiet)
-            router.contests[(a.key, b.key)] = [t0, t1, 1, int(contested), old.last_frame]
+            router.contests[(a.key, b.key)] = [t0, t1, 1, int(contested), first.last_frame]
         return
-    record[1] = t1
+    record[1] = max(record[1], t1)
     record[2] += 1
     record[3] += int(contested)
     key = (_kind(a, b), router.key, a.key, b.key)
     finding = pair_get(router, key)
     if finding is not None:
         finding.details["handovers"] = record[2]
-        ctx.book.update(finding, t1, frames=(new.episode_frame,), notify=False)
+        ctx.book.update(finding, t1, frames=(frame,), notify=False)
         return
     limit = int(ctx.th.concurrency_factor * max(a.mdi_ns, b.mdi_ns))
-    if t1 - record[0] <= limit:
+    if t1 - record[0] <= limit or (overlap_since is not None and record[0] >= overlap_since):
         return
-    finding = _open(ctx, router, key, a, b, record[0], t1, limit, "alternation", record[2])
+    how = None
+    if ignorer is not None:
+        better = b if ignorer is a else a
+        how = (
+            f"{ignorer.src} goes on advertising after adverts of {better.src}, which "
+            "outrank it, again and again: a router that takes them becomes backup at once, "
+            "so both are master"
+        )
+    finding = _open(ctx, router, key, a, b, record[0], t1, limit, evidence, record[2], how)
     if finding is not None:
         finding.frames.insert(0, record[4])
         ctx.schedule_quiet(finding, quiet)
@@ -152,6 +272,7 @@ def _open(
     limit: int,
     evidence: str,
     handovers: int,
+    how: str | None = None,
 ) -> Finding | None:
     kind = key[0]
     details: dict[str, Any] = {
@@ -162,9 +283,9 @@ def _open(
         "handovers": handovers,
         "arp_confirmed": {},
     }
-    if evidence == "overlap":
+    if how is None and evidence == "overlap":
         how = f"both advertise as master for longer than {secs(limit)} (Master_Down_Interval)"
-    else:
+    elif how is None:
         how = (
             "they take over from each other within an advert interval, which a backup "
             "that hears its master never does: both are master, and keepalived's timer reset "
@@ -295,7 +416,7 @@ def judge_claims(
     holds the VIP without advertising. A master that just took over claims the VIP while
     it starts advertising, so it never matches.
     """
-    window = int(_CLAIM_WINDOW * (sp.interval_cs or 100) * 10_000_000)
+    window = _window(sp)
     keep = []
     for claim in router.pending_claims:
         mac, vip, at, frame = claim
@@ -306,14 +427,56 @@ def judge_claims(
             keep.append(claim)
             continue
         if (sp.mac or "").lower() == mac or sp.active_since_ns is None:
-            continue
+            continue  # (a claimant's own adverts resolve its claims: claimant_advertised)
         if sp.active_since_ns > at - window // 3 or vip not in sp.address_set:
             continue  # sp was not advertising steadily when the claim was made
         owner = next((o for o in router.speakers.values() if (o.mac or "").lower() == mac), None)
         if owner is not None and (owner.last_valid_ns or 0) >= at - window:
             continue  # the claimant was advertising around then: a takeover
-        _silent_master(ctx, router, sp, owner, mac, vip, at, ts_ns, frame)
+        last = owner.last_valid_ns if owner is not None else None
+        _silent_master(ctx, router, sp, owner, last, mac, vip, at, ts_ns, frame)
     router.pending_claims = keep
+
+
+def claimant_advertised(
+    ctx: Context, router: RouterState, sp: SpeakerState, prev: int | None, ts_ns: int
+) -> None:
+    """`sp` advertises at `ts_ns` (its previous valid advert at `prev`): decide now the
+    claims it made since, whatever their age.
+
+    A claim is a split brain when `sp` was silent within a window around it, before
+    (previous advert) and after (this one), while another master advertised steadily
+    before it and again after it. Otherwise it was a takeover or its own refresh. Waiting
+    for the other master to judge would be too late: by then `sp`'s new advert hides
+    its silence.
+    """
+    mac = (sp.mac or "").lower()
+    if not mac or not any(claim[0] == mac for claim in router.pending_claims):
+        return
+    keep = []
+    for claim in router.pending_claims:
+        claimant, vip, at, frame = claim
+        if claimant != mac:
+            keep.append(claim)
+            continue
+        for other in router.active.values():
+            if other is sp or (other.mac or "").lower() == mac or other.active_since_ns is None:
+                continue
+            window = _window(other)
+            if ts_ns - at <= window or (prev is not None and prev >= at - window):
+                continue  # sp advertised around its claim: a takeover
+            if other.active_since_ns > at - window // 3 or vip not in other.address_set:
+                continue  # other was not advertising steadily when the claim was made
+            if (other.last_valid_ns or 0) <= at:
+                continue  # other has not advertised since the claim
+            _silent_master(ctx, router, other, sp, prev, mac, vip, at, ts_ns, frame)
+            break
+    router.pending_claims = keep
+
+
+def _window(sp: SpeakerState) -> int:
+    """Nanoseconds around a claim in which `sp` advertising makes the claim a takeover."""
+    return int(_CLAIM_WINDOW * (sp.interval_cs or 100) * 10_000_000)
 
 
 def _silent_master(
@@ -321,6 +484,7 @@ def _silent_master(
     router: RouterState,
     master: SpeakerState,
     owner: SpeakerState | None,
+    owner_last_ns: int | None,
     mac: str,
     vip: str,
     claim_ns: int,
@@ -366,9 +530,9 @@ def _silent_master(
     # Both are master from the later of: the silent one's last advert (it was master by
     # then at the latest) and the start of the advertising one's episode.
     start = claim_ns
-    if owner is not None and owner.last_valid_ns is not None:
-        start = min(max(owner.last_valid_ns, master.active_since_ns or 0), claim_ns)
-        details["silent_since_ts"] = owner.last_valid_ns / 1e9
+    if owner_last_ns is not None:
+        start = min(max(owner_last_ns, master.active_since_ns or 0), claim_ns)
+        details["silent_since_ts"] = owner_last_ns / 1e9
     finding = ctx.book.open(
         key,
         Kind.SPLIT_BRAIN,

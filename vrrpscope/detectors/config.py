@@ -38,12 +38,15 @@ def _labels(a: SpeakerState, b: SpeakerState) -> tuple[str, str]:
 def _differences(a: SpeakerState, b: SpeakerState, carp: bool) -> dict[str, Any]:
     ka, kb = _labels(a, b)
     diff: dict[str, Any] = {}
-    if a.interval_cs != b.interval_cs:
+    if a.interval_cs != b.interval_cs and not carp:
         diff["interval"] = {ka: _iv(a), kb: _iv(b)}
     if a.version != b.version:
         diff["version"] = {ka: a.version, kb: b.version}
     if carp:
-        return diff  # CARP HMACs change every advert; CARP adverts carry no addresses
+        # A CARP host's interval is advbase + advskew/256: it is how hosts rank, not a
+        # setting peers share. CARP HMACs change every advert; its adverts carry no
+        # addresses.
+        return diff
     if a.auth_type != b.auth_type:
         diff["auth_type"] = {ka: _auth(a.auth_type), kb: _auth(b.auth_type)}
     elif a.auth_type == 1 and auth_text(a.auth_data) != auth_text(b.auth_data):
@@ -66,7 +69,7 @@ def _auth(t: int | None) -> str | None:
 def comparable(sp: SpeakerState, carp: bool) -> tuple[Any, ...]:
     """What peers must agree on, as one value (equal values: nothing to report)."""
     if carp:
-        return (sp.interval_cs, sp.version)
+        return (sp.version,)
     secret = auth_text(sp.auth_data) if sp.auth_type == 1 else None
     return (sp.interval_cs, sp.version, sp.auth_type, secret, sp.address_set)
 
