@@ -56,6 +56,19 @@ def test_two_files_with_different_adverts_are_both_kept(tmp_path: Path):
     assert router.adverts == 30
 
 
+def test_the_same_file_given_twice_is_read_once(tmp_path: Path):
+    path = write(tmp_path / "a.pcap", [advert(t) for t in range(30)])
+    (tmp_path / "link.pcap").symlink_to(path)
+    for general in (False, True):
+        analysis = analyze_files([path, path, str(tmp_path / "link.pcap")], general=general)
+        (router,) = analysis.routers.values()
+        assert router.adverts == 30 and analysis.files == [path]
+        assert analysis.notes == [
+            f"{path}: given twice: read once",
+            f"{tmp_path / 'link.pcap'}: given twice (as {path}): read once",
+        ]
+
+
 def test_gre_tunnel_is_a_segment_of_its_own():
     from vrrpscope.decode import Decoder
     from vrrpscope.model import Advert, Frame

@@ -17,7 +17,7 @@ import numpy as np
 
 from vrrpscope.columnar import AdvertTable
 from vrrpscope.decode import Decoded, DecodeStats
-from vrrpscope.duplicates import CrossFileDuplicates
+from vrrpscope.duplicates import CrossFileDuplicates, distinct_files
 from vrrpscope.engine import Engine
 from vrrpscope.errors import Damage
 from vrrpscope.fastfeed import FeedRun
@@ -82,6 +82,7 @@ def analyze_files(
     """
     if general is None:
         general = os.environ.get("VRRPSCOPE_GENERAL", "") not in ("", "0")
+    paths, repeats = distinct_files(paths)
     run: DecodeRun | FeedRun
     run = DecodeRun(list(paths)) if general else FeedRun(list(paths), FAST_BLOCK)
     engine = Engine(thresholds or Thresholds(), on_event=on_event)
@@ -138,6 +139,7 @@ def analyze_files(
     # The capture lasts until its last frame of any kind, not its last advert: silence
     # at the end of a capture filtered with `vrrp or arp` is still silence.
     engine.finish(stats.last_ts_ns)
+    notes[:0] = repeats
     if duplicates is not None and duplicates.dropped:
         notes.append(
             f"{duplicates.dropped} advert(s) seen in two files at once (the same segment "

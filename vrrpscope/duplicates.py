@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import stat
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -54,3 +57,30 @@ class CrossFileDuplicates:
             return True
         self._last[key] = (source, ts_ns, content)
         return False
+
+
+def distinct_files(paths: Sequence[str]) -> tuple[list[str], list[str]]:
+    """``paths`` without repeats of one regular file (the same path twice, or a link to
+    it), and a note for each repeat dropped: read twice, every advert would count twice
+    (halved gaps, invented drift). Paths that cannot be examined are kept as given: the
+    reader reports them."""
+    kept: list[str] = []
+    notes: list[str] = []
+    first: dict[tuple[int, int], str] = {}
+    for path in paths:
+        try:
+            st = os.stat(path)
+        except (OSError, ValueError):
+            kept.append(path)
+            continue
+        if not stat.S_ISREG(st.st_mode):
+            kept.append(path)  # a pipe or device reads differently each time
+            continue
+        ident = (st.st_dev, st.st_ino)
+        if ident in first:
+            same = "" if first[ident] == path else f" (as {first[ident]})"
+            notes.append(f"{path}: given twice{same}: read once")
+            continue
+        first[ident] = path
+        kept.append(path)
+    return kept, notes

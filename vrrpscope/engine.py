@@ -37,6 +37,7 @@ from vrrpscope.routerstate import (
     RouterState,
     SpeakerState,
     election_rank,
+    yields_to,
 )
 from vrrpscope.thresholds import Thresholds
 from vrrpscope.timerqueue import EXPIRE, QUIET, SILENCE, Timer, TimerQueue
@@ -587,6 +588,29 @@ class Engine(HeldRuns):
         nomaster.close_no_master(self._ctx, router, sp, t)
         if len(router.active) == 1:
             self._set_master(router, sp)
+        else:
+            self._expect_yield(router, sp, t)
+
+    def _expect_yield(self, router: RouterState, better: SpeakerState, t: int) -> None:
+        """`better` started advertising at `t`: a master it outranks becomes backup as soon
+        as it hears it (RFC 5798 6.4.3), so it has stopped unless its next advert comes
+        when due. Its episode then ends at its last advert, not after a silence timer
+        that assumes a backup of priority 1 (in a chain of preemptions, each master
+        would otherwise still count as active when the next one takes over)."""
+        cs_ns = int((1 + self.thresholds.timer_slack) * 10_000_000)  # a centisecond, +slack
+        for old in router.active.values():
+            last = old.last_valid_ns
+            if old is better or last is None or not yields_to(old, better):
+                continue
+            due = last + (old.interval_cs or 100) * cs_ns
+            if due >= old.deadline_ns:
+                continue
+            if due < t:
+                due = t
+            old.deadline_ns = due
+            if old.timer_due_ns is None or due < old.timer_due_ns:
+                old.timer_due_ns = due
+                self._timers.push(due, _EXPIRE, router, old)
 
     def _settle(self, router: RouterState) -> None:
         """End of capture: end the episodes of speakers that stopped while a peer went on.

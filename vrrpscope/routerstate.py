@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 from collections import OrderedDict, deque
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from vrrpscope.gapstats import GapStats
@@ -133,14 +134,30 @@ def election_rank(src: str, standing: Standing) -> tuple[int, int, int]:
 
     CARP: lower demotion counter, then lower advskew wins.
     """
-    try:
-        ip = int(ipaddress.ip_address(src))
-    except ValueError:
-        ip = 0
     priority, advskew, demote = standing
     if advskew is not None:
-        return (-(demote or 0), -advskew, ip)
-    return (0, priority or 0, ip)
+        return (-(demote or 0), -advskew, _ip_int(src))
+    return (0, priority or 0, _ip_int(src))
+
+
+@lru_cache(maxsize=4096)
+def _ip_int(src: str) -> int:
+    try:
+        return int(ipaddress.ip_address(src))
+    except ValueError:
+        return 0
+
+
+def yields_to(master: SpeakerState, better: SpeakerState) -> bool:
+    """Whether `master` becomes backup on hearing `better`'s advert (RFC 5798 6.4.3: a
+    higher priority, or an equal one from a higher primary IP; CARP: lower demotion
+    counter, then lower advskew — equal ones are no election there)."""
+    if master.advskew is not None or better.advskew is not None:
+        mine = (-(master.demote or 0), -(master.advskew or 0))
+        return (-(better.demote or 0), -(better.advskew or 0)) > mine
+    if better.priority != master.priority:
+        return (better.priority or 0) > (master.priority or 0)
+    return _ip_int(better.src) > _ip_int(master.src)
 
 
 @dataclass(slots=True, eq=False)

@@ -73,6 +73,34 @@ def test_preemption_by_higher_priority() -> None:
     assert "Entering BACKUP STATE" in fo.message
 
 
+def test_chain_of_preemptions_reported_step_by_step() -> None:
+    """tcpdump's vrrp.pcap, VRID 44: each better speaker preempts the last (10 s adverts).
+    The preempted master stops at once; its silence timer (sized for a backup of
+    priority 1: ~41 s) must not keep it master until the next preemption."""
+    f = AdvertFactory(interval=10.0, version=3)
+    c = "10.0.0.3"
+    a = f.train(A, 0, 20, priority=191)
+    b = f.train(B, 28, 48, priority=192)
+    third = f.train(c, 57.8, 120, priority=193)
+    engine = run(capture(a, b, third), end=121)
+    moves = [(x.details["from"], x.details["to"], x.details["cause"]) for x in
+             of_kind(engine, Kind.FAILOVER)]  # fmt: skip
+    assert moves == [(A, B, "preempted"), (B, c, "preempted")]
+    first = of_kind(engine, Kind.FAILOVER)[0]
+    assert (first.first_ts_ns, first.last_ts_ns) == (at(20), at(28))
+    assert of_kind(engine, Kind.SPLIT_BRAIN) == []
+
+
+def test_master_that_goes_on_after_a_better_one_starts_stays_master() -> None:
+    f = AdvertFactory()  # A does not hear B (or ignores it): still master, both are
+    a = f.train(A, 0, 30, priority=100)
+    b = f.train(B, 10.5, 30, priority=200)
+    engine = run(capture(a, b), end=30.5)
+    assert of_kind(engine, Kind.FAILOVER) == []
+    (sb,) = of_kind(engine, Kind.SPLIT_BRAIN)
+    assert sb.first_ts_ns == at(10.5)
+
+
 def test_first_master_is_not_a_failover() -> None:
     f = AdvertFactory()
     engine = run(f.train(B, 5, 20, priority=100), end=20.5)

@@ -28,7 +28,7 @@ from typing import Any
 
 from vrrpscope.detectors import Context, pair, pair_close, pair_get, pair_track, scope, sec, secs
 from vrrpscope.findings import Finding, Kind
-from vrrpscope.routerstate import RouterState, SpeakerState, election_rank
+from vrrpscope.routerstate import RouterState, SpeakerState, yields_to
 from vrrpscope.timers import interval_ns
 
 # A segment's address claims: VIP -> MAC -> [first_ns, last_ns, count, first_frame]
@@ -149,10 +149,10 @@ def started(ctx: Context, router: RouterState, sp: SpeakerState, ts_ns: int) -> 
             "timer on every advert it drops: one of the two may fall silent for seconds or "
             "for good and still hold the VIP (check 'ip addr' on both nodes)"
         )
-        limit = int(ctx.th.quiet_close_s * 1e9)
+        limit = int(ctx.th.concurrency_factor * max(a.mdi_ns, b.mdi_ns))
         finding = _open(ctx, router, key, a, b, last, ts_ns, limit, "rejected-adverts", 0, how)
-        if finding is not None:
-            ctx.schedule_quiet(finding, limit)
+        if finding is not None:  # closes after quiet_close_s with neither showing again
+            ctx.schedule_quiet(finding, int(ctx.th.quiet_close_s * 1e9))
 
 
 def ignored_better(
@@ -171,12 +171,11 @@ def ignored_better(
     if previous is None or sp.active_since_ns is None or sp.active_since_ns > previous:
         return
     margin = interval_ns(sp.interval_cs or 100) // 2
-    mine = _rank(sp)
     for other in router.active.values():
         last = other.last_valid_ns
         if other is sp or last is None or not previous < last <= ts_ns - margin:
             continue
-        if _rank(other) <= mine:
+        if not yields_to(sp, other):
             continue
         a, b = pair(sp, other)
         if any(pair_get(router, (kind, router.key, a.key, b.key)) for kind in _KINDS):
@@ -185,12 +184,6 @@ def ignored_better(
         # these moments make a finding only across a break (an episode that restarted).
         since = max(sp.active_since_ns, other.active_since_ns or 0)
         _contest(ctx, router, other, sp, last, ts_ns, True, sp.last_frame, "ignored", sp, since)
-
-
-def _rank(sp: SpeakerState) -> tuple[int, ...]:
-    """Election order; for CARP without the address tie-break (its ties are not elections)."""
-    rank = election_rank(sp.src, sp.standing)
-    return rank[:2] if sp.advskew is not None else rank
 
 
 def _contest(
