@@ -507,8 +507,37 @@ class Engine(HeldRuns):
             sp.timer_due_ns = deadline
             self._timers.push(deadline, _EXPIRE, router, sp)
         if len(router.active) > 1:
+            self._yielded(router, sp, t)
             concurrency.check(ctx, router, sp, t)
             concurrency.ignored_better(ctx, router, sp, previous, t)
+
+    def _yielded(self, router: RouterState, sp: SpeakerState, t: int) -> None:
+        """`sp` advertises at `t`: a master it outranks that has been silent since before
+        `sp` started, past its own next advert's due time, heard `sp` and became backup
+        (RFC 5798 6.4.3): its episode ends at its last advert.
+
+        Without this, its silence timer (sized for a backup of priority 1: ~41 s at 10 s
+        adverts) keeps it master, and a chain of preemptions reads as one move skipping a
+        master. Not for two masters whose overlap finding is open: their adverts are
+        applied in bulk, and one that misses an advert is still master.
+        """
+        if len(router.active) == 2 and concurrency.overlap_finding(
+            self._ctx, router, *router.active.values()
+        ):
+            return
+        heard = sp.active_since_ns if sp.active_since_ns is not None else t
+        cs_ns = int((1 + self.thresholds.timer_slack) * 10_000_000)  # a centisecond, +slack
+        gone = [
+            old
+            for old in router.active.values()
+            if old is not sp
+            and old.last_valid_ns is not None
+            and old.last_valid_ns < heard
+            and old.last_valid_ns + (old.interval_cs or 100) * cs_ns < t
+            and yields_to(old, sp)
+        ]
+        for old in gone:
+            self._end_episode(router, old, old.last_valid_ns or 0, "silence")
 
     def _config_changed(
         self, router: RouterState, sp: SpeakerState, advert: Advert, t: int, sig: tuple[Any, ...]
@@ -588,29 +617,6 @@ class Engine(HeldRuns):
         nomaster.close_no_master(self._ctx, router, sp, t)
         if len(router.active) == 1:
             self._set_master(router, sp)
-        else:
-            self._expect_yield(router, sp, t)
-
-    def _expect_yield(self, router: RouterState, better: SpeakerState, t: int) -> None:
-        """`better` started advertising at `t`: a master it outranks becomes backup as soon
-        as it hears it (RFC 5798 6.4.3), so it has stopped unless its next advert comes
-        when due. Its episode then ends at its last advert, not after a silence timer
-        that assumes a backup of priority 1 (in a chain of preemptions, each master
-        would otherwise still count as active when the next one takes over)."""
-        cs_ns = int((1 + self.thresholds.timer_slack) * 10_000_000)  # a centisecond, +slack
-        for old in router.active.values():
-            last = old.last_valid_ns
-            if old is better or last is None or not yields_to(old, better):
-                continue
-            due = last + (old.interval_cs or 100) * cs_ns
-            if due >= old.deadline_ns:
-                continue
-            if due < t:
-                due = t
-            old.deadline_ns = due
-            if old.timer_due_ns is None or due < old.timer_due_ns:
-                old.timer_due_ns = due
-                self._timers.push(due, _EXPIRE, router, old)
 
     def _settle(self, router: RouterState) -> None:
         """End of capture: end the episodes of speakers that stopped while a peer went on.

@@ -103,20 +103,20 @@ def handover(
     _contest(ctx, router, old, new, t0, t1, contested, new.episode_frame, "alternation")
 
 
-def _reject_each_other(router: RouterState, x: SpeakerState, y: SpeakerState) -> bool:
-    """Whether the pair drops each other's adverts: a config-mismatch (other than the
-    interval between two VRRPv3 speakers, which a backup adopts) or checksum-form-mismatch
-    finding of theirs is open."""
+def _reject_each_other(router: RouterState, x: SpeakerState, y: SpeakerState) -> Kind | None:
+    """The open finding kind that says the pair drops each other's adverts, if any: a
+    checksum-form-mismatch, or a config-mismatch other than the interval between two
+    VRRPv3 speakers (a VRRPv3 backup adopts the master's)."""
     a, b = pair(x, y)
     if pair_get(router, (Kind.CHECKSUM_FORM_MISMATCH, router.key, a.key, b.key)):
-        return True
+        return Kind.CHECKSUM_FORM_MISMATCH
     mismatch = pair_get(router, (Kind.CONFIG_MISMATCH, router.key, a.key, b.key))
     if mismatch is None:
-        return False
+        return None
     fields = set(mismatch.details.get("fields", ()))
     if a.version == b.version == 3:
         fields.discard("interval")
-    return bool(fields)
+    return Kind.CONFIG_MISMATCH if fields else None
 
 
 def started(ctx: Context, router: RouterState, sp: SpeakerState, ts_ns: int) -> None:
@@ -134,7 +134,10 @@ def started(ctx: Context, router: RouterState, sp: SpeakerState, ts_ns: int) -> 
         if other is sp or last is None:
             continue
         recent = interval_ns(other.interval_cs or 100) * (1 + ctx.th.timer_slack)
-        if ts_ns - last > recent or not _reject_each_other(router, sp, other):
+        if ts_ns - last > recent:
+            continue
+        why = _reject_each_other(router, sp, other)
+        if why is None:
             continue
         a, b = pair(sp, other)
         key = (_kind(a, b), router.key, a.key, b.key)
@@ -144,10 +147,10 @@ def started(ctx: Context, router: RouterState, sp: SpeakerState, ts_ns: int) -> 
             continue
         how = (
             f"{sp.src} started advertising {sec(ts_ns - last):.2f} s after an advert of "
-            f"{other.src}, and the two drop each other's adverts (see config-mismatch), so "
-            "neither ever becomes backup for the other. keepalived resets a master's advert "
-            "timer on every advert it drops: one of the two may fall silent for seconds or "
-            "for good and still hold the VIP (check 'ip addr' on both nodes)"
+            f"{other.src}, and the two drop each other's adverts (see {why.value}: make "
+            "them agree), so neither ever becomes backup for the other. keepalived resets a "
+            "master's advert timer on every advert it drops: one of the two may fall silent "
+            "for seconds or for good and still hold the VIP (check 'ip addr' on both nodes)"
         )
         limit = int(ctx.th.concurrency_factor * max(a.mdi_ns, b.mdi_ns))
         finding = _open(ctx, router, key, a, b, last, ts_ns, limit, "rejected-adverts", 0, how)
@@ -286,13 +289,18 @@ def _open(
         )
     if kind is Kind.SPLIT_BRAIN:
         vips = ", ".join(a.addresses[:4]) or "no addresses"
+        fix = ""  # rejected-adverts: `how` says what to fix
+        if evidence != "rejected-adverts":
+            fix = (
+                ". They do not hear each other: look for a firewall dropping VRRP on one node "
+                "(INPUT -p vrrp -j DROP), a VLAN, bridge or multicast-snooping problem, or a "
+                "config mismatch (the log shows 'bogus VRRP packet received', 'advertisement "
+                "interval mismatch' or 'receive an invalid passwd!'); run tcpdump for vrrp on "
+                "each node"
+            )
         message = (
             f"{router.label}: split brain: {a.src} and {b.src} hold the same VIPs ({vips}): "
-            f"{how}. Traffic is split between them. They do not hear each other: look for a "
-            "firewall dropping VRRP on one node (INPUT -p vrrp -j DROP), a VLAN, bridge or "
-            "multicast-snooping problem, or a config mismatch (the log shows 'bogus VRRP "
-            "packet received', 'advertisement interval mismatch' or 'receive an invalid "
-            "passwd!'); run tcpdump for vrrp on each node"
+            f"{how}. Traffic is split between them{fix}"
         )
     else:
         message = (
