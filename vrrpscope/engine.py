@@ -507,37 +507,8 @@ class Engine(HeldRuns):
             sp.timer_due_ns = deadline
             self._timers.push(deadline, _EXPIRE, router, sp)
         if len(router.active) > 1:
-            self._yielded(router, sp, t)
             concurrency.check(ctx, router, sp, t)
             concurrency.ignored_better(ctx, router, sp, previous, t)
-
-    def _yielded(self, router: RouterState, sp: SpeakerState, t: int) -> None:
-        """`sp` advertises at `t`: a master it outranks that has been silent since before
-        `sp` started, past its own next advert's due time, heard `sp` and became backup
-        (RFC 5798 6.4.3): its episode ends at its last advert.
-
-        Without this, its silence timer (sized for a backup of priority 1: ~41 s at 10 s
-        adverts) keeps it master, and a chain of preemptions reads as one move skipping a
-        master. Not for two masters whose overlap finding is open: their adverts are
-        applied in bulk, and one that misses an advert is still master.
-        """
-        if len(router.active) == 2 and concurrency.overlap_finding(
-            self._ctx, router, *router.active.values()
-        ):
-            return
-        heard = sp.active_since_ns if sp.active_since_ns is not None else t
-        cs_ns = int((1 + self.thresholds.timer_slack) * 10_000_000)  # a centisecond, +slack
-        gone = [
-            old
-            for old in router.active.values()
-            if old is not sp
-            and old.last_valid_ns is not None
-            and old.last_valid_ns < heard
-            and old.last_valid_ns + (old.interval_cs or 100) * cs_ns < t
-            and yields_to(old, sp)
-        ]
-        for old in gone:
-            self._end_episode(router, old, old.last_valid_ns or 0, "silence")
 
     def _config_changed(
         self, router: RouterState, sp: SpeakerState, advert: Advert, t: int, sig: tuple[Any, ...]
@@ -666,8 +637,29 @@ class Engine(HeldRuns):
             went_on = (only.last_valid_ns or 0) - end > interval_ns(sp.interval_cs or 100) // 2
             if started_after or went_on:
                 self._set_master(router, only)
+        elif router.active and router.master == sp.key:
+            successor = self._preempted_by(router, sp, end)
+            if successor is not None:
+                self._set_master(router, successor)
         elif not router.active:
             router.silent_since_ns = end
+
+    def _preempted_by(
+        self, router: RouterState, old: SpeakerState, end: int
+    ) -> SpeakerState | None:
+        """The master `old`, whose last advert was at `end`, stopped while others still
+        advertise: the speaker that outranks it and started after that advert, before
+        the next one was due, preempted it (RFC 5798 6.4.3: it became backup on hearing
+        it). Without this, in a chain of preemptions (each better than the last) one
+        master's silence timer, sized for a backup of priority 1, runs out only after
+        the next preemption, and the move to the speaker in between is never seen."""
+        due = end + int(interval_ns(old.interval_cs or 100) * (1 + self.thresholds.timer_slack))
+        better = [
+            p
+            for p in router.active.values()
+            if end < (p.active_since_ns or 0) <= due and yields_to(old, p)
+        ]
+        return min(better, key=lambda p: p.active_since_ns or 0, default=None)
 
     def _set_master(self, router: RouterState, sp: SpeakerState) -> None:
         """`sp` now advertises alone: it is master; a change of master is a failover."""
