@@ -653,11 +653,13 @@ class Engine(HeldRuns):
         it). Without this, in a chain of preemptions (each better than the last) one
         master's silence timer, sized for a backup of priority 1, runs out only after
         the next preemption, and the move to the speaker in between is never seen."""
-        due = end + int(interval_ns(old.interval_cs or 100) * (1 + self.thresholds.timer_slack))
+        slack = self.thresholds.timer_slack
         better = [
             p
             for p in router.active.values()
-            if end < (p.active_since_ns or 0) <= due and yields_to(old, p)
+            if (p.active_since_ns or 0) > end
+            and mastership.is_handover(old, p, slack)
+            and yields_to(old, p)
         ]
         return min(better, key=lambda p: p.active_since_ns or 0, default=None)
 

@@ -152,12 +152,11 @@ def yields_to(master: SpeakerState, better: SpeakerState) -> bool:
     """Whether `master` becomes backup on hearing `better`'s advert (RFC 5798 6.4.3: a
     higher priority, or an equal one from a higher primary IP; CARP: lower demotion
     counter, then lower advskew — equal ones are no election there)."""
-    if master.advskew is not None or better.advskew is not None:
-        mine = (-(master.demote or 0), -(master.advskew or 0))
-        return (-(better.demote or 0), -(better.advskew or 0)) > mine
-    if better.priority != master.priority:
-        return (better.priority or 0) > (master.priority or 0)
-    return _ip_int(better.src) > _ip_int(master.src)
+    mine = election_rank(master.src, master.standing)
+    theirs = election_rank(better.src, better.standing)
+    if master.advskew is not None:
+        return theirs[:2] > mine[:2]
+    return theirs > mine
 
 
 @dataclass(slots=True, eq=False)
