@@ -175,20 +175,26 @@ def test_vip_claimed_by_a_silent_node_while_another_advertises_is_split_brain() 
     assert sb.first_ts_ns == at(0.3)  # B's last advert: it has been master since
 
 
+def _claim_at_4_8_by_a(adverts: list) -> Engine:
+    """Feed `adverts` with A's gratuitous ARP for the VIP at 4.8 s (frame 99)."""
+    engine = Engine()
+    for adv in adverts:
+        if adv.ts_ns == at(4.9):
+            engine.feed_claim(AddressClaim(at(4.8), 99, "eth0", "10.0.0.100", "52:54:00:00:00:0a"))
+        engine.feed(adv)
+    engine.finish(at(13.5))
+    return engine
+
+
 def test_silent_master_claiming_the_vip_then_advertising_once_is_split_brain() -> None:
     """A keepalived master that rejects its peer's adverts falls silent (its timer is reset
     on each) but its delayed gratuitous ARPs still claim the VIP; when it advertises again
     a while later, that advert must not hide the silence it claimed the VIP in."""
     f = AdvertFactory()
-    engine = Engine()
     a = f.train(A, 0, 2, priority=150, src_mac="52:54:00:00:00:0a")
     a += [f.advert(6.5, A, priority=150, src_mac="52:54:00:00:00:0a")]
     b = f.train(B, 0.9, 12.9, priority=100, src_mac="52:54:00:00:00:0b")
-    for adv in capture(a, b):
-        if adv.ts_ns == at(4.9):
-            engine.feed_claim(AddressClaim(at(4.8), 99, "eth0", "10.0.0.100", "52:54:00:00:00:0a"))
-        engine.feed(adv)
-    engine.finish(at(13.5))
+    engine = _claim_at_4_8_by_a(capture(a, b))
     (sb,) = of_kind(engine, Kind.SPLIT_BRAIN)
     assert sb.details["evidence"] == "address-claims" and sb.details["claimed_by"].endswith("0a")
     assert set(sb.speakers) == {A, B} and 99 in sb.frames
@@ -197,15 +203,10 @@ def test_silent_master_claiming_the_vip_then_advertising_once_is_split_brain() -
 
 def test_claim_followed_by_the_claimants_advert_within_the_window_is_a_takeover() -> None:
     f = AdvertFactory()
-    engine = Engine()
     a = f.train(A, 0, 2, priority=150, src_mac="52:54:00:00:00:0a")
     a += f.train(A, 5.5, 12.5, priority=150, src_mac="52:54:00:00:00:0a")  # back 0.7 s after
     b = f.train(B, 0.9, 5.9, priority=100, src_mac="52:54:00:00:00:0b")
-    for adv in capture(a, b):
-        if adv.ts_ns == at(4.9):
-            engine.feed_claim(AddressClaim(at(4.8), 99, "eth0", "10.0.0.100", "52:54:00:00:00:0a"))
-        engine.feed(adv)
-    engine.finish(at(13.5))
+    engine = _claim_at_4_8_by_a(capture(a, b))
     assert [f.details["evidence"] for f in of_kind(engine, Kind.SPLIT_BRAIN)] != ["address-claims"]
     assert all(99 not in f.frames for f in of_kind(engine, Kind.SPLIT_BRAIN))
 
