@@ -36,7 +36,7 @@ from vrrpscope.fastpath.dedup import ip_offsets
 from vrrpscope.fastpath.frames import frames_block
 from vrrpscope.fastpath.pcapng import PcapngBlocks
 from vrrpscope.fastpath.records import RecordBlock
-from vrrpscope.fastpath.reps import FALLBACK, OTHER, VRRP, row_issues
+from vrrpscope.fastpath.reps import OTHER, VRRP, row_issues
 from vrrpscope.fastpath.unique import unique_first
 from vrrpscope.linklayer import LinkError, UnsupportedLinkType, parse_link
 from vrrpscope.model import AddressClaim, Advert, Frame, OtherTraffic
@@ -160,8 +160,9 @@ class FeedRun(FastRun):
         alone = np.zeros(n, bool)
         alone[fallback] = True
         odd = (block.caplen != block.caplen[rep_row]) | (block.orig != block.orig[rep_row])
-        odd &= category != FALLBACK
-        odd_rows = np.flatnonzero(odd & ((category == VRRP) | (category == OTHER)))
+        # (an ignored group's frames stay ignored whatever their length: no event)
+        odd &= (category == VRRP) | (category == OTHER)
+        odd_rows = np.flatnonzero(odd)
         # Every other frame of a VRRP or OTHER group: keyed by group and issue mask.
         templated = (category == VRRP) | (category == OTHER)
         templated &= ~odd
