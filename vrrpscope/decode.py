@@ -37,9 +37,12 @@ def printable(text: str) -> str:
     return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text)
 
 
-def segment_name(interface: str | None, vlans: tuple[int, ...]) -> str:
-    """Layer-2 segment key: interface plus VLAN stack ("eth0", "eth0.vlan30", "vlan10.vlan30")."""
+def segment_name(interface: str | None, vlans: tuple[int, ...], isid: int | None = None) -> str:
+    """Layer-2 segment key: interface, 802.1ah I-SID and VLAN stack ("eth0", "eth0.vlan30",
+    "vlan10.vlan30", "eth0.isid1000.vlan30")."""
     parts = [printable(interface)] if interface else []
+    if isid is not None:
+        parts.append(f"isid{isid}")
     parts.extend(f"vlan{vid}" for vid in vlans)
     return ".".join(parts) if parts else DEFAULT_SEGMENT
 
@@ -99,7 +102,7 @@ class Decoder:
             stats.undecodable += 1
             return None
         interface = link.interface or frame.interface
-        segment = segment_name(interface, link.vlans)
+        segment = segment_name(interface, link.vlans, link.isid)
         try:
             item = self._decode_network(frame, link, segment)
         except (IPError, LinkError, IndexError, struct.error, ValueError):
@@ -147,7 +150,7 @@ class Decoder:
                 inner_link, label = inner
                 # A GRE tunnel is a segment of its own: its VRIDs do not meet the outer ones.
                 label = label or f"gre:{ip.src}>{ip.dst}"
-                inner_segment = segment_name(label, inner_link.vlans)
+                inner_segment = segment_name(label, inner_link.vlans, inner_link.isid)
                 return self._decode_network(frame, inner_link, inner_segment, depth + 1)
         if ip.family == 6 and ip.proto == 58:
             claim = _unsolicited_na(frame, link, ip, segment)

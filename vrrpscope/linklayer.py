@@ -12,6 +12,7 @@ from dataclasses import dataclass
 ETH_IPV4 = 0x0800
 ETH_IPV6 = 0x86DD
 ETH_ARP = 0x0806
+ETH_PBB = 0x88E7  # 802.1ah provider backbone bridging: I-TAG, then the customer frame
 VLAN_TPIDS = frozenset({0x8100, 0x88A8, 0x9100, 0x9200})
 
 LINKTYPE_NULL = 0
@@ -63,6 +64,7 @@ class LinkPacket:
     dst_mac: str | None = None
     vlans: tuple[int, ...] = ()
     interface: str | None = None
+    isid: int | None = None  # 802.1ah service instance (then ``vlans`` are the customer's)
 
 
 def format_mac(raw: bytes) -> str:
@@ -93,19 +95,51 @@ def _strip_vlans(ethertype: int, data: bytes, offset: int) -> tuple[int, tuple[i
     return ethertype, tuple(vlans), offset
 
 
+@dataclass(slots=True)
+class _Tags:
+    """What lies between a link header and the network layer: VLAN tags, maybe an I-TAG."""
+
+    ethertype: int
+    vlans: tuple[int, ...]
+    offset: int
+    isid: int | None = None
+    customer: bytes = b""  # customer destination + source MAC (802.1ah)
+
+
+def _strip_tags(ethertype: int, data: bytes, offset: int) -> _Tags:
+    """VLAN tags, then (802.1ah) a 4-byte I-TAG TCI (PCP, DEI, UCA, reserved, 24-bit I-SID),
+    the customer MACs and the customer's own VLAN stack; backbone tags are transport and
+    dropped then (the I-SID names the service). An LLC/SNAP customer frame is unwrapped."""
+    ethertype, vlans, offset = _strip_vlans(ethertype, data, offset)
+    if ethertype != ETH_PBB:
+        return _Tags(ethertype, vlans, offset)
+    if len(data) < offset + 18:
+        raise LinkError("truncated 802.1ah I-TAG")
+    (tci,) = struct.unpack_from("!I", data, offset)
+    customer = data[offset + 4 : offset + 16]
+    (ethertype,) = struct.unpack_from("!H", data, offset + 16)
+    ethertype, vlans, offset = _strip_vlans(ethertype, data, offset + 18)
+    if ethertype < 0x0600:
+        ethertype, offset = _llc_snap(data, offset)
+    return _Tags(ethertype, vlans, offset, tci & 0xFFFFFF, customer)
+
+
 def _ethernet(data: bytes) -> LinkPacket:
     if len(data) < 14:
         raise LinkError("truncated Ethernet header")
     (ethertype,) = struct.unpack_from("!H", data, 12)
-    ethertype, vlans, offset = _strip_vlans(ethertype, data, 14)
-    if ethertype < 0x0600:  # 802.3 length field: LLC/SNAP
+    tags = _strip_tags(ethertype, data, 14)
+    ethertype, offset = tags.ethertype, tags.offset
+    if ethertype < 0x0600 and tags.isid is None:  # 802.3 length field: LLC/SNAP
         ethertype, offset = _llc_snap(data, offset)
+    macs = tags.customer or data[0:12]
     return LinkPacket(
         ethertype=ethertype,
         payload=data[offset:],
-        src_mac=format_mac(data[6:12]),
-        dst_mac=format_mac(data[0:6]),
-        vlans=vlans,
+        src_mac=format_mac(macs[6:12]),
+        dst_mac=format_mac(macs[0:6]),
+        vlans=tags.vlans,
+        isid=tags.isid,
     )
 
 
@@ -121,23 +155,34 @@ def _sll(data: bytes) -> LinkPacket:
         raise LinkError("truncated Linux cooked (SLL) header")
     _pkttype, hatype, halen = struct.unpack_from("!HHH", data, 0)
     (ethertype,) = struct.unpack_from("!H", data, 14)
-    ethertype, vlans, offset = _strip_vlans(ethertype, data, 16)
+    tags = _strip_tags(ethertype, data, 16)
     src = format_mac(data[6:12]) if hatype == 1 and halen == 6 else None
-    return LinkPacket(ethertype=ethertype, payload=data[offset:], src_mac=src, vlans=vlans)
+    if tags.customer:
+        src = format_mac(tags.customer[6:12])
+    return LinkPacket(
+        ethertype=tags.ethertype,
+        payload=data[tags.offset :],
+        src_mac=src,
+        vlans=tags.vlans,
+        isid=tags.isid,
+    )
 
 
 def _sll2(data: bytes) -> LinkPacket:
     if len(data) < 20:
         raise LinkError("truncated Linux cooked v2 (SLL2) header")
     ethertype, _reserved, ifindex, hatype, _pkttype, halen = struct.unpack_from("!HHIHBB", data, 0)
-    ethertype, vlans, offset = _strip_vlans(ethertype, data, 20)
+    tags = _strip_tags(ethertype, data, 20)
     src = format_mac(data[12:18]) if hatype == 1 and halen == 6 else None
+    if tags.customer:
+        src = format_mac(tags.customer[6:12])
     return LinkPacket(
-        ethertype=ethertype,
-        payload=data[offset:],
+        ethertype=tags.ethertype,
+        payload=data[tags.offset :],
         src_mac=src,
-        vlans=vlans,
+        vlans=tags.vlans,
         interface=f"if{ifindex}",
+        isid=tags.isid,
     )
 
 

@@ -1,7 +1,8 @@
 """Vectorised link layers for the fast path: Ethernet (+ VLAN tags), SLL, SLL2, raw IP.
 
 Every rule mirrors :mod:`vrrpscope.linklayer`; a frame that would take an unusual branch
-there (short header, too many tags, LLC/SNAP, ARP) is marked for the general path.
+there (short header, too many tags, LLC/SNAP, ARP, 802.1ah PBB) is marked for the general
+path.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from vrrpscope.linklayer import (
     ETH_ARP,
     ETH_IPV4,
     ETH_IPV6,
+    ETH_PBB,
     LINKTYPE_ETHERNET,
     LINKTYPE_IPV4,
     LINKTYPE_IPV6,
@@ -113,7 +115,7 @@ def link_columns(
         )
         fallback = fallback | snap
         ethertype = np.where(llc, 0, ethertype)
-    fallback = fallback | (ethertype == ETH_ARP)
+    fallback = fallback | (ethertype == ETH_ARP) | (ethertype == ETH_PBB)  # 802.1ah: general
     return LinkColumns(ethertype, net, end, mac, ifindex, vlans, fallback)
 
 
