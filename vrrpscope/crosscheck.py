@@ -9,10 +9,12 @@ from __future__ import annotations
 import argparse
 import shutil
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 
+from vrrpscope.decode import Decoded
 from vrrpscope.errors import EXIT_DAMAGED, EXIT_FINDINGS, EXIT_OK, UsageError
-from vrrpscope.model import FORM_MESSAGE_ONLY, FORM_PSEUDO_GROUP, ISSUE_FRAGMENT, Advert
+from vrrpscope.model import FORM_MESSAGE_ONLY, FORM_PSEUDO_GROUP, ISSUE_FRAGMENT, Advert, Frame
 from vrrpscope.pipeline import DecodeRun
 
 _CARP_AS_VRRP = (
@@ -20,6 +22,13 @@ _CARP_AS_VRRP = (
     "byte 3 is CARP's authlen 7, not an address count"
 )
 _QUOTED = "VRRP quoted inside an ICMP error: an old advert echoed back, not one on the wire"
+_LENGTH_PAST_FRAME = (
+    "the IP header claims more bytes than the frame held on the wire ({orig} recorded, "
+    "{caplen} captured: not cut by a snaplen, a lying length){tcpdump}; Wireshark then "
+    "checksums the bytes the frame holds ('IPv4 total length exceeds packet length'), "
+    "vrrpscope reports the message truncated and its checksum unverified"
+)
+_TCPDUMP_INVALID = "; tcpdump refuses such a record: 'Invalid header: len < caplen'"
 _V3_FORM = (
     "the speaker checksums VRRPv3/IPv4 with the {form} form; Wireshark only tries the RFC 5798 "
     "pseudo-header unless vrrp.v3_checksum_as_in_v2 is set"
@@ -94,8 +103,11 @@ def _fields(packet) -> dict:
     return out
 
 
-def compare(advert: Advert, theirs: dict) -> list[Difference]:
-    """Field-by-field differences for one advert, each with a reason where known."""
+def compare(
+    advert: Advert, theirs: dict, lengths: tuple[int, int] | None = None
+) -> list[Difference]:
+    """Field-by-field differences for one advert, each with a reason where known;
+    ``lengths``: the frame's (captured, original) length."""
     diffs: list[Difference] = []
     if advert.proto != theirs["proto"]:
         reason = _CARP_AS_VRRP if advert.proto == "carp" else None
@@ -124,8 +136,23 @@ def compare(advert: Advert, theirs: dict) -> list[Difference]:
             reason = None
             if advert.checksum_form in (FORM_MESSAGE_ONLY, FORM_PSEUDO_GROUP):
                 reason = _V3_FORM.format(form=advert.checksum_form)
+            elif mine == "unverified":  # Wireshark: good or bad
+                reason = _past_frame(advert, lengths)
             diffs.append(Difference(advert.frame, "checksum", mine, theirs["checksum"], reason))
     return diffs
+
+
+def _past_frame(advert: Advert, lengths: tuple[int, int] | None) -> str | None:
+    """Why Wireshark checks a truncated message's checksum: the IP length runs past the
+    frame's original length (not a snaplen cut), so Wireshark takes the frame's end as
+    the packet's end and every byte it then expects is there."""
+    if lengths is None or "truncated" not in advert.issues or ISSUE_FRAGMENT in advert.issues:
+        return None
+    caplen, orig = lengths
+    if orig > caplen:  # cut by a snaplen: Wireshark leaves it unverified too
+        return None
+    tcpdump = _TCPDUMP_INVALID if orig < caplen else ""
+    return _LENGTH_PAST_FRAME.format(orig=orig, caplen=caplen, tcpdump=tcpdump)
 
 
 def _checksum_status(advert: Advert) -> str:
@@ -140,7 +167,8 @@ def run_crosscheck(args: argparse.Namespace) -> int:
         if path == "-":
             raise UsageError("--crosscheck needs files, not stdin (tshark reads the file again)")
         run = DecodeRun([path])
-        ours = {a.frame: a for a in run.items() if isinstance(a, Advert)}
+        lengths: dict[int, tuple[int, int]] = {}
+        ours = {a.frame: a for a in _items(run, lengths) if isinstance(a, Advert)}
         theirs = wireshark_fields(path)
         diffs: list[Difference] = []
         for frame in sorted(set(ours) | set(theirs)):
@@ -152,7 +180,7 @@ def run_crosscheck(args: argparse.Namespace) -> int:
                 reason = _QUOTED if theirs[frame]["proto"] == "quoted" else None
                 diffs.append(Difference(frame, "decoded", False, True, reason))
             else:
-                diffs.extend(compare(ours[frame], theirs[frame]))
+                diffs.extend(compare(ours[frame], theirs[frame], lengths.get(frame)))
         unexplained = [d for d in diffs if d.reason is None]
         for diff in diffs:
             print(f"{path}: {diff}")
@@ -167,6 +195,22 @@ def run_crosscheck(args: argparse.Namespace) -> int:
                 print(f"vrrpscope: damaged input: {damage}", file=sys.stderr)
             status = max(status, EXIT_DAMAGED)
     return status
+
+
+def _items(run: DecodeRun, lengths: dict[int, tuple[int, int]]) -> Iterator[Decoded]:
+    """``run``'s items, noting each frame's (captured, original) length in ``lengths``."""
+    assert run.reader is not None
+
+    def chunks() -> Iterator[list[Frame]]:
+        for chunk in run.reader or ():
+            for frame in chunk:
+                lengths[frame.number] = (len(frame.data), frame.orig_len)
+            yield chunk
+
+    try:
+        yield from run.decoder.decode_all(chunks())
+    finally:
+        run.reader.close()
 
 
 def _missing_reason(advert: Advert) -> str | None:
