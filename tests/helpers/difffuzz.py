@@ -21,6 +21,7 @@ from tests import packets as P
 from tests.capturewriter import PcapFile
 from vrrpscope.analysis import analyze_files
 from vrrpscope.commands.analyze_cmd import write_json
+from vrrpscope.errors import InputError
 
 INTERESTING = [0, 1, 2, 0x7F, 0x80, 0xFF, 0x08, 0x00, 0x81, 0x88, 0xA8, 0xE7, 0x86, 0xDD, 112, 2]
 
@@ -148,8 +149,78 @@ def analyze_json(path: Path, general: bool) -> str:
     return out.getvalue()
 
 
+def _outcome(path: Path, general: bool) -> str:
+    """The JSON, or the project's own error for an input that is no capture (exit 3)."""
+    try:
+        return analyze_json(path, general)
+    except InputError as exc:
+        return f"InputError: {exc}"
+
+
 def differs(path: Path) -> str | None:
-    """None when both routes give the same JSON; else what went wrong (or raise)."""
-    slow = analyze_json(path, general=True)
-    fast = analyze_json(path, general=False)
+    """None when both routes give the same JSON (or the same InputError); else both
+    outputs. Any other exception is raised: a crash."""
+    slow = _outcome(path, general=True)
+    fast = _outcome(path, general=False)
     return None if fast == slow else f"fast:\n{fast}\ngeneral:\n{slow}"
+
+
+# -- mutating real captures -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Seed:
+    """A real capture's frames, as records to mutate (one link type: the first frame's)."""
+
+    name: str
+    linktype: int
+    records: tuple[tuple[int, bytes, int], ...]  # (ts_ns, data, orig_len)
+
+
+def load_seed(path: Path, limit: int = 400) -> Seed | None:
+    """The first ``limit`` frames of ``path`` (of its first link type), None if it has none."""
+    from vrrpscope.capture import read_frames
+
+    reader = read_frames([str(path)])
+    try:
+        frames = [f for chunk in reader for f in chunk][:limit]
+    finally:
+        reader.close()
+    if not frames:
+        return None
+    link = frames[0].linktype
+    ts_ok = range(0, (1 << 32) * 1_000_000_000)
+    records = tuple(
+        (f.ts_ns if f.ts_ns in ts_ok else 0, f.data, f.orig_len)
+        for f in frames
+        if f.linktype == link
+    )
+    return Seed(path.name, link, records)
+
+
+def mutate_capture(rnd: random.Random, seed: Seed) -> bytes:
+    """``seed`` as a classic pcap with some of its frames mutated (see :func:`mutate`),
+    duplicated next to their mutant (so grouping keys collide), cut, or recorded with a
+    caplen that lies (the file's framing then breaks: damage, the same on both routes)."""
+    pcap = PcapFile(linktype=seed.linktype)
+    records = list(seed.records)
+    if len(records) > 60:  # a random window keeps each input small
+        at = rnd.randrange(len(records) - 60)
+        records = records[at : at + 60]
+    rate = rnd.choice((0.02, 0.1, 0.3))
+    for ts, data, orig in records:
+        if rnd.random() < rate:
+            kind = rnd.random()
+            mutant = mutate(rnd, data)
+            if kind < 0.3:  # the original and its mutant: same head, differing later
+                pcap.add(ts, data, orig)
+            if kind < 0.05:  # a caplen lie in the record header
+                pcap.add(ts, mutant, None, caplen=max(0, len(mutant) + rnd.randint(-8, 8)))
+                continue
+            if kind < 0.15:  # recorded shorter or longer on the wire
+                pcap.add(ts, mutant, max(0, len(mutant) + rnd.randint(-20, 60)))
+                continue
+            pcap.add(ts, mutant, max(orig, len(mutant)))
+        else:
+            pcap.add(ts, data, orig)
+    return pcap.to_bytes()
