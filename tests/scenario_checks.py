@@ -129,6 +129,13 @@ def check_no_master(a: Analysis, s: Sidecar) -> None:
     assert block - 1.5 < start < block + 5  # last advert before the block + master-down
     assert near(end, unblock, 2.0)
     assert not gone.open
+    # r2 went master behind its own OUTPUT rule: its gratuitous ARPs give it away, and
+    # r1 re-announced the VIP too: both held it during the silence.
+    r1_mac, r2_mac = "02:00:00:00:01:01", "02:00:00:00:01:02"
+    assert gone.details["holders"] == {"198.18.1.100": [r1_mac, r2_mac]}
+    assert "split brain" in gone.message
+    (segment,) = a.inventory
+    assert [c["mac"] for c in segment.silent_claimants] == [r2_mac]
 
 
 def check_priority_flap(a: Analysis, s: Sidecar) -> None:

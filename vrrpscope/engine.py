@@ -134,7 +134,7 @@ class Engine(HeldRuns):
     def inventory(self) -> list[SegmentInventory]:
         """Per segment: VRIDs in use and free, speakers, masters, intervals, other protocols."""
         self._reorder()
-        return build_inventory(self._segments, self._other)
+        return build_inventory(self._segments, self._other, self._claims)
 
     def feed(self, advert: Advert) -> None:
         """Take one decoded advert (event time = advert.ts_ns)."""
@@ -281,6 +281,7 @@ class Engine(HeldRuns):
                 for sp in router.speakers.values():
                     if sp.gaps is not None and sp.gaps.count:
                         drift.evaluate(self._ctx, router, sp, sp.last_valid_ns or end)
+            nomaster.capture_end(self._ctx, self._routers.values(), end)
             self._ctx.refresh()
             self._book.close_all(end)
             self.stats.last_ts_ns = end

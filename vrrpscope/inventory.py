@@ -90,6 +90,9 @@ class SegmentInventory:
     free_vrids: dict[int, list[int]]  # family -> VRIDs 1-255 free for VRRP on it
     other_protocols: dict[str, int]  # non-VRRP multicast label -> frames
     speakers: int
+    # Nodes seen only by their gratuitous ARPs / unsolicited NAs for a VIP of a virtual
+    # router here (they never advertised: a master whose adverts do not reach the wire).
+    silent_claimants: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -99,6 +102,7 @@ class SegmentInventory:
             "free_vrids": {str(f): format_ranges(v) for f, v in self.free_vrids.items()},
             "other_protocols": self.other_protocols,
             "speakers": self.speakers,
+            "silent_claimants": self.silent_claimants,
             "routers": [r.to_dict() for r in self.routers],
         }
 
@@ -201,8 +205,12 @@ def summarise_router(router: RouterState) -> RouterSummary:
 def build_inventory(
     segments: Mapping[str, Mapping[RouterKey, RouterState]],
     other: Mapping[str, Counter[str]],
+    claims: Mapping[str, Mapping[str, Mapping[str, list[int]]]] | None = None,
 ) -> list[SegmentInventory]:
-    """One SegmentInventory per segment that had adverts or other multicast traffic."""
+    """One SegmentInventory per segment that had adverts or other multicast traffic.
+
+    `claims`: per segment, VIP -> MAC -> [first_ns, last_ns, count, first_frame].
+    """
     out = []
     for name in sorted(set(segments) | set(other)):
         routers = sorted(
@@ -219,9 +227,39 @@ def build_inventory(
                 free_vrids=free_vrids(routers),
                 other_protocols=dict((other.get(name) or Counter()).most_common()),
                 speakers=len({sp.src for r in routers for sp in r.speakers.values()}),
+                silent_claimants=silent_claimants(routers, (claims or {}).get(name) or {}),
             )
         )
     return out
+
+
+def silent_claimants(
+    routers: Iterable[RouterState], claims: Mapping[str, Mapping[str, list[int]]]
+) -> list[dict[str, Any]]:
+    """MACs that claimed a VIP of these routers but never advertised from that MAC."""
+    routers = list(routers)
+    advertising = {(sp.mac or "").lower() for r in routers for sp in r.speakers.values()}
+    out = []
+    for r in routers:
+        vips = dict.fromkeys(a for sp in r.speakers.values() for a in sp.addresses)
+        for vip in vips:
+            for mac, (first, last, count, frame) in sorted((claims.get(vip) or {}).items()):
+                if mac in advertising:
+                    continue
+                out.append(
+                    {
+                        "vrid": r.vrid,
+                        "proto": r.proto,
+                        "family": r.family,
+                        "vip": vip,
+                        "mac": mac,
+                        "claims": count,
+                        "first_ts": first / 1e9,
+                        "last_ts": last / 1e9,
+                        "first_frame": frame,
+                    }
+                )
+    return out[:64]
 
 
 def _r(value: float | None) -> float | None:

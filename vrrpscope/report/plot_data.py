@@ -339,6 +339,6 @@ def takeover_threshold_ns(data: RouterData, interval_cs: int) -> tuple[int, int 
     if not ranked:
         return 3 * interval_cs * CS_NS, None
     backup = ranked[1] if len(ranked) > 1 else ranked[0]
-    if data.carp:  # a CARP backup times out on its own advbase + advskew
-        return backup.master_down_ns(), backup.advskew
-    return backup.master_down_ns(interval_cs), backup.priority
+    # The engine's function (no-master and drift findings print the same number).
+    threshold = data.router.takeover_ns(ranked[0], interval_cs)
+    return threshold, backup.advskew if data.carp else backup.priority
