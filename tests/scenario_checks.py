@@ -90,6 +90,11 @@ def check_duplicate_vrid(a: Analysis, s: Sidecar) -> None:
     # VIP too: a split brain inside one cluster can be real, never one across clusters.
     for split in of_kind(a, "split-brain", 51):
         assert set(split.speakers) in ({R1, R2}, {R3, R4}), split.speakers
+    for dup in dups:  # two clusters: the advice is a free VRID, not agreeing configs
+        assert "make them agree" not in dup.message and "52-255 are free" in dup.message
+    # r4's one advert was answered by its better master r3 at once: r4 is no third MASTER
+    (router,) = a.routers.values()
+    assert sorted(sp.src for sp in router.active.values()) == [R1, R3]
 
 
 def check_split_brain(a: Analysis, s: Sidecar) -> None:

@@ -97,7 +97,7 @@ class Engine(HeldRuns):
         self._book = FindingBook(th.max_findings, th.max_evidence_frames, on_event)
         self._ctx = Context(self._book, th, self._schedule_quiet)
         self._routers: OrderedDict[RouterKey, RouterState] = OrderedDict()
-        self._segments: dict[str, dict[RouterKey, RouterState]] = {}
+        self._segments: dict[str, dict[RouterKey, RouterState]] = self._ctx.segments
         self._other: dict[str, Counter[str]] = {}
         self._claims = self._ctx.claims  # segment -> VIP -> MAC -> [first, last, n, frame]
         self._timers = TimerQueue()
@@ -610,7 +610,8 @@ class Engine(HeldRuns):
                 and election_rank(p.src, p.start_standing or p.standing) > mine
                 for p in router.active.values()
             )
-            if outranked or freshest - last > other.settle_ns:
+            yielded = concurrency.yielded_at_end(self._ctx, router, other, freshest)
+            if outranked or yielded or freshest - last > other.settle_ns:
                 self._end_episode(router, other, last, "silence")
 
     def _end_episode(self, router: RouterState, sp: SpeakerState, end: int, reason: str) -> None:
