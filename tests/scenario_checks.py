@@ -90,6 +90,11 @@ def check_duplicate_vrid(a: Analysis, s: Sidecar) -> None:
     # VIP too: a split brain inside one cluster can be real, never one across clusters.
     for split in of_kind(a, "split-brain", 51):
         assert set(split.speakers) in ({R1, R2}, {R3, R4}), split.speakers
+    for dup in dups:  # two clusters: the advice is a free VRID, not agreeing configs
+        assert "make them agree" not in dup.message and "52-255 are free" in dup.message
+    # r4's one advert was answered by its better master r3 at once: r4 is no third MASTER
+    (router,) = a.routers.values()
+    assert sorted(sp.src for sp in router.active.values()) == [R1, R3]
 
 
 def check_split_brain(a: Analysis, s: Sidecar) -> None:
@@ -129,6 +134,13 @@ def check_no_master(a: Analysis, s: Sidecar) -> None:
     assert block - 1.5 < start < block + 5  # last advert before the block + master-down
     assert near(end, unblock, 2.0)
     assert not gone.open
+    # r2 went master behind its own OUTPUT rule: its gratuitous ARPs give it away, and
+    # r1 re-announced the VIP too: both held it during the silence.
+    r1_mac, r2_mac = "02:00:00:00:01:01", "02:00:00:00:01:02"
+    assert gone.details["holders"] == {"198.18.1.100": [r1_mac, r2_mac]}
+    assert "split brain" in gone.message
+    (segment,) = a.inventory
+    assert [c["mac"] for c in segment.silent_claimants] == [r2_mac]
 
 
 def check_priority_flap(a: Analysis, s: Sidecar) -> None:

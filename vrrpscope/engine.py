@@ -97,7 +97,7 @@ class Engine(HeldRuns):
         self._book = FindingBook(th.max_findings, th.max_evidence_frames, on_event)
         self._ctx = Context(self._book, th, self._schedule_quiet)
         self._routers: OrderedDict[RouterKey, RouterState] = OrderedDict()
-        self._segments: dict[str, dict[RouterKey, RouterState]] = {}
+        self._segments: dict[str, dict[RouterKey, RouterState]] = self._ctx.segments
         self._other: dict[str, Counter[str]] = {}
         self._claims = self._ctx.claims  # segment -> VIP -> MAC -> [first, last, n, frame]
         self._timers = TimerQueue()
@@ -134,7 +134,7 @@ class Engine(HeldRuns):
     def inventory(self) -> list[SegmentInventory]:
         """Per segment: VRIDs in use and free, speakers, masters, intervals, other protocols."""
         self._reorder()
-        return build_inventory(self._segments, self._other)
+        return build_inventory(self._segments, self._other, self._claims)
 
     def feed(self, advert: Advert) -> None:
         """Take one decoded advert (event time = advert.ts_ns)."""
@@ -281,6 +281,7 @@ class Engine(HeldRuns):
                 for sp in router.speakers.values():
                     if sp.gaps is not None and sp.gaps.count:
                         drift.evaluate(self._ctx, router, sp, sp.last_valid_ns or end)
+            nomaster.capture_end(self._ctx, self._routers.values(), end)
             self._ctx.refresh()
             self._book.close_all(end)
             self.stats.last_ts_ns = end
@@ -609,7 +610,8 @@ class Engine(HeldRuns):
                 and election_rank(p.src, p.start_standing or p.standing) > mine
                 for p in router.active.values()
             )
-            if outranked or freshest - last > other.settle_ns:
+            yielded = concurrency.yielded_at_end(self._ctx, router, other, freshest)
+            if outranked or yielded or freshest - last > other.settle_ns:
                 self._end_episode(router, other, last, "silence")
 
     def _end_episode(self, router: RouterState, sp: SpeakerState, end: int, reason: str) -> None:

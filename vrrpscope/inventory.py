@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from vrrpscope.model import AUTH_NAMES
-from vrrpscope.routerstate import RouterKey, RouterState, SpeakerState
+from vrrpscope.routerstate import MasterPeriod, RouterKey, RouterState, SpeakerState
 from vrrpscope.secrets import mask_secret
 
 VRID_RANGE = range(1, 256)
@@ -90,6 +90,9 @@ class SegmentInventory:
     free_vrids: dict[int, list[int]]  # family -> VRIDs 1-255 free for VRRP on it
     other_protocols: dict[str, int]  # non-VRRP multicast label -> frames
     speakers: int
+    # Nodes seen only by their gratuitous ARPs / unsolicited NAs for a VIP of a virtual
+    # router here (they never advertised: a master whose adverts do not reach the wire).
+    silent_claimants: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -99,6 +102,7 @@ class SegmentInventory:
             "free_vrids": {str(f): format_ranges(v) for f, v in self.free_vrids.items()},
             "other_protocols": self.other_protocols,
             "speakers": self.speakers,
+            "silent_claimants": self.silent_claimants,
             "routers": [r.to_dict() for r in self.routers],
         }
 
@@ -135,8 +139,52 @@ def free_vrids(routers: Iterable[RouterState]) -> dict[int, list[int]]:
     return {fam: [v for v in VRID_RANGE if v not in used] for fam, used in sorted(taken.items())}
 
 
-def summarise_speaker(router: RouterState, sp: SpeakerState) -> SpeakerSummary:
-    gaps = sp.gaps
+def silent_between(periods: Iterable[MasterPeriod], key: object, start: int, end: int) -> bool:
+    """Whether no speaker but `key` advertised between `start` and `end`: a silence of the
+    whole virtual router (an outage), not a stretch as backup while another was master."""
+    return not any((p.src, p.mac) != key and p.start_ns < end and p.end_ns > start for p in periods)
+
+
+def outage_ns(periods: list[MasterPeriod], key: object) -> tuple[int, int | None]:
+    """The longest silence of speaker `key` between two of its own master periods while
+    nobody else advertised, and when it began (inter-advert gaps within a period are
+    GapStats' business)."""
+    mine = sorted((p for p in periods if (p.src, p.mac) == key), key=lambda p: p.start_ns)
+    best, at = 0, None
+    for p, q in zip(mine, mine[1:], strict=False):
+        gap = q.start_ns - p.end_ns
+        if gap > best and silent_between(periods, key, p.end_ns, q.start_ns):
+            best, at = gap, p.end_ns
+    return best, at
+
+
+def router_outage_ns(periods: list[MasterPeriod]) -> int:
+    """The longest time between two master periods of a virtual router with nobody
+    advertising."""
+    best, reach = 0, None
+    for p in sorted(periods, key=lambda p: p.start_ns):
+        if reach is not None and p.start_ns - reach > best:
+            best = p.start_ns - reach
+        reach = p.end_ns if reach is None else max(reach, p.end_ns)
+    return best
+
+
+def _observed(sp: SpeakerState, periods: list[MasterPeriod]) -> dict[str, Any]:
+    """Gap statistics; `max_s` includes the speaker's outages (a silence between its
+    periods with nobody else advertising), given on their own as `outage_s`."""
+    out: dict[str, Any] = sp.gaps.to_dict() if sp.gaps is not None else {}
+    silence, at = outage_ns(periods, sp.key)
+    if silence:
+        out["outage_s"] = round(silence / 1e9, 4)
+        out["outage_at_ts"] = None if at is None else at / 1e9
+        if out.get("max_s") is None or silence / 1e9 > out["max_s"]:
+            out["max_s"] = out["outage_s"]
+    return out
+
+
+def summarise_speaker(
+    router: RouterState, sp: SpeakerState, periods: list[MasterPeriod] | None = None
+) -> SpeakerSummary:
     return SpeakerSummary(
         src=sp.src,
         mac=sp.mac,
@@ -153,7 +201,7 @@ def summarise_speaker(router: RouterState, sp: SpeakerState) -> SpeakerSummary:
         first_ts=sp.first_ts_ns / 1e9,
         last_ts=sp.last_ts_ns / 1e9,
         interval_s=None if sp.interval_cs is None else sp.interval_cs / 100,
-        observed=gaps.to_dict() if gaps is not None else {},
+        observed=_observed(sp, router.timeline() if periods is None else periods),
         checksum_forms=dict(sp.checksum_forms),
         auth=None if sp.auth_type is None else AUTH_NAMES.get(sp.auth_type, str(sp.auth_type)),
         auth_masked=mask_secret(sp.auth_data) if sp.auth_type == 1 else None,
@@ -163,7 +211,8 @@ def summarise_speaker(router: RouterState, sp: SpeakerState) -> SpeakerSummary:
 
 
 def summarise_router(router: RouterState) -> RouterSummary:
-    speakers = [summarise_speaker(router, sp) for sp in router.speakers.values()]
+    periods = router.timeline()
+    speakers = [summarise_speaker(router, sp, periods) for sp in router.speakers.values()]
     speakers.sort(key=lambda s: (-(s.priority or 0), s.src))
     addresses: dict[str, None] = {}
     forms: Counter[str] = Counter()
@@ -190,7 +239,7 @@ def summarise_router(router: RouterState) -> RouterSummary:
         interval_s=None if interval is None else interval / 100,
         observed_median_s=_r(gaps.median_s) if gaps else None,
         observed_p95_s=_r(gaps.p95_s) if gaps else None,
-        observed_max_s=_r(gaps.max_s) if gaps else None,
+        observed_max_s=_max(gaps.max_s if gaps else None, router_outage_ns(periods)),
         checksum_forms=dict(forms),
         first_ts=router.first_ts_ns / 1e9,
         last_ts=router.last_ts_ns / 1e9,
@@ -201,8 +250,12 @@ def summarise_router(router: RouterState) -> RouterSummary:
 def build_inventory(
     segments: Mapping[str, Mapping[RouterKey, RouterState]],
     other: Mapping[str, Counter[str]],
+    claims: Mapping[str, Mapping[str, Mapping[str, list[int]]]] | None = None,
 ) -> list[SegmentInventory]:
-    """One SegmentInventory per segment that had adverts or other multicast traffic."""
+    """One SegmentInventory per segment that had adverts or other multicast traffic.
+
+    `claims`: per segment, VIP -> MAC -> [first_ns, last_ns, count, first_frame].
+    """
     out = []
     for name in sorted(set(segments) | set(other)):
         routers = sorted(
@@ -219,9 +272,47 @@ def build_inventory(
                 free_vrids=free_vrids(routers),
                 other_protocols=dict((other.get(name) or Counter()).most_common()),
                 speakers=len({sp.src for r in routers for sp in r.speakers.values()}),
+                silent_claimants=silent_claimants(routers, (claims or {}).get(name) or {}),
             )
         )
     return out
+
+
+def silent_claimants(
+    routers: Iterable[RouterState], claims: Mapping[str, Mapping[str, list[int]]]
+) -> list[dict[str, Any]]:
+    """MACs that claimed a VIP of these routers but never advertised from that MAC."""
+    routers = list(routers)
+    advertising = {(sp.mac or "").lower() for r in routers for sp in r.speakers.values()}
+    out = []
+    for r in routers:
+        vips = dict.fromkeys(a for sp in r.speakers.values() for a in sp.addresses)
+        for vip in vips:
+            for mac, (first, last, count, frame) in sorted((claims.get(vip) or {}).items()):
+                if mac in advertising:
+                    continue
+                out.append(
+                    {
+                        "vrid": r.vrid,
+                        "proto": r.proto,
+                        "family": r.family,
+                        "vip": vip,
+                        "mac": mac,
+                        "claims": count,
+                        "first_ts": first / 1e9,
+                        "last_ts": last / 1e9,
+                        "first_frame": frame,
+                    }
+                )
+    return out[:64]
+
+
+def _max(gap_s: float | None, outage: int) -> float | None:
+    """The longest gap between the router's adverts: within the master's run, or an
+    outage with nobody advertising."""
+    if not outage:
+        return _r(gap_s)
+    return _r(max(gap_s or 0.0, outage / 1e9))
 
 
 def _r(value: float | None) -> float | None:

@@ -211,19 +211,20 @@ class RouterState:
         """Speakers advertising now (more than one: a conflict or a handover in progress)."""
         return list(self.active.values())
 
-    def takeover_ns(self, master: SpeakerState) -> int:
-        """Master_Down_Interval of the backup that would take over from `master`.
+    def takeover_ns(self, master: SpeakerState, interval_cs: int | None = None) -> int:
+        """Master_Down_Interval of the backup that would take over from `master` (advertising
+        every `interval_cs`, default its own): the one number the findings and plots show.
 
         That is the best other speaker seen (a VRRPv3 backup runs on the master's
         interval); with none seen yet, `master`'s own timer (a backup just below it).
         """
         others = [s for s in self.speakers.values() if s is not master]
         if not others:
-            return master.mdi_ns
+            return master.mdi_ns if interval_cs is None else master.master_down_ns(interval_cs)
         if master.advskew is not None:  # CARP: lowest advskew first; own advbase/advskew
             return min(others, key=lambda s: s.advskew or 0).master_down_ns()
         best = max(others, key=lambda s: s.priority or 0)
-        return best.master_down_ns(master.interval_cs)
+        return best.master_down_ns(interval_cs or master.interval_cs)
 
     def timeline(self) -> list[MasterPeriod]:
         """Master periods, closed ones and those still open, in start order."""

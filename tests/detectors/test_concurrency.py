@@ -286,3 +286,29 @@ def test_gratuitous_arp_of_a_new_master_at_takeover_is_not_split_brain() -> None
         engine.feed(adv)
     engine.finish(at(30.5))
     assert of_kind(engine, Kind.SPLIT_BRAIN) == []
+
+
+def test_duplicate_vrid_names_free_vrids_not_make_them_agree() -> None:
+    f = AdvertFactory()
+    # two clusters on VRID 51; VRIDs 1-50 are taken by other routers on the segment
+    others = [
+        f.advert(0.01 * v, "10.0.9.1", vrid=v, addresses=(f"10.0.9.{v}",)) for v in range(1, 51)
+    ]
+    a = f.train(A, 0, 30, vrid=51, addresses=("10.0.0.100",), auth_type=1, auth_data=b"one")
+    b = f.train(
+        "10.0.0.50", 5.1, 30, vrid=51, addresses=("10.0.0.200",), auth_type=1, auth_data=b"two"
+    )
+    engine = run(capture(others, a, b), end=30.5)
+    (dup,) = of_kind(engine, Kind.DUPLICATE_VRID)
+    assert "make them agree" not in dup.message
+    assert "free VRID: 52-255 are free for IPv4" in dup.message
+
+
+def test_backup_answered_by_its_better_master_at_once_is_no_master_at_the_end() -> None:
+    f = AdvertFactory()
+    a = f.train(A, 0, 19, priority=150)  # its last advert 1.5 s (< settle) after B's
+    b = [f.advert(17.5, B, priority=100)]  # a backup's one advert, its master 0.2 ms later
+    a += [f.advert(17.5002, A, priority=150)]
+    engine = run(capture(sorted(a, key=lambda x: x.ts_ns), b), end=19.2)
+    (router,) = engine.routers.values()
+    assert [sp.src for sp in router.active.values()] == [A]

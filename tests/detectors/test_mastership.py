@@ -147,3 +147,10 @@ def test_flapping_closes_after_a_quiet_window() -> None:
     engine = run(capture(moves, tail), end=200, thresholds=th)
     (flap,) = of_kind(engine, Kind.FLAPPING)
     assert not flap.open and flap.last_ts_ns < at(30)
+
+
+def test_flapping_message_counts_the_moves_not_the_threshold() -> None:
+    engine = run(_ping_pong(5, 6.0), end=40)
+    (flap,) = of_kind(engine, Kind.FLAPPING)
+    assert flap.details["moves_in_window"] == 5
+    assert "mastership moved 5 times within 60 s" in flap.message

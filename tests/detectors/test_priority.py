@@ -56,3 +56,10 @@ def test_resigned_is_info_and_one_per_resignation() -> None:
     assert first.severity == Severity.INFO
     assert first.details["count"] == 2 and first.first_ts_ns == at(5.5)
     assert not first.open and second.first_ts_ns == at(30.5)
+
+
+def test_priority_flap_message_counts_the_changes_not_the_threshold() -> None:
+    engine = run(_toggling(5, 5.0), end=30.5)
+    (pf,) = of_kind(engine, Kind.PRIORITY_FLAP)
+    assert pf.details["changes_in_window"] == 5
+    assert "changed 5 times within 60 s (150 -> 100 -> 150 -> 100 -> 150 -> 100)" in pf.message

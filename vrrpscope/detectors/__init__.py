@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from vrrpscope.findings import Finding, FindingBook, Scope
-from vrrpscope.routerstate import RouterState, SpeakerState
+from vrrpscope.routerstate import RouterKey, RouterState, SpeakerState
 from vrrpscope.thresholds import Thresholds
 
 
@@ -33,6 +33,8 @@ class Context:
     followers: dict[object, tuple[Seen, ...]] = field(default_factory=dict)
     # Address claims per segment: VIP -> MAC -> [first_ns, last_ns, count, first_frame].
     claims: dict[str, dict[str, dict[str, list[int]]]] = field(default_factory=dict)
+    # The engine's virtual routers per segment (read only: free VRIDs for advice).
+    segments: dict[str, dict[RouterKey, RouterState]] = field(default_factory=dict)
 
     def follow(self, finding: Finding | None, sources: Iterable[Seen]) -> None:
         """Let `finding`'s last_ts follow the last advert of `sources` while it is open."""

@@ -28,6 +28,7 @@ from typing import Any
 
 from vrrpscope.detectors import Context, pair, pair_close, pair_get, pair_track, scope, sec, secs
 from vrrpscope.findings import Finding, Kind
+from vrrpscope.inventory import format_ranges, free_vrids
 from vrrpscope.routerstate import RouterState, SpeakerState, yields_to
 from vrrpscope.timers import interval_ns
 
@@ -119,6 +120,28 @@ def _reject_each_other(router: RouterState, x: SpeakerState, y: SpeakerState) ->
     return Kind.CONFIG_MISMATCH if fields else None
 
 
+def yielded_at_end(ctx: Context, router: RouterState, sp: SpeakerState, freshest: int) -> bool:
+    """End of capture: whether `sp`, still counted as master, became backup on hearing a
+    better speaker of its own cluster (same VIPs) that advertised after its last advert,
+    being silent for over an interval since (RFC 5798 6.4.3: a master hearing a better
+    advert yields at once; a one-advert backup answered by its master at once is none).
+    Not for a pair that drops each other's adverts (they stay master without advertising).
+    """
+    last = sp.last_valid_ns
+    if last is None:
+        return False
+    if freshest - last <= interval_ns(sp.interval_cs or 100) * (1 + ctx.th.timer_slack):
+        return False
+    return any(
+        p is not sp
+        and p.address_set == sp.address_set
+        and (p.last_valid_ns or 0) > last
+        and yields_to(sp, p)
+        and _reject_each_other(router, sp, p) is None
+        for p in router.active.values()
+    )
+
+
 def started(ctx: Context, router: RouterState, sp: SpeakerState, ts_ns: int) -> None:
     """`sp` starts advertising at `ts_ns` while another speaker that drops its adverts (and
     whose adverts it drops) was advertising right then: both are master.
@@ -145,10 +168,13 @@ def started(ctx: Context, router: RouterState, sp: SpeakerState, ts_ns: int) -> 
         if finding is not None:  # both show again: the split brain goes on
             ctx.book.update(finding, ts_ns, frames=(sp.episode_frame,), notify=False)
             continue
+        because = f"see {why.value}: make them agree"
+        if key[0] is Kind.DUPLICATE_VRID:  # two clusters: agreeing is not the fix
+            because = "they belong to two clusters with different VIPs"
         how = (
             f"{sp.src} started advertising {sec(ts_ns - last):.2f} s after an advert of "
-            f"{other.src}, and the two drop each other's adverts (see {why.value}: make "
-            "them agree), so neither ever becomes backup for the other. keepalived resets a "
+            f"{other.src}, and the two drop each other's adverts ({because}), so neither "
+            "ever becomes backup for the other. keepalived resets a "
             "master's advert timer on every advert it drops: one of the two may fall silent "
             "for seconds or for good and still hold the VIP (check 'ip addr' on both nodes)"
         )
@@ -310,8 +336,7 @@ def _open(
             f"{router.vrid} on this segment (and its virtual MAC). Each rejects the other's "
             "adverts (keepalived logs 'ip address associated with VRID not present in "
             "received packet', 'one or more VIP associated with VRID mismatch actual MASTER "
-            "advert', 'bogus VRRP packet received'). Move one cluster to a free VRID (see "
-            "the segment inventory)"
+            f"advert', 'bogus VRRP packet received'). {_free_advice(ctx, router)}"
         )
     finding = ctx.book.open(
         key,
@@ -329,6 +354,22 @@ def _open(
     if finding is not None and claims is not None and kind is Kind.SPLIT_BRAIN:
         confirm(ctx, finding, a.address_set, claims)
     return finding
+
+
+def _free_advice(ctx: Context, router: RouterState) -> str:
+    """Move one cluster to a VRID free on the segment, naming them (as seen so far)."""
+    free = free_vrids((ctx.segments.get(router.segment) or {}).values()).get(router.family)
+    if free is None:  # (no engine segments: a detector test)
+        return "Move one cluster to a free VRID (see the segment inventory)"
+    if not free:
+        return (
+            f"No VRID is free for IPv{router.family} on this segment: move one cluster to "
+            "another segment or VLAN"
+        )
+    return (
+        f"Move one cluster to a free VRID: {format_ranges(free)} are free for "
+        f"IPv{router.family} on this segment (the inventory has the final list)"
+    )
 
 
 def _speaker(sp: SpeakerState) -> dict[str, Any]:

@@ -190,15 +190,18 @@ def _flapping(ctx: Context, router: RouterState, new: SpeakerState, ts_ns: int) 
     }
     key = (Kind.FLAPPING, router.key)
     finding = ctx.book.get(key)
-    if finding is not None:
-        ctx.book.update(finding, ts_ns, frames=(new.episode_frame,), details=details)
-        return
+    moves = str(len(times)) if len(times) < th.flap_transitions * 4 else f"{len(times)}+"
     message = (
-        f"{router.label}: mastership moved {len(times)} times within {th.flap_window_s:g} s; "
+        f"{router.label}: mastership moved {moves} times within {th.flap_window_s:g} s; "
         "each move makes the VIP unreachable briefly and floods gratuitous ARP. Look for "
         "the root cause in the failover findings: a flapping tracker, lost adverts "
         "(interval drift, congestion), or two nodes fighting over the VRID"
     )
+    if finding is not None:  # the text counts the moves so far, as the details do
+        ctx.book.update(
+            finding, ts_ns, frames=(new.episode_frame,), message=message, details=details
+        )
+        return
     finding = ctx.book.open(
         key,
         Kind.FLAPPING,

@@ -79,24 +79,11 @@ def priority_changed(
         "max": max(values),
     }
     key = (Kind.PRIORITY_FLAP, router.key, sp.key)
+    message = _flap_message(router, sp, what, changes, values, th.priority_flap_window_s)
     finding = ctx.book.get(key)
     if finding is not None:
-        ctx.book.update(finding, ts_ns, frames=(advert.frame,), details=details)
+        ctx.book.update(finding, ts_ns, frames=(advert.frame,), message=message, details=details)
         return
-    shown = " -> ".join(str(v) for v in values[-8:])
-    message = (
-        f"{router.label}: {what} of {who(sp)} changed {changes} times within "
-        f"{th.priority_flap_window_s:g} s ({shown}): a track_script / track_interface / "
-        "track_file is flapping, and each time the weight crosses the peer's priority the "
-        "VIP moves ('Entering MASTER STATE' / 'Entering BACKUP STATE'); check the tracked "
-        "resource and damp it with rise/fall"
-    )
-    if router.proto == "carp":
-        message = (
-            f"{router.label}: advskew of {who(sp)} changed {changes} times within "
-            f"{th.priority_flap_window_s:g} s ({shown}): CARP demotion is flapping "
-            "(interface or pfsync state); check the demotion counters"
-        )
     finding = ctx.book.open(
         key,
         Kind.PRIORITY_FLAP,
@@ -110,3 +97,30 @@ def priority_changed(
     )
     if finding is not None:
         ctx.schedule_quiet(finding, window)
+
+
+def _flap_message(
+    router: RouterState,
+    sp: SpeakerState,
+    what: str,
+    changes: int,
+    values: list[int],
+    window: float,
+) -> str:
+    """The priority-flap text with the count of changes seen so far (not the threshold)."""
+    shown = " -> ".join(str(v) for v in values[-8:])
+    if len(values) > 8:
+        shown = "... -> " + shown
+    if router.proto == "carp":
+        return (
+            f"{router.label}: advskew of {who(sp)} changed {changes} times within "
+            f"{window:g} s ({shown}): CARP demotion is flapping "
+            "(interface or pfsync state); check the demotion counters"
+        )
+    return (
+        f"{router.label}: {what} of {who(sp)} changed {changes} times within "
+        f"{window:g} s ({shown}): a track_script / track_interface / "
+        "track_file is flapping, and each time the weight crosses the peer's priority the "
+        "VIP moves ('Entering MASTER STATE' / 'Entering BACKUP STATE'); check the tracked "
+        "resource and damp it with rise/fall"
+    )

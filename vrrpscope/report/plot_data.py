@@ -15,6 +15,7 @@ import numpy as np
 
 from vrrpscope.columnar import AdvertTable
 from vrrpscope.findings import Finding
+from vrrpscope.inventory import silent_between
 from vrrpscope.routerstate import MasterPeriod, RouterKey, RouterState
 from vrrpscope.timers import CS_NS, S_NS
 
@@ -40,6 +41,8 @@ class SpeakerSeries:
     interval_cs: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     invalid_ts: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     breaks: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))  # per gap
+    # per gap: a break with nobody else advertising (an outage: drawn among the gaps)
+    outages: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
 
     @property
     def key(self) -> tuple[str, str | None]:
@@ -214,11 +217,14 @@ class GapSeries:
 
 
 def gap_series(sp: SpeakerSeries, max_points: int = MAX_GAP_POINTS) -> GapSeries:
-    """Gaps between consecutive adverts within master periods; extremes kept per bin."""
+    """Gaps between consecutive adverts within master periods, and across an outage (nobody
+    advertising in between); extremes kept per bin."""
     if len(sp.ts) < 2:
         empty = np.zeros(0)
         return GapSeries(empty.astype(np.int64), empty, empty.astype(bool), 0, _ivs(sp))
     within = ~sp.breaks
+    if len(sp.outages) == len(within):
+        within |= sp.outages
     t = sp.ts[1:][within]
     # duplicates (a frame captured twice) give 0: clamp so a log axis can show them
     gap = np.maximum(np.diff(sp.ts)[within].astype(np.float64) / S_NS, MIN_GAP_S)
@@ -309,6 +315,9 @@ def router_data(
         s.index = i
         ends = [p.end_ns for p in periods if p.end_reason and (p.src, p.mac) == s.key]
         s.breaks = episode_breaks(s.ts, s.value, s.interval_cs, ends, carp)
+        s.outages = np.zeros(len(s.breaks), bool)
+        for j in np.flatnonzero(s.breaks).tolist():
+            s.outages[j] = silent_between(periods, s.key, int(s.ts[j]), int(s.ts[j + 1]))
     mine = [f for f in findings if router_key(f) == router.key]
     start = min([router.first_ts_ns, *(f.first_ts_ns for f in mine)])
     end = max([router.last_ts_ns, end_ns or 0, *(f.last_ts_ns for f in mine)])
@@ -339,6 +348,6 @@ def takeover_threshold_ns(data: RouterData, interval_cs: int) -> tuple[int, int 
     if not ranked:
         return 3 * interval_cs * CS_NS, None
     backup = ranked[1] if len(ranked) > 1 else ranked[0]
-    if data.carp:  # a CARP backup times out on its own advbase + advskew
-        return backup.master_down_ns(), backup.advskew
-    return backup.master_down_ns(interval_cs), backup.priority
+    # The engine's function (no-master and drift findings print the same number).
+    threshold = data.router.takeover_ns(ranked[0], interval_cs)
+    return threshold, backup.advskew if data.carp else backup.priority

@@ -91,6 +91,13 @@ def segment_block(segment: SegmentInventory) -> Group:
     parts: list = [head]
     if segment.routers:
         parts.append(router_table(segment.routers))
+    if segment.silent_claimants:  # nodes seen only by their address claims
+        held = "; ".join(
+            f"VRID {c['vrid']} {c['vip']} by {c['mac']} ({c['claims']} claims from frame "
+            f"{c['first_frame']})"
+            for c in segment.silent_claimants
+        )
+        parts.append(Text(f"VIP claimed by nodes that never advertised (gratuitous ARP): {held}"))
     if segment.other_protocols:
         others = ", ".join(f"{name} {n}" for name, n in segment.other_protocols.items())
         parts.append(Text(f"Other multicast on this segment: {others}"))

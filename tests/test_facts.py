@@ -1,0 +1,41 @@
+"""Facts the report states about the bundled captures (issue 17: wrong or misleading facts)."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+from vrrpscope.analysis import Analysis, analyze_files
+from vrrpscope.report.plot_data import AdvertIndex, gap_series, router_data
+
+CAPTURES = Path(__file__).parents[1] / "captures"
+R1, R2 = "198.18.1.1", "198.18.1.2"
+
+
+@cache
+def analysed(name: str) -> Analysis:
+    return analyze_files([str(CAPTURES / f"{name}.pcap")], keep_adverts=True)
+
+
+def test_max_gap_includes_the_outage() -> None:
+    a = analysed("no-master")
+    (segment,) = a.inventory
+    (router,) = segment.routers
+    (r1,) = router.speakers
+    silence = 16.47 - 5.44  # no VRRP at all in between (captures/README.md)
+    assert r1.observed["outage_s"] == pytest.approx(silence, abs=0.1)
+    assert r1.observed["max_s"] == r1.observed["outage_s"]
+    assert router.observed_max_s == pytest.approx(silence, abs=0.1)
+    data = router_data(next(iter(a.routers.values())), AdvertIndex(a.adverts), [], [])
+    gaps = gap_series(data.speaker(R1))
+    assert gaps.gap_s.max() == pytest.approx(silence, abs=0.1)
+
+
+def test_a_backup_stretch_is_no_outage() -> None:
+    a = analysed("failover")  # r1 resigned and came back while r2 was master
+    (segment,) = a.inventory
+    for sp in segment.routers[0].speakers:
+        assert "outage_s" not in sp.observed
+        assert sp.observed["max_s"] < 1.1
