@@ -114,9 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="on an internal error, print the traceback instead of saving it to a file",
     )
-    sub = parser.add_subparsers(
-        dest="command", metavar="COMMAND", parser_class=_SubcommandParser
-    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_SubcommandParser)
     sub.required = True
 
     decode = sub.add_parser(
@@ -186,7 +184,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="S",
         help="JSON mode: router snapshot every S seconds [10]",
     )
-    live.add_argument("--metrics", type=host_port, metavar="HOST:PORT", help="serve Prometheus metrics here")
+    live.add_argument(
+        "--metrics", type=host_port, metavar="HOST:PORT", help="serve Prometheus metrics here"
+    )
     live.add_argument(
         "--no-promisc", action="store_true", help="do not put the interface in promiscuous mode"
     )
