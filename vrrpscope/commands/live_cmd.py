@@ -9,7 +9,7 @@ import signal
 import sys
 import threading
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from rich.console import Console
@@ -32,15 +32,65 @@ TICK_S = 0.2  # engine timer and dashboard cadence
 REORDER_TOLERANCE_NS = 10_000_000
 
 
+@dataclass(slots=True)
+class EventLines:
+    """Finding events as JSON lines. Once ``finishing`` (the engine's end-of-capture run
+    after Ctrl-C, SIGTERM, --duration, --count), a close means the capture stopped while
+    the finding was still open: ``"event": "end"`` with ``"open": true``, never "close"
+    (which means resolved). A close right after its finding's own open is an event judged
+    at the end (a failover decided by the final settling) and stays a "close".
+    """
+
+    finishing: bool = False
+    _last: tuple[str, int] | None = None
+
+    def line(self, event: FindingEvent) -> dict:
+        instant = self._last == ("open", id(event.finding))
+        self._last = (event.action, id(event.finding))
+        obj = {**event.finding.to_dict(), "event": event.action}
+        if self.finishing and event.action == "close" and not instant:
+            obj.update(event="end", open=True)
+        return obj
+
+
+@dataclass(slots=True)
+class InOrder:
+    """Feeds frames in time order despite small reorderings (see REORDER_TOLERANCE_NS).
+
+    A frame at most the tolerance earlier than the latest one fed gets the latest time
+    (for the engine only: -w keeps the kernel's timestamps) and is counted in
+    ``reordered``; a bigger step back is left as it is, for the engine to report
+    (timestamps-backwards: a clock step).
+    """
+
+    tolerance_ns: int = REORDER_TOLERANCE_NS
+    latest_ns: int | None = None
+    reordered: int = 0
+
+    def feed(self, frames: list[Frame]) -> list[Frame]:
+        latest = self.latest_ns
+        out = frames
+        for i, frame in enumerate(frames):
+            ts = frame.ts_ns
+            if latest is None or ts >= latest:
+                latest = ts
+            elif latest - ts <= self.tolerance_ns:
+                if out is frames:
+                    out = list(frames)
+                out[i] = replace(frame, ts_ns=latest)
+                self.reordered += 1
+        self.latest_ns = latest
+        return out
+
+
 class LiveSession:
     """Capture loop: read, write (-w), decode, feed, advance the engine's clock."""
 
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
         self.stop_reason: str | None = None
-        self.finishing = False  # engine.finish runs: closes mean "still open at the end"
-        self.reordered = 0  # frames fed at the latest time (REORDER_TOLERANCE_NS)
-        self._latest_ns: int | None = None
+        self.events = EventLines()
+        self.order = InOrder()
         self._downs_reported = 0
         self.lock = threading.Lock()
         self.json_mode = args.json or not sys.stdout.isatty()
@@ -100,7 +150,7 @@ class LiveSession:
             "kernel_drops": stats.kernel_drops,
             "unread": stats.unread,
             "skipped_non_ethernet": stats.skipped_non_ethernet,
-            "reordered": self.reordered,
+            "reordered": self.order.reordered,
             "link_downs": stats.link_downs,
             "link_down_s": round(stats.link_down_s, 3),
             "stopped_by": self.stop_reason,
@@ -110,13 +160,9 @@ class LiveSession:
         return out
 
     def _on_event(self, event: FindingEvent) -> None:
-        if self.json_mode:
-            obj = {**event.finding.to_dict(), "event": event.action}
-            if self.finishing and event.action == "close":  # not resolved: we stopped
-                obj.update(event="end", open=True)
-            self._emit(obj)
-        elif self.dashboard is not None:
-            self.dashboard.note(event)
+        line = self.events.line(event)
+        if self.json_mode:  # the dashboard reads the open findings from the engine
+            self._emit(line)
 
     def _emit(self, obj: dict) -> None:
         sys.stdout.write(json.dumps(obj, separators=(",", ":")) + "\n")
@@ -151,7 +197,7 @@ class LiveSession:
                 if self.writer is not None and self.write_error is None and frames:
                     self._write(frames)
                 with self.lock:
-                    for item in self.decoder.decode_frames(self._in_order(frames)):
+                    for item in self.decoder.decode_frames(self.order.feed(frames)):
                         self._feed(item)
                     self.engine.advance(time.time_ns())
                 now = time.monotonic()
@@ -206,24 +252,6 @@ class LiveSession:
         if link == "gone":
             self.stop_reason = "interface-gone"
 
-    def _in_order(self, frames: list[Frame]) -> list[Frame]:
-        """Frames a little out of order (within REORDER_TOLERANCE_NS) get the latest time
-        seen, for the engine only (-w keeps the kernel's timestamps); bigger steps back
-        are left for the engine to report (timestamps-backwards)."""
-        latest = self._latest_ns
-        out = frames
-        for i, frame in enumerate(frames):
-            ts = frame.ts_ns
-            if latest is None or ts >= latest:
-                latest = ts
-            elif latest - ts <= REORDER_TOLERANCE_NS:
-                if out is frames:
-                    out = list(frames)
-                out[i] = replace(frame, ts_ns=latest)
-                self.reordered += 1
-        self._latest_ns = latest
-        return out
-
     def _write(self, frames: list) -> None:
         """-w: on a write error (disk full, ...) warn once and go on analysing."""
         try:
@@ -248,7 +276,7 @@ class LiveSession:
                     self._emit({**router.to_dict(), "ts": ts})
 
     def analysis(self) -> Analysis:
-        self.finishing = True
+        self.events.finishing = True  # closes now mean "still open when it stopped"
         with self.lock:
             self.engine.finish(time.time_ns())
         stats = self.capture.stats
