@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import tempfile
+import textwrap
+import traceback
 from collections.abc import Sequence
+from typing import NoReturn
 
 from vrrpscope import __version__
 from vrrpscope.commands.analyze_cmd import add_threshold_options
+from vrrpscope.commands.options import host_port, integer, seconds
 from vrrpscope.commands.plot_cmd import add_plot_parser
 from vrrpscope.errors import (
     EXIT_DAMAGED,
     EXIT_FINDINGS,
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
     EXIT_LIVE,
     EXIT_OK,
     EXIT_UNREADABLE,
@@ -19,33 +27,100 @@ from vrrpscope.errors import (
     VrrpscopeError,
 )
 
-EXIT_CODES_HELP = f"""exit codes:
-  {EXIT_OK}  success (no finding at or above --fail-on)
-  {EXIT_FINDINGS}  findings at or above the --fail-on severity
-  {EXIT_USAGE}  bad command line, a missing tool (tshark), an output file that cannot be written
-  {EXIT_UNREADABLE}  an input could not be read at all (missing, not a capture, no permission)
-  {EXIT_DAMAGED}  an input is damaged part way; everything before the damage was reported
-  {EXIT_LIVE}  live capture failed (missing interface, no permission, bad --filter, not Linux)
-  130  interrupted
-"""
+_CODES = {
+    EXIT_OK: "success (no finding at or above --fail-on)",
+    EXIT_FINDINGS: "findings at or above the --fail-on severity",
+    EXIT_USAGE: "bad command line or option value, a missing tool (tshark), "
+    "an output file that cannot be written",
+    EXIT_UNREADABLE: "an input could not be read at all (missing, not a capture, no permission)",
+    EXIT_DAMAGED: "an input is damaged part way; everything before the damage was reported",
+    EXIT_LIVE: "live capture failed (missing interface, no permission, bad --filter, "
+    "not Linux) or its interface was deleted (summary printed)",
+    EXIT_INTERNAL: "internal error (a bug): one line on stderr, the traceback in a file",
+    EXIT_INTERRUPTED: "interrupted (Ctrl-C)",
+}
+#: The exit codes each command can return (its help lists only those).
+COMMAND_CODES: dict[str | None, dict[int, str]] = {
+    None: _CODES,
+    "decode": {
+        **{c: _CODES[c] for c in (EXIT_OK, EXIT_USAGE, EXIT_UNREADABLE, EXIT_DAMAGED)},
+        EXIT_FINDINGS: "--crosscheck: unexplained differences from Wireshark",
+        EXIT_INTERNAL: _CODES[EXIT_INTERNAL],
+        EXIT_INTERRUPTED: _CODES[EXIT_INTERRUPTED],
+    },
+    "analyze": _CODES.copy(),
+    "plot": {
+        EXIT_OK: "success",
+        **{
+            c: _CODES[c]
+            for c in (EXIT_USAGE, EXIT_UNREADABLE, EXIT_DAMAGED, EXIT_INTERNAL, EXIT_INTERRUPTED)
+        },
+    },
+    "live": {
+        EXIT_OK: "stopped (Ctrl-C, SIGTERM, --duration, --count); summary printed",
+        EXIT_FINDINGS: "findings at or above the --fail-on severity were seen",
+        EXIT_USAGE: "bad command line or option value, -w or --metrics unusable",
+        EXIT_LIVE: _CODES[EXIT_LIVE],
+        EXIT_INTERNAL: _CODES[EXIT_INTERNAL],
+    },
+}
+del COMMAND_CODES["analyze"][EXIT_LIVE]
+
+
+def exit_codes_help(command: str | None = None) -> str:
+    """The "exit codes:" epilog of ``command`` (None: every code, for the top level)."""
+    codes = COMMAND_CODES[command]
+    lines = [
+        textwrap.fill(text, 78, initial_indent=f"  {code:<4}", subsequent_indent=" " * 6)
+        for code, text in sorted(codes.items())
+    ]
+    return "exit codes:\n" + "\n".join(lines) + "\n"
+
+
+EXIT_CODES_HELP = exit_codes_help()
+
+
+class _Parser(argparse.ArgumentParser):
+    """A usage error is one line naming the command and where to read its help."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
+
+class _SubcommandParser(_Parser):
+    """A subcommand's parser: --debug is its own option too (default left to the top)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
+        super().__init__(*args, **kwargs)
+        self.add_argument(
+            "--debug",
+            action="store_true",
+            default=argparse.SUPPRESS,
+            help="on an internal error, print the traceback instead of saving it to a file",
+        )
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="vrrpscope",
         description="Find out what is wrong with VRRP / VRRPv3 / CARP on a network segment.",
         epilog=EXIT_CODES_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"vrrpscope {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        help="on an internal error, print the traceback instead of saving it to a file",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_SubcommandParser)
     sub.required = True
 
     decode = sub.add_parser(
         "decode",
+        epilog=exit_codes_help("decode"),
         help="print every VRRP/CARP advert, tcpdump-style or as JSON lines",
-        epilog=EXIT_CODES_HELP,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     decode.add_argument(
         "files", nargs="+", metavar="FILE", help="pcap/pcapng (optionally gz/bz2/xz), - = stdin"
@@ -64,9 +139,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     analyze = sub.add_parser(
         "analyze",
+        epilog=exit_codes_help("analyze"),
         help="inventory of VRIDs and speakers per segment, and what is wrong (findings)",
-        epilog=EXIT_CODES_HELP,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     analyze.add_argument(
         "files", nargs="+", metavar="FILE", help="pcap/pcapng (optionally gz/bz2/xz), - = stdin"
@@ -84,13 +158,12 @@ def build_parser() -> argparse.ArgumentParser:
     add_threshold_options(analyze)
     analyze.set_defaults(handler="vrrpscope.commands.analyze_cmd:run_analyze")
 
-    add_plot_parser(sub, EXIT_CODES_HELP)
+    add_plot_parser(sub, exit_codes_help("plot"))
 
     live = sub.add_parser(
         "live",
+        epilog=exit_codes_help("live"),
         help="watch a segment as it happens (AF_PACKET, Linux)",
-        epilog=EXIT_CODES_HELP,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     live.add_argument("interface", metavar="IFACE", help="network interface, or `any`")
     live.add_argument(
@@ -101,17 +174,19 @@ def build_parser() -> argparse.ArgumentParser:
     live.add_argument(
         "-w", "--write", metavar="OUT", help="also write every frame here (pcapng, flushed)"
     )
-    live.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
-    live.add_argument("--count", type=int, metavar="N", help="stop after N frames")
+    live.add_argument("--duration", type=seconds(), metavar="S", help="stop after S seconds")
+    live.add_argument("--count", type=integer(1), metavar="N", help="stop after N frames")
     live.add_argument("--json", action="store_true", help="JSON lines even on a terminal")
     live.add_argument(
         "--snapshot-interval",
-        type=float,
+        type=seconds(),
         default=10.0,
         metavar="S",
         help="JSON mode: router snapshot every S seconds [10]",
     )
-    live.add_argument("--metrics", metavar="HOST:PORT", help="serve Prometheus metrics here")
+    live.add_argument(
+        "--metrics", type=host_port, metavar="HOST:PORT", help="serve Prometheus metrics here"
+    )
     live.add_argument(
         "--no-promisc", action="store_true", help="do not put the interface in promiscuous mode"
     )
@@ -135,9 +210,20 @@ def _handler(spec: str):
     return getattr(module, func_name)
 
 
+def parse_args(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace:
+    """Like ``parser.parse_args``, but an unknown option is reported with the usage of
+    the subcommand it was given to, not the top-level usage."""
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        chosen = sub.choices.get(getattr(args, "command", None), parser)
+        chosen.error(f"unrecognized arguments: {' '.join(extra)}")
+    return args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parse_args(parser, argv)
     try:
         return _handler(args.handler)(args)
     except VrrpscopeError as exc:
@@ -145,10 +231,37 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         print("vrrpscope: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
         sys.stderr.close()  # reader went away (e.g. `| head`): not an error
         return EXIT_OK
+    except Exception as exc:  # a bug: one line for the user, the traceback kept
+        return internal_error(exc, debug=getattr(args, "debug", False))
+
+
+def internal_error(exc: BaseException, debug: bool = False) -> int:
+    """Report a bug in one line (traceback on stderr with --debug, else in a file)."""
+    text = "".join(traceback.format_exception(exc))
+    what = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
+    if debug:
+        sys.stderr.write(text)
+        print(f"vrrpscope: internal error (a bug): {what}", file=sys.stderr)
+        return EXIT_INTERNAL
+    try:
+        fd, path = tempfile.mkstemp(prefix="vrrpscope-traceback-", suffix=".txt")
+        with os.fdopen(fd, "w") as handle:
+            handle.write(f"vrrpscope {__version__}, argv {sys.argv!r}\n{text}")
+    except OSError:
+        sys.stderr.write(text)
+        where = "traceback above"
+    else:
+        where = f"traceback saved in {path}"
+    print(
+        f"vrrpscope: internal error (a bug): {what}; {where}; please report it "
+        "(--debug prints the traceback)",
+        file=sys.stderr,
+    )
+    return EXIT_INTERNAL
 
 
 if __name__ == "__main__":

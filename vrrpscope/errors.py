@@ -14,7 +14,9 @@ EXIT_FINDINGS = 1  # findings at or above the --fail-on severity
 EXIT_USAGE = 2  # bad command line or option value
 EXIT_UNREADABLE = 3  # an input could not be read at all
 EXIT_DAMAGED = 4  # an input was damaged part way: frames up to the damage were analysed
-EXIT_LIVE = 5  # live capture could not start or failed (interface, privileges, BPF)
+EXIT_LIVE = 5  # live capture could not start or failed (interface, privileges, BPF, gone)
+EXIT_INTERNAL = 70  # a bug in vrrpscope (EX_SOFTWARE): traceback saved to a file
+EXIT_INTERRUPTED = 130  # Ctrl-C (analyze, decode, plot; live stops with its summary)
 
 
 def display_name(path: str) -> str:

@@ -11,7 +11,8 @@ reading, decoding or planning), which the parent raises as its own (its message 
 exit code; the traceback stays behind; one that does not pickle comes as a
 RuntimeError naming it), so errors, exit codes and output are those of the one-process
 route. The child never outlives the parent's read: it is killed and reaped
-when the parent stops early.
+when the parent stops early, and the kernel kills it when the parent dies
+(``PR_SET_PDEATHSIG``), e.g. of a SIGTERM.
 """
 
 from __future__ import annotations
@@ -54,8 +55,10 @@ class ForkedPlans:
     def __iter__(self) -> Iterator[Any]:
         read_fd, write_fd = os.pipe()
         _widen(write_fd)
+        parent = os.getpid()
         pid = os.fork()
         if pid == 0:  # the child: never returns
+            _die_with(parent)
             os.close(read_fd)
             _child(self.run, write_fd, self._thresholds)
         os.close(write_fd)
@@ -86,6 +89,23 @@ class ForkedPlans:
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
+
+
+PR_SET_PDEATHSIG = 1  # prctl(2): signal sent to this process when its parent dies
+
+
+def _die_with(parent: int) -> None:
+    """Have the kernel SIGKILL this (child) process when ``parent`` dies (Linux), so a
+    SIGTERM or SIGKILL of the parent leaves no decoder running orphaned."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):  # not Linux: the pipe's EOF ends the child later
+        return
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
 
 
 def _child(run: FeedRun, write_fd: int, thresholds: Thresholds) -> None:

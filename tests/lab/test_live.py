@@ -327,19 +327,19 @@ def test_dashboard_on_a_terminal(lab: Lab, recorded: Recorded) -> None:
     row = next((line for line in screen.splitlines() if ADDR["r2"] in line), "")
     assert re.search(rf"\b{VRID}\b", row), screen
     assert "100" in row and "vrrp/ipv4" in row and " ok" in row, screen
-    assert "latest findings:" in screen, screen
+    assert "open problems:" in screen and "VIP" in screen and VIP in row, screen
     # refreshed at least once a second, and the "since last" column moves
     times = sorted(t for t, _ in frames if t0 <= t <= t1)
     edges = [t0, *times, t1]
     assert max(b - a for a, b in zip(edges, edges[1:], strict=False)) <= 1.0, times
     assert len({text for t, text in frames if t0 <= t <= t1}) >= 3
     # silence: NO MASTER in the row, seconds since the last advert past 3, and the
-    # no-master finding among the latest findings
+    # no-master finding among the problems open now
     row = next((line for line in silent_screen.splitlines() if "NO MASTER" in line), "")
     assert re.search(rf"\b{VRID}\b", row), silent_screen
     since = [float(x) for x in re.findall(r"\b(\d+\.\d)s\b", row)]
     assert since and max(since) >= 3.0, row
-    assert "no-master" in silent_screen.split("latest findings:")[-1], silent_screen
+    assert "no-master" in silent_screen.split("open problems:")[-1], silent_screen
     # SIGINT: the text summary follows the last screen, exit code 0
     assert rc == 0
     tail = term.text().split(title)[-1]
@@ -378,8 +378,7 @@ def test_flood_is_survived_and_drops_are_reported(lab: Lab, recorded: Recorded) 
                 s.kill()
         rc = run.finish(30)
     after_exit = link_rx_packets(ns, "br0")
-    rate = sum(r["sent"] for r in results) / max(r["seconds"] for r in results)
-    assert rate >= 50_000, results
+    assert all(r["errors"] == 0 and r["sent"] >= r["kinds"] for r in results), results
     assert rc == 0, run.stderr[-3000:]
     assert "Traceback" not in run.stderr
     assert hwm_kb is not None and hwm_kb < 300 * 1024, f"peak RSS {hwm_kb} kB"
@@ -411,6 +410,11 @@ def test_any_captures_every_interface_of_the_namespace(lab: Lab, recorded: Recor
     # the bridge and its ports (tcpdump -i any shows each frame on each of them too)
     assert {"br0", "r2-eth0"} <= set(segments), segments
     assert all(seg["vrids_in_use"] == {"vrrp/ipv4": [VRID]} for seg in segments.values())
+    # a frame is seen on the bridge and on its ports, timestamped on different CPUs: the
+    # small reorderings that brings are no timestamps-backwards finding
+    kinds = {f["kind"] for f in run.final_findings()}
+    assert "timestamps-backwards" not in kinds, run.final_findings()
+    assert summary["timestamps_backwards"] == 0, summary
 
 
 # --------------------------------------------------------------------------- errors

@@ -7,6 +7,8 @@ the decoder sees exactly what `tcpdump -w` would have written.
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import os
 import select
 import socket
@@ -34,6 +36,10 @@ ARPHRD_ETHER = 1
 ARPHRD_LOOPBACK = 772
 LINKTYPE_ETHERNET = 1
 SNAPLEN = 65535
+SIOCGIFFLAGS = 0x8913
+IFF_UP = 0x1
+#: recvmsg errors that mean "the interface went down or away", not a broken socket.
+LINK_ERRNOS = frozenset({errno.ENETDOWN, errno.ENXIO, errno.ENODEV})
 _ANC_SIZE = socket.CMSG_SPACE(16) + socket.CMSG_SPACE(20)
 _NOT_LINUX = (
     "live capture needs Linux AF_PACKET sockets; elsewhere run "
@@ -49,6 +55,8 @@ class LiveStats:
     kernel_packets: int = 0  # PACKET_STATISTICS tp_packets (cumulative, drops included)
     kernel_drops: int = 0  # PACKET_STATISTICS tp_drops (cumulative): buffer overflowed
     skipped_non_ethernet: int = 0
+    link_downs: int = 0  # times the interface went down (frames lost until it came back)
+    link_down_s: float = 0.0  # seconds it was down, in all (the current outage included)
 
     @property
     def unread(self) -> int:
@@ -73,7 +81,11 @@ class LiveCapture:
         self.stats = LiveStats()
         self._frame_number = 0
         self._ifnames: dict[int, str] = {}
+        self.link = "up"  # "up", "down" (waiting for it to come back) or "gone" (deleted)
+        self._down_since: float | None = None
+        self._link_suspect = False  # a read error said the link went down: check it
         ifindex = 0 if interface == "any" else _ifindex(interface)
+        self.ifindex = ifindex
         program = AttachedProgram(compile_filter(bpf or DEFAULT_FILTER))
         try:
             sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
@@ -130,6 +142,13 @@ class LiveCapture:
                 data, ancdata, _flags, address = self._sock.recvmsg(SNAPLEN, _ANC_SIZE)
             except BlockingIOError:
                 break
+            except OSError as exc:
+                if exc.errno not in LINK_ERRNOS or not self.ifindex:
+                    raise LiveError(
+                        f"{self.interface}: capture failed: {exc.strerror or exc}"
+                    ) from exc
+                self._link_suspect = True  # reported once per event by the kernel
+                break
             frame = self._frame(data, ancdata, address)
             if frame is not None:
                 frames.append(frame)
@@ -160,6 +179,44 @@ class LiveCapture:
             interface=ifname,
             source=self.interface,
         )
+
+    def check_link(self) -> str:
+        """Update and return :attr:`link` ("up", "down", "gone"); cheap unless a read
+        error or an outage is in progress. While down, the socket stays bound: the kernel
+        delivers frames again once the interface is up (same ifindex). Deleted (or
+        replaced by another of the same name): "gone", for good."""
+        if not self.ifindex or self.link == "gone":
+            return self.link
+        if not self._link_suspect and self.link == "up":
+            return self.link
+        self._link_suspect = False
+        now = time.monotonic()
+        try:
+            same = socket.if_nametoindex(self.interface) == self.ifindex
+        except OSError:
+            same = False
+        up = same and self._is_up()
+        if self._down_since is not None:  # the outage so far counts in link_down_s
+            self.stats.link_down_s += now - self._down_since
+            self._down_since = None
+        if self.link == "up" and same:  # a read error: down now, or was (a short flap)
+            self.stats.link_downs += 1
+        if not same:
+            self.link = "gone"
+        elif up:
+            self.link = "up"
+        else:
+            self.link = "down"
+            self._down_since = now
+        return self.link
+
+    def _is_up(self) -> bool:
+        request = struct.pack("16sH", self.interface.encode()[:15], 0)
+        try:
+            reply = fcntl.ioctl(self._sock.fileno(), SIOCGIFFLAGS, request)
+        except OSError:
+            return False
+        return bool(struct.unpack_from("16sH", reply)[1] & IFF_UP)
 
     def kernel_stats(self) -> LiveStats:
         """Refresh the kernel counters (PACKET_STATISTICS resets on read: we accumulate)."""

@@ -8,6 +8,7 @@ import sys
 from dataclasses import fields
 from typing import TYPE_CHECKING
 
+from vrrpscope.commands.options import threshold_type
 from vrrpscope.errors import EXIT_DAMAGED, EXIT_FINDINGS, EXIT_OK, UsageError
 from vrrpscope.findings import Severity
 from vrrpscope.linklayer import linktype_name
@@ -27,7 +28,7 @@ def add_threshold_options(parser: argparse.ArgumentParser) -> None:
         group.add_argument(
             flag,
             dest=f"threshold_{name}",
-            type=type(default),
+            type=threshold_type(name, default),
             default=None,
             metavar="N",
             help=help_text.replace("%", "%%") + suffix,

@@ -9,6 +9,7 @@ import signal
 import sys
 import threading
 import time
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from rich.console import Console
@@ -19,12 +20,67 @@ from vrrpscope.capture.live import LiveCapture, drop_privileges
 from vrrpscope.capture.writer import PcapngWriter
 from vrrpscope.commands.analyze_cmd import exit_code, thresholds_from, write_json
 from vrrpscope.engine import Engine
-from vrrpscope.errors import UsageError, VrrpscopeError
+from vrrpscope.errors import EXIT_LIVE, UsageError, VrrpscopeError
 from vrrpscope.fastfeed import FeedRun
 from vrrpscope.findings import FindingEvent
-from vrrpscope.model import AddressClaim, Advert, OtherTraffic
+from vrrpscope.model import AddressClaim, Advert, Frame, OtherTraffic
 
 TICK_S = 0.2  # engine timer and dashboard cadence
+#: A frame at most this much earlier than the latest one fed is fed at the latest time,
+#: without a timestamps-backwards finding: frames of several interfaces (`any`, a bridge
+#: and its ports) are timestamped on different CPUs and queued slightly out of order.
+REORDER_TOLERANCE_NS = 10_000_000
+
+
+@dataclass(slots=True)
+class EventLines:
+    """Finding events as JSON lines. Once ``finishing`` (the engine's end-of-capture run
+    after Ctrl-C, SIGTERM, --duration, --count), a close means the capture stopped while
+    the finding was still open: ``"event": "end"`` with ``"open": true``, never "close"
+    (which means resolved). A close right after its finding's own open is an event judged
+    at the end (a failover decided by the final settling) and stays a "close".
+    """
+
+    finishing: bool = False
+    _last: tuple[str, int] | None = None
+
+    def line(self, event: FindingEvent) -> dict:
+        instant = self._last == ("open", id(event.finding))
+        self._last = (event.action, id(event.finding))
+        obj = {**event.finding.to_dict(), "event": event.action}
+        if self.finishing and event.action == "close" and not instant:
+            obj.update(event="end", open=True)
+        return obj
+
+
+@dataclass(slots=True)
+class InOrder:
+    """Feeds frames in time order despite small reorderings (see REORDER_TOLERANCE_NS).
+
+    A frame at most the tolerance earlier than the latest one fed gets the latest time
+    (for the engine only: -w keeps the kernel's timestamps) and is counted in
+    ``reordered``; a bigger step back is left as it is, for the engine to report
+    (timestamps-backwards: a clock step).
+    """
+
+    tolerance_ns: int = REORDER_TOLERANCE_NS
+    latest_ns: int | None = None
+    reordered: int = 0
+
+    def feed(self, frames: list[Frame]) -> list[Frame]:
+        latest = self.latest_ns
+        out = frames
+        for i, frame in enumerate(frames):
+            ts = frame.ts_ns
+            if latest is None or ts >= latest:
+                latest = ts
+            elif latest - ts <= self.tolerance_ns:
+                if out is frames:
+                    out = list(frames)
+                out[i] = replace(frame, ts_ns=latest)
+                self.reordered += 1
+        self.latest_ns = latest
+        return out
 
 
 class LiveSession:
@@ -33,6 +89,9 @@ class LiveSession:
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
         self.stop_reason: str | None = None
+        self.events = EventLines()
+        self.order = InOrder()
+        self._downs_reported = 0
         self.lock = threading.Lock()
         self.json_mode = args.json or not sys.stdout.isatty()
         self.dashboard = None
@@ -78,6 +137,7 @@ class LiveSession:
             "kernel_packets": stats.kernel_packets,
             "kernel_drops": stats.kernel_drops,
             "adverts": self.decoder.stats.adverts,
+            "link_downs": stats.link_downs,
         }
 
     def capture_summary(self) -> dict:
@@ -90,6 +150,9 @@ class LiveSession:
             "kernel_drops": stats.kernel_drops,
             "unread": stats.unread,
             "skipped_non_ethernet": stats.skipped_non_ethernet,
+            "reordered": self.order.reordered,
+            "link_downs": stats.link_downs,
+            "link_down_s": round(stats.link_down_s, 3),
             "stopped_by": self.stop_reason,
         }
         if self.writer is not None:
@@ -97,10 +160,9 @@ class LiveSession:
         return out
 
     def _on_event(self, event: FindingEvent) -> None:
-        if self.json_mode:
-            self._emit({**event.finding.to_dict(), "event": event.action})
-        elif self.dashboard is not None:
-            self.dashboard.note(event)
+        line = self.events.line(event)
+        if self.json_mode:  # the dashboard reads the open findings from the engine
+            self._emit(line)
 
     def _emit(self, obj: dict) -> None:
         sys.stdout.write(json.dumps(obj, separators=(",", ":")) + "\n")
@@ -135,7 +197,7 @@ class LiveSession:
                 if self.writer is not None and self.write_error is None and frames:
                     self._write(frames)
                 with self.lock:
-                    for item in self.decoder.decode_frames(frames):
+                    for item in self.decoder.decode_frames(self.order.feed(frames)):
                         self._feed(item)
                     self.engine.advance(time.time_ns())
                 now = time.monotonic()
@@ -146,16 +208,21 @@ class LiveSession:
                     self.stop_reason = "count"
                 if deadline is not None and now >= deadline:
                     self.stop_reason = "duration"
+                self._link_changed()  # gone: stop_reason "interface-gone"
                 if self.json_mode and now >= next_snapshot:
                     self._snapshot()
                     next_snapshot = now + args.snapshot_interval
                 if live is not None:
                     stats = self.capture.stats
-                    live.update(
-                        self.dashboard.render(
-                            self.engine, time.time_ns(), stats.received, stats.kernel_drops
+                    with self.lock:
+                        screen = self.dashboard.render(
+                            self.engine,
+                            time.time_ns(),
+                            stats.received,
+                            stats.kernel_drops,
+                            live.console.width,
                         )
-                    )
+                    live.update(screen)
         finally:
             if live is not None:
                 live.stop()
@@ -168,6 +235,22 @@ class LiveSession:
             if self.metrics_server is not None:
                 self.metrics_server.shutdown()
             self.capture.close()
+
+    def _link_changed(self) -> None:
+        """Follow the interface: warn once per outage; stop when it is gone for good."""
+        link = self.capture.check_link()
+        stats = self.capture.stats
+        if stats.link_downs > self._downs_reported:
+            self._downs_reported = stats.link_downs
+            print(
+                f"vrrpscope: warning: {self.args.interface} went down; capturing on when it "
+                "comes back (frames meanwhile are lost: silence findings may follow)",
+                file=sys.stderr,
+            )
+        if self.dashboard is not None:
+            self.dashboard.status = "" if link == "up" else f"interface {link.upper()}"
+        if link == "gone":
+            self.stop_reason = "interface-gone"
 
     def _write(self, frames: list) -> None:
         """-w: on a write error (disk full, ...) warn once and go on analysing."""
@@ -193,6 +276,7 @@ class LiveSession:
                     self._emit({**router.to_dict(), "ts": ts})
 
     def analysis(self) -> Analysis:
+        self.events.finishing = True  # closes now mean "still open when it stopped"
         with self.lock:
             self.engine.finish(time.time_ns())
         stats = self.capture.stats
@@ -202,6 +286,13 @@ class LiveSession:
         ]
         if stats.unread:
             notes.append(f"{stats.unread} frames were still queued (unread) at the stop")
+        if stats.link_downs:
+            notes.append(
+                f"{self.args.interface} went down {stats.link_downs} time(s), "
+                f"{stats.link_down_s:.1f} s in all: frames of those times are missing"
+            )
+        if self.stop_reason == "interface-gone":
+            notes.append(f"{self.args.interface} was deleted: the capture ends there")
         return Analysis(
             files=[self.args.interface],
             stats=self.decoder.stats,
@@ -257,4 +348,11 @@ def _run(args: argparse.Namespace, holder: list[LiveSession], pending: list[str]
         print(f"vrrpscope: warning: {session.write_error}", file=sys.stderr)
     elif session.writer is not None:
         print(f"vrrpscope: wrote {session.writer.frames} frames to {args.write}", file=sys.stderr)
+    if session.stop_reason == "interface-gone":
+        print(
+            f"vrrpscope: error: {args.interface}: the interface was deleted during the "
+            "capture; the summary covers the capture up to then",
+            file=sys.stderr,
+        )
+        return EXIT_LIVE
     return exit_code(analysis, args.fail_on)

@@ -129,6 +129,7 @@ class EngineCollector(Collector):
             ("kernel_packets", "Packets the kernel passed the filter"),
             ("kernel_drops", "Packets the kernel dropped (receive buffer full)"),
             ("adverts", "VRRP/CARP adverts decoded"),
+            ("link_downs", "Times the interface went down (frames lost until it came back)"),
         ):
             metric = CounterMetricFamily(f"vrrpscope_capture_{name}", help_text)
             metric.add_metric([], stats.get(name, 0))

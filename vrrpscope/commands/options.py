@@ -1,0 +1,67 @@
+"""argparse types for numeric options: finite, in range, or a one-line usage error (exit 2)."""
+
+from __future__ import annotations
+
+import argparse
+import math
+from collections.abc import Callable
+
+#: Thresholds that count events and need at least two of them (see Thresholds).
+AT_LEAST_TWO = frozenset({"flap_transitions", "priority_flap_changes", "drift_min_samples"})
+#: Upper bound for integer options (counts, capacities): far beyond any real use.
+MAX_INT = (1 << 31) - 1
+
+
+def seconds(minimum: float = 0.0, *, allow_zero: bool = False) -> Callable[[str], float]:
+    """A finite number of seconds > ``minimum`` (``>=`` with ``allow_zero``); no nan/inf."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"want a finite number, not {text!r}")
+        if value < minimum or (value == minimum and not allow_zero):
+            bound = f">= {minimum:g}" if allow_zero else f"> {minimum:g}"
+            raise argparse.ArgumentTypeError(f"want a number {bound}, not {text!r}")
+        return value
+
+    return parse
+
+
+def integer(minimum: int = 1, maximum: int = MAX_INT) -> Callable[[str], int]:
+    """A whole number in ``minimum``..``maximum``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+        if not minimum <= value <= maximum:
+            raise argparse.ArgumentTypeError(f"want {minimum}..{maximum}, not {value}")
+        return value
+
+    return parse
+
+
+def host_port(text: str) -> str:
+    """HOST:PORT (``[v6]:PORT``, ``:PORT`` = every address) with a port of 1-65535."""
+    host, sep, port = text.rpartition(":")
+    if not sep:
+        raise argparse.ArgumentTypeError(f"give HOST:PORT, e.g. 127.0.0.1:9788, not {text!r}")
+    if not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise argparse.ArgumentTypeError(f"port must be 1-65535, not {port!r}")
+    if host.startswith("[") != host.endswith("]"):
+        raise argparse.ArgumentTypeError(f"unbalanced brackets in {host!r}: use [::1]:PORT")
+    if ":" in host and not host.startswith("["):
+        raise argparse.ArgumentTypeError(f"put an IPv6 address in brackets: [{host}]:{port}")
+    return text
+
+
+def threshold_type(name: str, default: float | int) -> Callable[[str], float | int]:
+    """The argparse type of one engine threshold (the rules of Thresholds.__post_init__)."""
+    if isinstance(default, int):
+        low = 2 if name in AT_LEAST_TWO else (1 if name.startswith("max_") else 0)
+        return integer(low)
+    return seconds(0.0, allow_zero=True)
