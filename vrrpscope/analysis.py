@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from vrrpscope import reprs
 from vrrpscope.columnar import AdvertTable
 from vrrpscope.decode import Decoded, DecodeStats
 from vrrpscope.duplicates import CrossFileDuplicates, distinct_files
@@ -37,6 +38,8 @@ FAST_BLOCK = BLOCK  # bytes per block of a plain pcap file on the fast route
 @dataclass
 class Analysis:
     """The result of analysing one or more captures."""
+
+    __repr__ = reprs.analysis
 
     files: list[str]
     stats: DecodeStats

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.cli import REPO, assert_clean_error, run
+from tests.helpers.cli import REPO, run
 
 FAILOVER = REPO / "captures" / "failover.pcap"
 
