@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import argparse
 import io
+import time
 from pathlib import Path
 
 import pytest
 
-from vrrpscope.errors import VrrpscopeError
 from vrrpscope.commands import decode_cmd
+from vrrpscope.errors import VrrpscopeError
+from vrrpscope.report.adverts import _clock
 
 ROOT = Path(__file__).parents[2]
 CAPTURES = sorted(
@@ -62,6 +64,13 @@ def test_fast_route_prints_what_the_general_decoder_prints(monkeypatch, capture,
 def test_fast_route_merges_several_files_and_local_times_like_the_general(monkeypatch):
     files = [ROOT / "captures" / "failover.pcap", ROOT / "captures" / "split-brain.pcap"]
     monkeypatch.setenv("TZ", "Europe/Berlin")
-    fast = decode(monkeypatch, files, general=False, local=True)
-    assert fast == decode(monkeypatch, files, general=True, local=True)
+    time.tzset()
+    _clock.cache_clear()
+    try:
+        fast = decode(monkeypatch, files, general=False, local=True)
+        assert fast == decode(monkeypatch, files, general=True, local=True)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+        _clock.cache_clear()
     assert fast[1].count("\n") > 40 and " CET " in fast[1].splitlines()[0]
