@@ -110,7 +110,7 @@ def test_plot_and_overview_return_figures(result):
 
 
 def test_plot_needs_exactly_one_router(result):
-    with pytest.raises(UsageError, match="0 virtual routers match"):
+    with pytest.raises(UsageError, match="no virtual router matches vrid=99; there are: VRRP"):
         result.plot(vrid=99)
     with pytest.raises(UsageError, match="5 virtual routers match"):
         result.plot()

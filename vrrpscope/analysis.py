@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from vrrpscope import reprs
 from vrrpscope.columnar import AdvertTable
 from vrrpscope.decode import Decoded, DecodeStats
 from vrrpscope.duplicates import CrossFileDuplicates, distinct_files
@@ -22,7 +23,7 @@ from vrrpscope.engine import Engine
 from vrrpscope.errors import Damage
 from vrrpscope.fastfeed import FeedRun
 from vrrpscope.fastpath import fast_table
-from vrrpscope.fastpath.records import BLOCK
+from vrrpscope.fastpath.records import BLOCK, is_plain_file
 from vrrpscope.findings import Finding, FindingEvent
 from vrrpscope.model import AddressClaim, Advert, OtherTraffic
 from vrrpscope.parallel import ForkedPlans, can_fork
@@ -37,6 +38,8 @@ FAST_BLOCK = BLOCK  # bytes per block of a plain pcap file on the fast route
 @dataclass
 class Analysis:
     """The result of analysing one or more captures."""
+
+    __repr__ = reprs.analysis
 
     files: list[str]
     stats: DecodeStats
@@ -94,6 +97,8 @@ def analyze_files(
     table: AdvertTable | None = None
     bulk = isinstance(run, FeedRun) and on_event is None
     bulk = bulk and not (keep_adverts and duplicates is not None)
+    # The table is read in a pass of its own: stdin and pipes can be read only once.
+    bulk = bulk and not (keep_adverts and not all(map(is_plain_file, paths)))
     if bulk and keep_adverts:  # the columnar decode's table is the same (test_fastpath.py)
         try:
             table = fast_table(list(paths), FAST_BLOCK)[0]

@@ -18,6 +18,7 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
+from vrrpscope import reprs
 from vrrpscope.analysis import Analysis, analyze_files
 from vrrpscope.columnar import AdvertTable
 from vrrpscope.errors import UsageError
@@ -28,7 +29,6 @@ from vrrpscope.routerstate import RouterState
 from vrrpscope.thresholds import Thresholds
 
 PathLike = str | os.PathLike[str]
-_HTML_ROWS = 50  # rows shown in an HTML table before "... n more"
 _SEVERITY_CSS = {"critical": "#d62728", "warning": "#b36b00", "info": "#4e79a7"}
 
 
@@ -78,7 +78,8 @@ class FindingList(list[Finding]):
         )
 
     def __repr__(self) -> str:
-        return f"FindingList({[f'{f.severity} {f.kind} VRID {f.vrid}' for f in self]!r})"
+        items = [f"{f.severity} {f.kind}" + (f" VRID {f.vrid}" if f.vrid else "") for f in self]
+        return f"<FindingList {reprs.plural(len(self), 'finding')}: {reprs.names(items)}>"
 
     def to_pandas(self):
         """One row per finding (times as UTC datetimes, details as a dict column)."""
@@ -131,17 +132,25 @@ class RouterList(list[RouterState]):
         from vrrpscope.report.plot import matching
 
         found = matching(self, vrid, segment, family, proto)
-        if len(found) != 1:
-            names = ", ".join(r.label for r in found) or "none"
-            raise UsageError(
-                f"{len(found)} virtual routers match (vrid={vrid}, segment={segment}, "
-                f"family={family}, proto={proto}): {names}; narrow it with segment=, "
-                "family= or proto="
-            )
-        return found[0]
+        if len(found) == 1:
+            return found[0]
+        asked = ", ".join(
+            f"{k}={v!r}"
+            for k, v in (("vrid", vrid), ("segment", segment), ("family", family), ("proto", proto))
+            if v is not None
+        )
+        if not found:
+            seen = reprs.names([r.label for r in self], 20) or "none: the capture has no adverts"
+            raise UsageError(f"no virtual router matches {asked or 'at all'}; there are: {seen}")
+        raise UsageError(
+            f"{len(found)} virtual routers match {asked or '(no filter)'}: "
+            f"{reprs.names([r.label for r in found], 20)}; narrow it with vrid=, segment=, "
+            "family= or proto="
+        )
 
     def __repr__(self) -> str:
-        return f"RouterList({[r.label for r in self]!r})"
+        labels = [r.label for r in self]
+        return f"<RouterList {reprs.plural(len(self), 'virtual router')}: {reprs.names(labels)}>"
 
     def to_pandas(self):
         """One row per virtual router with its speakers, master and failover count."""
@@ -175,6 +184,17 @@ def _router_row(r: RouterState) -> dict[str, Any]:
     }
 
 
+class InventoryList(list[SegmentInventory]):
+    """Per-segment inventories, with an HTML table per segment in Jupyter."""
+
+    def __repr__(self) -> str:
+        names = [s.segment for s in self]
+        return f"<InventoryList {reprs.plural(len(self), 'segment')}: {reprs.names(names)}>"
+
+    def _repr_html_(self) -> str:
+        return "\n".join(s._repr_html_() for s in self) or "no segments"
+
+
 class Result:
     """An analysed capture: adverts, routers, findings, inventory, and figures of them."""
 
@@ -192,9 +212,9 @@ class Result:
         return self.analysis.adverts
 
     @property
-    def inventory(self) -> list[SegmentInventory]:
+    def inventory(self) -> InventoryList:
         """Per segment: VRIDs used and free, speakers, masters, intervals, other protocols."""
-        return self.analysis.inventory
+        return InventoryList(self.analysis.inventory)
 
     @property
     def files(self) -> list[str]:
@@ -228,8 +248,10 @@ class Result:
 
     def __repr__(self) -> str:
         return (
-            f"<vrrpscope Result: {', '.join(self.files)}: {len(self.adverts)} adverts, "
-            f"{len(self.routers)} virtual routers, {len(self.findings)} findings>"
+            f"<vrrpscope Result: {reprs.names(self.files, 3)}: "
+            f"{reprs.plural(len(self.adverts), 'advert')}, "
+            f"{reprs.plural(len(self.routers), 'virtual router')}, "
+            f"{reprs.plural(len(self.findings), 'finding')}>"
         )
 
     def _repr_html_(self) -> str:
@@ -268,16 +290,4 @@ def _router_name(segment: str | None, vrid: int | None, family: int | None) -> s
 
 def _table(caption: str, head: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
     """A small HTML table; cells are already escaped by the caller."""
-    rows = list(rows)
-    shown = rows[:_HTML_ROWS]
-    out = [
-        '<table style="font-size:85%;text-align:left">',
-        f'<caption style="text-align:left"><b>{html.escape(caption)}</b></caption>',
-        "<tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in head) + "</tr>",
-    ]
-    for row in shown:
-        out.append("<tr>" + "".join(f'<td style="text-align:left">{c}</td>' for c in row) + "</tr>")
-    if len(rows) > len(shown):
-        out.append(f'<tr><td colspan="{len(head)}">… {len(rows) - len(shown)} more</td></tr>')
-    out.append("</table>")
-    return "\n".join(out)
+    return reprs.table(caption, head, rows)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from vrrpscope import reprs
 from vrrpscope.model import Advert
 
 ADVERT_DTYPE = np.dtype(
@@ -52,6 +53,8 @@ class _Interner:
 @dataclass
 class AdvertTable:
     """Columnar adverts (`rows`) with the tables their integer columns index into."""
+
+    __repr__ = reprs.advert_table
 
     rows: np.ndarray
     files: list[str] = field(default_factory=list)

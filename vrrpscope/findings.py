@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Literal
 
+from vrrpscope import reprs
+
 
 class Severity(StrEnum):
     """How bad a finding is; compares in the order info < warning < critical."""
@@ -93,6 +95,8 @@ SEVERITY: dict[Kind, Severity] = {
 @dataclass(slots=True, eq=False)
 class Finding:
     """One diagnosed cause, with its time span, evidence frames and structured details."""
+
+    __repr__ = reprs.finding
 
     kind: Kind
     severity: Severity

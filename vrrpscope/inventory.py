@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from vrrpscope import reprs
 from vrrpscope.model import AUTH_NAMES
 from vrrpscope.routerstate import MasterPeriod, RouterKey, RouterState, SpeakerState
 from vrrpscope.secrets import mask_secret
@@ -21,6 +22,8 @@ VRID_RANGE = range(1, 256)
 @dataclass(slots=True)
 class SpeakerSummary:
     """One speaker of a virtual router."""
+
+    __repr__ = reprs.speaker_summary
 
     src: str
     mac: str | None
@@ -51,6 +54,8 @@ class SpeakerSummary:
 @dataclass(slots=True)
 class RouterSummary:
     """One virtual router `(segment, family, proto, vrid)`."""
+
+    __repr__ = reprs.router_summary
 
     segment: str
     family: int
@@ -83,6 +88,9 @@ class RouterSummary:
 @dataclass(slots=True)
 class SegmentInventory:
     """One layer-2 segment: routers, VRIDs in use per protocol/family, free VRIDs."""
+
+    __repr__ = reprs.segment
+    _repr_html_ = reprs.segment_html
 
     segment: str
     routers: list[RouterSummary]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from vrrpscope import reprs
+
 # Validation issue codes recorded on an Advert (stable: they appear in JSON output).
 ISSUE_TTL = "ttl"  # multicast advert with TTL / hop limit not 255: receivers discard it
 ISSUE_CHECKSUM = "checksum"  # VRRP/CARP checksum verifies under no known form
@@ -61,6 +63,8 @@ class Frame:
 @dataclass(slots=True)
 class Advert:
     """One decoded VRRP or CARP advertisement with everything a receiver would check."""
+
+    __repr__ = reprs.advert
 
     ts_ns: int
     frame: int

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from vrrpscope import reprs
 from vrrpscope.gapstats import GapStats
 from vrrpscope.model import Advert
 from vrrpscope.timers import interval_ns, master_down_ns, max_master_down_ns, skew_time_ns
@@ -44,6 +45,8 @@ class MasterPeriod:
 @dataclass(slots=True, eq=False)
 class SpeakerState:
     """What one source (IP + MAC) advertised for one virtual router."""
+
+    __repr__ = reprs.speaker
 
     src: str
     mac: str | None
@@ -162,6 +165,9 @@ def yields_to(master: SpeakerState, better: SpeakerState) -> bool:
 @dataclass(slots=True, eq=False)
 class RouterState:
     """One virtual router `(segment, family, proto, vrid)`: its speakers and master timeline."""
+
+    __repr__ = reprs.router
+    _repr_html_ = reprs.router_html
 
     segment: str
     family: int

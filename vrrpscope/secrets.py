@@ -5,6 +5,36 @@ from __future__ import annotations
 MASK = "********"  # fixed width: the mask does not even reveal the length
 
 
+class SecretBytes(bytes):
+    """Authentication bytes (password, AH ICV, CARP HMAC) whose repr and str are masked.
+
+    Equal to, and hashed as, the plain bytes: comparisons cost nothing extra; slicing or
+    `.hex()` gives plain values (only code that means to show a secret does that).
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"b'{MASK}'"
+
+    __str__ = __repr__
+
+    def __reduce__(self):  # pickles as itself (the parallel decode sends adverts)
+        return (SecretBytes, (bytes(self),))
+
+
+class SecretText(str):
+    """A password as text, with a masked repr and str (equal to the plain text)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"'{MASK}'"
+
+    def __str__(self) -> str:
+        return MASK
+
+
 def mask_secret(data: bytes | None, show: bool = False) -> str | None:
     """Printable form of an auth field: masked unless `show` is set ("" when all zero).
 
@@ -26,8 +56,9 @@ def _printable(data: bytes) -> str:
     return data.hex()
 
 
-def auth_text(data: bytes | None) -> str:
-    """The password as keepalived configures it: the field up to the first NUL."""
+def auth_text(data: bytes | None) -> SecretText:
+    """The password as keepalived configures it: the field up to the first NUL (masked
+    in reprs: it ends up in the engine's per-speaker state)."""
     if not data:
-        return ""
-    return data.split(b"\x00", 1)[0].decode("latin-1")
+        return SecretText("")
+    return SecretText(data.split(b"\x00", 1)[0].decode("latin-1"))

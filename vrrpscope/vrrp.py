@@ -33,6 +33,7 @@ from vrrpscope.model import (
     ISSUE_VRID,
     Advert,
 )
+from vrrpscope.secrets import SecretBytes
 
 CARP_LENGTH = 36
 CARP_AUTHLEN = 7  # SHA1 HMAC length in 32-bit words, as every CARP speaker sends it
@@ -164,7 +165,7 @@ def _parse_vrrp(ip: IPPacket, ctx: FrameContext) -> Advert:
         count=count,
         addresses=addresses,
         auth_type=auth_type,
-        auth_data=auth_data,
+        auth_data=None if auth_data is None else SecretBytes(auth_data),
         checksum=checksum,
         length=length,
         ah_spi=ip.ah_spi,
@@ -253,7 +254,7 @@ def _parse_carp(ip: IPPacket, ctx: FrameContext) -> Advert:
         count=None,
         addresses=(),
         auth_type=None,
-        auth_data=None if truncated else bytes(msg[16:36]),
+        auth_data=None if truncated else SecretBytes(msg[16:36]),
         checksum=checksum,
         length=ip.payload_len,
         advbase=advbase,

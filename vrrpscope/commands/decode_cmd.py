@@ -4,12 +4,52 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+from collections.abc import Iterator, Sequence
 
-from vrrpscope.errors import EXIT_DAMAGED, EXIT_OK
+from vrrpscope.decode import Decoded, DecodeStats
+from vrrpscope.errors import EXIT_DAMAGED, EXIT_OK, Damage
+from vrrpscope.fastpath.records import is_plain_file
 from vrrpscope.model import Advert
 from vrrpscope.pipeline import DecodeRun
 from vrrpscope.report.adverts import advert_to_dict, format_advert
+
+
+class _Run:
+    """The decode of `paths`: the columnar fast route (the one `analyze` takes: one
+    general decode per distinct frame, the same items in the same order) for regular
+    files, the general decoder frame by frame for stdin and pipes (adverts print as they
+    arrive) or with ``VRRPSCOPE_GENERAL=1``."""
+
+    def __init__(self, paths: Sequence[str]) -> None:
+        general = os.environ.get("VRRPSCOPE_GENERAL", "") not in ("", "0")
+        self.fast = None
+        self.general = None
+        if general or not all(map(is_plain_file, paths)):
+            self.general = DecodeRun(paths)  # opens every input: bad ones fail first
+        else:
+            from vrrpscope.fastfeed import FeedRun
+
+            self.fast = FeedRun(list(paths))
+
+    def items(self) -> Iterator[Decoded]:
+        return self.general.items() if self.general is not None else self.fast.items()
+
+    @property
+    def stats(self) -> DecodeStats:
+        return self.general.decoder.stats if self.general is not None else self.fast.stats
+
+    @property
+    def damage(self) -> list[Damage]:
+        return self.general.damage if self.general is not None else list(self.fast.damage)
+
+    def notes(self) -> list[str]:
+        if self.general is not None:
+            return self.general.notes()
+        from vrrpscope.analysis import _StatsNotes
+
+        return _StatsNotes(self.fast.stats).notes()
 
 
 def run_decode(args: argparse.Namespace) -> int:
@@ -17,7 +57,7 @@ def run_decode(args: argparse.Namespace) -> int:
         from vrrpscope.crosscheck import run_crosscheck
 
         return run_crosscheck(args)
-    run = DecodeRun(args.files)
+    run = _Run(args.files)
     multi = len(args.files) > 1
     out = sys.stdout
     interactive = any(path == "-" for path in args.files)
@@ -41,7 +81,7 @@ def run_decode(args: argparse.Namespace) -> int:
             f"vrrpscope: damaged input: {damage}; frames before it were decoded",
             file=sys.stderr,
         )
-    stats = run.decoder.stats
+    stats = run.stats
     if not args.json:
         print(
             f"vrrpscope: {stats.adverts} advert(s) in {stats.frames} frame(s)",

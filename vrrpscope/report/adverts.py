@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from vrrpscope.decode import DEFAULT_SEGMENT
 from vrrpscope.model import (
@@ -19,14 +20,34 @@ from vrrpscope.secrets import mask_secret
 
 
 def format_time(ts_ns: int, local: bool = False) -> str:
-    """'2014-03-05 21:55:06.745865' in UTC (or local time), like tcpdump -tttt."""
-    tz = None if local else UTC
+    """'2014-03-05 21:55:06.745865' in UTC, like tcpdump -tttt; with `local`, local time
+    followed by its zone ('2014-03-05 22:55:06.745865 CET')."""
     seconds, fraction = divmod(ts_ns, 1_000_000_000)
-    try:
-        dt = datetime.fromtimestamp(seconds, tz=tz)
-    except (ValueError, OverflowError, OSError):  # beyond what datetime can show
+    clock = _clock(seconds, local)
+    if clock is None:  # beyond what datetime can show
         return f"{seconds}.{fraction // 1000:06d}"
-    return f"{dt:%Y-%m-%d %H:%M:%S}.{fraction // 1000:06d}"
+    return f"{clock[0]}.{fraction // 1000:06d}{clock[1]}"
+
+
+@lru_cache(maxsize=4096)
+def _clock(seconds: int, local: bool) -> tuple[str, str] | None:
+    """('2014-03-05 21:55:06', zone suffix) of a whole second (cached: adverts of one
+    second share it, and datetime formatting is most of a decode line's cost)."""
+    try:
+        dt = datetime.fromtimestamp(seconds, tz=UTC)
+        if local:
+            dt = dt.astimezone()
+    except (ValueError, OverflowError, OSError):
+        return None
+    zone = ""
+    if local:
+        name = dt.tzname() or ""
+        offset = dt.strftime("%z")
+        if name.isalpha():
+            zone = f" {name}"
+        elif offset:
+            zone = f" UTC{offset[:3]}:{offset[3:5]}"
+    return f"{dt:%Y-%m-%d %H:%M:%S}", zone
 
 
 def describe_issue(advert: Advert, code: str) -> str:
