@@ -268,6 +268,9 @@ def test_sigint_prints_the_summary_and_exits_0(recorded: Recorded) -> None:
     assert summary["files"] == ["br0"] and summary["adverts"] > 10
     assert summary["capture"]["stopped_by"] == "signal"
     assert "stopped by signal" in run.stderr
+    # still open at the stop (keepalived without use_vmac): "end", never "close"
+    assert run.findings("non-standard-mac", "end"), run.objects()[-12:]
+    assert not run.findings("non-standard-mac", "close")
     # root is dropped after the socket is open, or kept with the reason on stderr
     assert re.search(r"^vrrpscope: (dropped root|kept root)", run.stderr, re.M), run.stderr
     last = run.objects()[-1][0]

@@ -162,9 +162,8 @@ class LiveSession:
         return out
 
     def _on_event(self, event: FindingEvent) -> None:
-        line = self.events.line(event)
         if self.json_mode:  # the dashboard reads the open findings from the engine
-            self._emit(line)
+            self._emit(self.events.line(event))
 
     def _emit(self, obj: dict) -> None:
         sys.stdout.write(json.dumps(obj, separators=(",", ":")) + "\n")
