@@ -329,7 +329,7 @@ def test_dashboard_on_a_terminal(lab: Lab, recorded: Recorded) -> None:
     screen = [text for t, text in frames if t <= t1][-1]
     row = next((line for line in screen.splitlines() if ADDR["r2"] in line), "")
     assert re.search(rf"\b{VRID}\b", row), screen
-    assert "100" in row and "vrrp/ipv4" in row and " ok" in row, screen
+    assert "100" in row and "vrrp/v4" in row and " ok" in row, screen
     assert "open problems:" in screen and "VIP" in screen and VIP in row, screen
     # refreshed at least once a second, and the "since last" column moves
     times = sorted(t for t, _ in frames if t0 <= t <= t1)
