@@ -52,6 +52,19 @@ def test_an_event_judged_at_the_stop_is_still_a_close() -> None:
     assert others and all(o["event"] == "end" and o["open"] for o in others)
 
 
+def test_a_finding_opened_just_before_the_stop_ends() -> None:
+    """The split brain was the last event of the run: its close at the stop is an end."""
+    engine = Engine(Thresholds())
+    for item in DecodeRun([str(CAPTURES / "split-brain.pcap")]).items():
+        if isinstance(item, Advert):
+            engine.feed(item)
+    split = next(f for f in engine.findings if str(f.kind) == "split-brain")
+    lines = EventLines()
+    assert lines.line(FindingEvent("open", split))["event"] == "open"
+    lines.finishing = True
+    assert lines.line(FindingEvent("close", split))["event"] == "end"
+
+
 def test_before_the_stop_a_close_is_a_close() -> None:
     lines = EventLines()
     engine_events: list[FindingEvent] = []

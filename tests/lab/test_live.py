@@ -268,6 +268,9 @@ def test_sigint_prints_the_summary_and_exits_0(recorded: Recorded) -> None:
     assert summary["files"] == ["br0"] and summary["adverts"] > 10
     assert summary["capture"]["stopped_by"] == "signal"
     assert "stopped by signal" in run.stderr
+    # still open at the stop (keepalived without use_vmac): "end", never "close"
+    assert run.findings("non-standard-mac", "end"), run.objects()[-12:]
+    assert not run.findings("non-standard-mac", "close")
     # root is dropped after the socket is open, or kept with the reason on stderr
     assert re.search(r"^vrrpscope: (dropped root|kept root)", run.stderr, re.M), run.stderr
     last = run.objects()[-1][0]
@@ -326,7 +329,7 @@ def test_dashboard_on_a_terminal(lab: Lab, recorded: Recorded) -> None:
     screen = [text for t, text in frames if t <= t1][-1]
     row = next((line for line in screen.splitlines() if ADDR["r2"] in line), "")
     assert re.search(rf"\b{VRID}\b", row), screen
-    assert "100" in row and "vrrp/ipv4" in row and " ok" in row, screen
+    assert "100" in row and "vrrp/v4" in row and " ok" in row, screen
     assert "open problems:" in screen and "VIP" in screen and VIP in row, screen
     # refreshed at least once a second, and the "since last" column moves
     times = sorted(t for t, _ in frames if t0 <= t <= t1)

@@ -45,10 +45,12 @@ class EventLines:
     _last: tuple[str, int] | None = None
 
     def line(self, event: FindingEvent) -> dict:
-        instant = self._last == ("open", id(event.finding))
-        self._last = (event.action, id(event.finding))
         obj = {**event.finding.to_dict(), "event": event.action}
-        if self.finishing and event.action == "close" and not instant:
+        if not self.finishing:
+            return obj
+        instant = self._last == ("open", id(event.finding))  # both while finishing
+        self._last = (event.action, id(event.finding))
+        if event.action == "close" and not instant:
             obj.update(event="end", open=True)
         return obj
 
@@ -160,9 +162,8 @@ class LiveSession:
         return out
 
     def _on_event(self, event: FindingEvent) -> None:
-        line = self.events.line(event)
         if self.json_mode:  # the dashboard reads the open findings from the engine
-            self._emit(line)
+            self._emit(self.events.line(event))
 
     def _emit(self, obj: dict) -> None:
         sys.stdout.write(json.dumps(obj, separators=(",", ":")) + "\n")
