@@ -19,6 +19,7 @@ from pathlib import Path
 
 from tests import packets as P
 from tests.capturewriter import PcapFile
+from tests.helpers.layers import pbb
 from vrrpscope.analysis import analyze_files
 from vrrpscope.commands.analyze_cmd import write_json
 from vrrpscope.errors import InputError
@@ -87,6 +88,11 @@ def pool() -> list[bytes]:
         lldp(b"short"),
         P.gratuitous_arp("198.18.1.100", "00:00:5e:00:01:07"),
     ]
+    adverts.append(pbb(P.ipv4(P.vrrp_v2(11, 100, ["198.18.3.1"]), src="198.18.1.11"), isid=1000))
+    adverts.append(
+        pbb(P.ipv4(P.vrrp_v2(11, 90, ["198.18.3.1"]), src="198.18.1.12"), isid=1000, b_vlan=5)
+    )
+    others.append(pbb(igmp, isid=1000, vlans=(30,), dst_mac="01:00:5e:00:00:01"))
     return adverts + others
 
 
