@@ -22,6 +22,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 from tests import packets as P
+from tests.helpers.layers import pbb
 
 EXAMPLES_ENV = "VRRPSCOPE_FUZZ_EXAMPLES"  # examples per hypothesis property
 ROUNDS_ENV = "VRRPSCOPE_FUZZ_ROUNDS"  # multiplies the random cuts and bit flips per capture
@@ -157,6 +158,7 @@ def valid_frames() -> list[tuple[int, bytes]]:
         (1, P.ethernet(carp)),
         (1, P.ethernet(teb)),
         (1, P.ethernet(erspan)),
+        (1, pbb(ip_v3, isid=1000, b_vlan=5, vlans=(30,))),  # 802.1ah
         (113, P.sll(ip_v3)),
         (276, P.sll2(ip_v3_6, ifindex=3)),
         (0, P.null_loopback(ip_v2)),

@@ -489,6 +489,8 @@ CORPUS_EXPECT = {
     "pcap-caplen-ffffffff.pcap": Expect(EXIT_DAMAGED, 1, damage=94),
     "pcap-caplen-16mib-snaplen-16mib.pcap": Expect(EXIT_DAMAGED, 1, damage=94),
     "pcapng-block-length-64mib.pcapng": Expect(EXIT_DAMAGED, 1, damage=136),
+    # Crashed `analyze` (fast route: KeyError in the planner), not `decode` (issue 17).
+    "igmp-v1-zzuf-2386.pcap": Expect(EXIT_DAMAGED, 0, damage=1674),
 }
 
 

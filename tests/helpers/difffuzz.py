@@ -19,6 +19,7 @@ from pathlib import Path
 
 from tests import packets as P
 from tests.capturewriter import PcapFile
+from tests.helpers.layers import pbb
 from vrrpscope.analysis import analyze_files
 from vrrpscope.commands.analyze_cmd import write_json
 from vrrpscope.errors import InputError
@@ -87,6 +88,11 @@ def pool() -> list[bytes]:
         lldp(b"short"),
         P.gratuitous_arp("198.18.1.100", "00:00:5e:00:01:07"),
     ]
+    adverts.append(pbb(P.ipv4(P.vrrp_v2(11, 100, ["198.18.3.1"]), src="198.18.1.11"), isid=1000))
+    adverts.append(
+        pbb(P.ipv4(P.vrrp_v2(11, 90, ["198.18.3.1"]), src="198.18.1.12"), isid=1000, b_vlan=5)
+    )
+    others.append(pbb(igmp, isid=1000, vlans=(30,), dst_mac="01:00:5e:00:00:01"))
     return adverts + others
 
 
@@ -94,7 +100,7 @@ def mutate(rnd: random.Random, frame: bytes) -> bytes:
     """A few byte-level mutations: flips, byte-set (interesting values), cuts, pads."""
     data = bytearray(frame)
     for _ in range(rnd.randint(1, 3)):
-        op = rnd.choice(("flip", "set", "set", "cut", "pad", "tail"))
+        op = rnd.choice(("flip", "set", "set", "cut", "pad", "tail", "ipid"))
         if not data:
             data.append(rnd.randrange(256))
             continue
@@ -107,6 +113,10 @@ def mutate(rnd: random.Random, frame: bytes) -> bytes:
             del data[at:]
         elif op == "pad":
             data.extend(bytes(rnd.randint(1, 200)))
+        elif op == "ipid":  # IPv4 id or header checksum (left out of the grouping key)
+            spot = rnd.choice((18, 19, 24, 25))
+            if spot < len(data):
+                data[spot] ^= 1 << rnd.randrange(8)
         else:  # change a byte past the grouping window (128 bytes) when there is one
             if len(data) > 128:
                 data[rnd.randrange(128, len(data))] ^= 0xFF
@@ -224,3 +234,27 @@ def mutate_capture(rnd: random.Random, seed: Seed) -> bytes:
         else:
             pcap.add(ts, data, orig)
     return pcap.to_bytes()
+
+
+def collisions(frames: list[bytes]) -> list[Case]:
+    """Crafted inputs whose frames collide in the fast route's grouping key (equal first
+    128 bytes less the IPv4 id and checksum): each frame of ``frames`` next to a twin
+    that differs past the window, on the wire length, or in the IPv4 id and checksum,
+    between adverts."""
+    advert = frames[0]
+    cases = []
+    for n, frame in enumerate(frames):
+        twins = [
+            frame[:128] + bytes(b ^ 0xFF for b in frame[128:]),  # same head, other tail
+            frame + b"\0" * 20,  # padded
+            frame[:18] + b"\xbe\xef" + frame[20:24] + b"\x12\x34" + frame[26:],  # id, sum
+        ]
+        for k, twin in enumerate(twins):
+            orig = len(twin) + 14 if (n + k) % 2 else None  # half recorded longer on the wire
+            order = [advert, frame, advert, twin, advert, frame, twin]
+            records = [
+                (i * 1_000_000_000, d, orig if d is twin else None, None)
+                for i, d in enumerate(order)
+            ]
+            cases.append(Case(tuple(records)))
+    return cases
