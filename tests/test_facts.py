@@ -39,3 +39,16 @@ def test_a_backup_stretch_is_no_outage() -> None:
     for sp in segment.routers[0].speakers:
         assert "outage_s" not in sp.observed
         assert sp.observed["max_s"] < 1.1
+
+
+def test_split_brain_beside_a_carp_collision_blames_the_collision() -> None:
+    a = analysed("carp-collision")
+    (split,) = [f for f in a.findings if f.kind == "split-brain"]
+    assert "see carp-collision" in split.message and "INPUT -p vrrp" not in split.message
+
+
+def test_ucarp_mac_is_explained_as_its_virtual_mac() -> None:
+    a = analysed("carp-collision")
+    (mac,) = [f for f in a.findings if f.kind == "non-standard-mac" and f.proto == "carp"]
+    assert "ucarp's virtual source MAC (00:00:5e:00:00:VHID)" in mac.message
+    assert "sends from the interface MAC" not in mac.message

@@ -316,7 +316,16 @@ def _open(
     if kind is Kind.SPLIT_BRAIN:
         vips = ", ".join(a.addresses[:4]) or "no addresses"
         fix = ""  # rejected-adverts: `how` says what to fix
-        if evidence != "rejected-adverts":
+        clash = _colliding(ctx, router)
+        if clash is not None:
+            fix = (
+                f". The {clash} with number {router.vrid} on this segment causes it (see "
+                "carp-collision), not a firewall: each side drops the other's adverts as "
+                "bogus and keepalived resets its advert timer on each, so its nodes fall "
+                "silent and time out in turns. Move the CARP vhid or the VRRP VRID to a free "
+                "number"
+            )
+        elif evidence != "rejected-adverts":
             fix = (
                 ". They do not hear each other: look for a firewall dropping VRRP on one node "
                 "(INPUT -p vrrp -j DROP), a VLAN, bridge or multicast-snooping problem, or a "
@@ -354,6 +363,15 @@ def _open(
     if finding is not None and claims is not None and kind is Kind.SPLIT_BRAIN:
         confirm(ctx, finding, a.address_set, claims)
     return finding
+
+
+def _colliding(ctx: Context, router: RouterState) -> str | None:
+    """The other protocol's router using this number on the segment ('CARP vhid' /
+    'VRRP VRID'), if any: a carp-collision."""
+    for other in (ctx.segments.get(router.segment) or {}).values():
+        if other.vrid == router.vrid and other.proto != router.proto:
+            return "CARP vhid" if other.proto == "carp" else "VRRP VRID"
+    return None
 
 
 def _free_advice(ctx: Context, router: RouterState) -> str:
