@@ -166,7 +166,7 @@ def non_standard_mac(
     ucarp = f"00:00:5e:00:00:{router.vrid & 0xFF:02x}"
     if router.proto == "carp" and sp.mac.lower() == ucarp:
         advice = (
-            f"that is ucarp's virtual source MAC (00:00:5e:00:00:VHID), not the interface "
+            "that is ucarp's virtual source MAC (00:00:5e:00:00:VHID), not the interface "
             "MAC; ucarp announces the VIP itself from the interface MAC (its gratuitous "
             "ARPs), while kernel CARP (OpenBSD/FreeBSD) uses the CARP virtual MAC "
             "00:00:5e:00:01:VHID for both. Normal for ucarp"
