@@ -52,3 +52,13 @@ def test_ucarp_mac_is_explained_as_its_virtual_mac() -> None:
     (mac,) = [f for f in a.findings if f.kind == "non-standard-mac" and f.proto == "carp"]
     assert "ucarp's virtual source MAC (00:00:5e:00:00:VHID)" in mac.message
     assert "sends from the interface MAC" not in mac.message
+
+
+def test_state_words_tell_backup_resigned_and_master_apart() -> None:
+    states = {
+        name: {sp.src: sp.state for sp in analysed(name).inventory[0].routers[0].speakers}
+        for name in ("failover", "vrrpv3-ipv4", "no-master")
+    }
+    assert states["failover"] == {R1: "MASTER", R2: "backup"}
+    assert states["vrrpv3-ipv4"] == {R1: "resigned", R2: "MASTER"}
+    assert states["no-master"] == {R1: "MASTER"}

@@ -26,7 +26,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from vrrpscope.detectors import Context, pair, pair_close, pair_get, pair_track, scope, sec, secs
+from vrrpscope.detectors import (
+    Context,
+    name,
+    pair,
+    pair_close,
+    pair_get,
+    pair_track,
+    scope,
+    sec,
+    secs,
+)
 from vrrpscope.findings import Finding, Kind
 from vrrpscope.inventory import format_ranges, free_vrids
 from vrrpscope.routerstate import RouterState, SpeakerState, yields_to
@@ -333,8 +343,9 @@ def _open(
                 "interval mismatch' or 'receive an invalid passwd!'); run tcpdump for vrrp on "
                 "each node"
             )
+        an, bn = name(router, a.src, a.mac), name(router, b.src, b.mac)
         message = (
-            f"{router.label}: split brain: {a.src} and {b.src} hold the same VIPs ({vips}): "
+            f"{router.label}: split brain: {an} and {bn} hold the same VIPs ({vips}): "
             f"{how}. Traffic is split between them{fix}"
         )
     else:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from vrrpscope.detectors import Context, scope, sec
+from vrrpscope.detectors import Context, name, scope, sec
 from vrrpscope.findings import Kind
 from vrrpscope.routerstate import RouterState, SpeakerKey, SpeakerState, election_rank
 from vrrpscope.timers import interval_ns
@@ -94,7 +94,9 @@ def failover(
                 details["preempt_reason"] = (
                     "equal priority, higher primary IP" if tie else "higher priority"
                 )
-    message = _message(router, old_src, old, new, details)
+    # (an IP shown with its MAC when two speakers share it: "a (mac1) -> a (mac2)")
+    old_name, new_name = name(router, old_src, old_key[1]), name(router, new.src, new.mac)
+    message = _message(router, old_name, old, new_name, details)
     finding = ctx.book.open(
         (Kind.FAILOVER, router.key, old_key, new.key, new_first),
         Kind.FAILOVER,
@@ -115,21 +117,22 @@ def _message(
     router: RouterState,
     old_src: str,
     old: SpeakerState | None,
-    new: SpeakerState,
+    new_src: str,
     d: dict[str, Any],
 ) -> str:
-    head = f"{router.label}: mastership moved {old_src} -> {new.src}"
+    """`old_src` / `new_src`: the speakers as printed (see :func:`name`)."""
+    head = f"{router.label}: mastership moved {old_src} -> {new_src}"
     cause = d["cause"]
     if cause == "resigned":
         return (
             f"{head}: the master resigned (priority 0) and the new one took over after "
             f"{d['takeover_s']:.2f} s (RFC {d['expected_rule']}: {d['expected_s']:.2f} s). "
-            f"The VIP was away for about that long; {new.src} logs 'Entering MASTER STATE'. "
+            f"The VIP was away for about that long; {new_src} logs 'Entering MASTER STATE'. "
             f"Check why {old_src} stopped (service restart, FAULT from a tracker)"
         )
     if cause == "silence":
         return (
-            f"{head}: {old_src} went silent and {new.src} took over "
+            f"{head}: {old_src} went silent and {new_src} took over "
             f"{d['takeover_s']:.2f} s after its last advert (RFC {d['expected_rule']}: "
             f"{d['expected_s']:.2f} s). Check {old_src}: crash, frozen process, link down, "
             "or a firewall dropping its adverts (keepalived logs 'send advert error 1 "
@@ -142,14 +145,14 @@ def _message(
         elif router.proto == "carp":
             why = "lower advskew (CARP: the lowest advskew, after demotion, is master)"
             return (
-                f"{head}: {new.src} preempted the master: {why}. Normal with preemption "
+                f"{head}: {new_src} preempted the master: {why}. Normal with preemption "
                 "enabled (net.inet.carp.preempt, ucarp --preempt) when a better node comes "
                 "back or a demotion counter changes; check both nodes' CARP state"
             )
         else:
             why = f"higher priority ({d['to_priority']} > {d['from_priority']})"
         return (
-            f"{head}: {new.src} preempted the master: {why}. Normal with preempt when a "
+            f"{head}: {new_src} preempted the master: {why}. Normal with preempt when a "
             "better node comes back or the master's priority drops (a tracker's weight); "
             "the old master logs 'received higher priority advert' and 'Entering BACKUP "
             "STATE'. Use nopreempt or preempt_delay if the VIP should stay put"
