@@ -236,6 +236,16 @@ def check_any_sll2(a: Analysis, s: Sidecar) -> None:
     assert {f.segment for f in of_kind(a, "failover")} == segments
 
 
+def check_any_sll(a: Analysis, s: Sidecar) -> None:
+    # SLL v1 merges eth0 (198.18.1.0/24) and eth1 (198.18.2.0/24) into one segment: the
+    # "duplicate" VRID 51 is one VRID on two interfaces, reported as info with the reason.
+    dups = of_kind(a, "duplicate-vrid", 51)
+    assert dups and all(d.severity == Severity.INFO for d in dups)
+    assert all("Linux cooked v1" in d.message for d in dups)
+    assert [f for f in serious(a) if f.kind != "failover"] == []
+    assert {f.details["from"] for f in of_kind(a, "failover")} <= {R1, "198.18.2.1"}
+
+
 CHECKS: dict[str, Callable[[Analysis, Sidecar], None]] = {
     "baseline": check_baseline,
     "failover": check_failover,
@@ -254,5 +264,6 @@ CHECKS: dict[str, Callable[[Analysis, Sidecar], None]] = {
     "v3-checksum-mismatch": check_v3_checksum_mismatch,
     "vmac": check_vmac,
     "carp-collision": check_carp_collision,
+    "any-sll": check_any_sll,
     "any-sll2": check_any_sll2,
 }

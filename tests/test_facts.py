@@ -62,3 +62,13 @@ def test_state_words_tell_backup_resigned_and_master_apart() -> None:
     assert states["failover"] == {R1: "MASTER", R2: "backup"}
     assert states["vrrpv3-ipv4"] == {R1: "resigned", R2: "MASTER"}
     assert states["no-master"] == {R1: "MASTER"}
+
+
+def test_sll_v1_merge_lowers_only_pairs_in_different_subnets() -> None:
+    from vrrpscope.detectors.concurrency import _other_subnets
+
+    assert _other_subnets("198.18.1.1", "198.18.2.1")
+    assert not _other_subnets("198.18.1.1", "198.18.1.3")  # duplicate-vrid.pcap: real
+    assert not _other_subnets("fe80::1", "fe80::2")
+    dups = [f for f in analysed("duplicate-vrid").findings if f.kind == "duplicate-vrid"]
+    assert dups and all(f.severity == "critical" for f in dups)  # Ethernet: never lowered

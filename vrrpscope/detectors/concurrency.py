@@ -23,7 +23,8 @@ A preemption or an equal-priority tie overlaps for less than one interval and is
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import ipaddress
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from vrrpscope.detectors import (
@@ -37,7 +38,7 @@ from vrrpscope.detectors import (
     sec,
     secs,
 )
-from vrrpscope.findings import Finding, Kind
+from vrrpscope.findings import Finding, Kind, Severity
 from vrrpscope.inventory import format_ranges, free_vrids
 from vrrpscope.routerstate import RouterState, SpeakerState, yields_to
 from vrrpscope.timers import interval_ns
@@ -374,6 +375,45 @@ def _open(
     if finding is not None and claims is not None and kind is Kind.SPLIT_BRAIN:
         confirm(ctx, finding, a.address_set, claims)
     return finding
+
+
+def sll_merged(findings: Iterable[Finding]) -> int:
+    """A Linux cooked v1 capture (`tcpdump -i any`) merges every interface into one
+    segment: a duplicate-vrid (or a config-mismatch) between speakers whose source IPs
+    lie in different subnets is most likely one VRID on two interfaces, not two clusters
+    on one. Lower those to info, with the reason; returns how many."""
+    lowered = 0
+    for f in findings:
+        if f.kind not in (Kind.DUPLICATE_VRID, Kind.CONFIG_MISMATCH) or len(f.speakers) != 2:
+            continue
+        if not _other_subnets(*f.speakers) or f.severity is Severity.INFO:
+            continue
+        was = f.severity
+        f.severity = Severity.INFO
+        f.details["lowered_from"] = str(was)
+        f.details["lowered_because"] = "sll-v1-merge, different subnets"
+        f.message = (
+            f"(lowered from {was}: a Linux cooked v1 capture merges all interfaces, and "
+            f"{f.speakers[0]} and {f.speakers[1]} are in different subnets, so this is "
+            "most likely the same VRID on two interfaces; recapture with `tcpdump -i any "
+            "-y LINUX_SLL2` to be sure) " + f.message
+        )
+        lowered += 1
+    return lowered
+
+
+def _other_subnets(a: str, b: str) -> bool:
+    """Whether two source IPs are in different subnets (IPv4 /24, IPv6 /64; link-local
+    addresses never differ)."""
+    try:
+        x, y = ipaddress.ip_address(a), ipaddress.ip_address(b)
+    except ValueError:
+        return False
+    if x.version != y.version or x.is_link_local or y.is_link_local:
+        return False
+    bits = 24 if x.version == 4 else 64
+    net = ipaddress.ip_network(f"{x}/{bits}", strict=False)
+    return y not in net
 
 
 def _colliding(ctx: Context, router: RouterState) -> str | None:
