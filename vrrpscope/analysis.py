@@ -24,8 +24,8 @@ from vrrpscope.errors import Damage
 from vrrpscope.fastfeed import FeedRun
 from vrrpscope.fastpath import fast_table
 from vrrpscope.fastpath.records import BLOCK
-from vrrpscope.linklayer import LINKTYPE_LINUX_SLL
 from vrrpscope.findings import Finding, FindingEvent
+from vrrpscope.linklayer import LINKTYPE_LINUX_SLL
 from vrrpscope.model import AddressClaim, Advert, OtherTraffic
 from vrrpscope.parallel import ForkedPlans, can_fork
 from vrrpscope.pendingrun import PendingRun, SpeakerRun
