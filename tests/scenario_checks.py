@@ -215,6 +215,13 @@ def check_v3_checksum_mismatch(a: Analysis, s: Sidecar) -> None:
     # r2 went master alongside r1 (it drops r1's adverts) and stayed master, silently
     (split,) = of_kind(a, "split-brain", 57)
     assert split.details["evidence"] == "rejected-adverts" and set(split.speakers) == {R1, R2}
+    # ... and held the VIP (its gratuitous ARPs) until r1 was stopped: ~4.4 s, not 0.25 s
+    stop = s.event_ts("stop", "r1")
+    assert near(ts(split)[1], stop, 1.0) and split.details["concurrent_s"] > 4
+    # the failover after r1's priority 0: r2 had the VIP all along, it was never away
+    (fo,) = of_kind(a, "failover", 57)
+    assert fo.details["held_silently_since_ts"] is not None
+    assert "the VIP was not away" in fo.message and "was away for" not in fo.message
 
 
 def check_vmac(a: Analysis, s: Sidecar) -> None:

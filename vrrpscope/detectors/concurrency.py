@@ -457,8 +457,12 @@ def end(ctx: Context, router: RouterState, sp: SpeakerState) -> None:
     """`sp` stopped advertising: close its overlap findings at the end of the overlap.
 
     Findings from alternation stay open (the next turn may come) until `quiet_close_s`
-    passes without a handover.
+    passes without a handover. A rejected-adverts split brain lasts while the silent one
+    still claims the VIP (gratuitous ARPs after its last advert): it ends when `sp`, the
+    one that went on advertising, stops.
     """
+    if router.pair_findings:
+        _silent_partner_end(ctx, router, sp)
     if len(router.active) < 2 or not router.pair_findings:
         return
     for other in router.active.values():
@@ -472,6 +476,43 @@ def end(ctx: Context, router: RouterState, sp: SpeakerState) -> None:
             last = min(sp.last_valid_ns or 0, other.last_valid_ns or 0)
             finding.details["concurrent_s"] = sec(max(last - finding.first_ts_ns, 0))
             pair_close(ctx, router, finding, last)
+
+
+def _silent_partner_end(ctx: Context, router: RouterState, sp: SpeakerState) -> None:
+    """`sp` stops advertising: its rejected-adverts split brains with a partner that fell
+    silent but still claimed the VIP afterwards lasted until now."""
+    end = sp.last_valid_ns
+    claims = ctx.claims.get(router.segment) or {}
+    if end is None:
+        return
+    for finding in list(router.pair_findings.values()):
+        if not finding.open or finding.details.get("evidence") != "rejected-adverts":
+            continue
+        pair_keys = finding.key[2:4]  # (kind, router, a.key, b.key)
+        if sp.key not in pair_keys:
+            continue
+        other = router.speakers.get(pair_keys[1] if pair_keys[0] == sp.key else pair_keys[0])
+        if other is None or other.active or other.last_valid_ns is None:
+            continue
+        mac = (other.mac or "").lower()
+        held = [
+            rec[1]
+            for vip in other.addresses
+            if (rec := (claims.get(vip) or {}).get(mac)) is not None
+            and rec[1] > other.last_valid_ns
+        ]
+        if not held:
+            continue
+        finding.details["concurrent_s"] = sec(end - finding.first_ts_ns)
+        finding.details["silent_holder"] = other.src
+        finding.details["held_until_ts"] = max(held) / 1e9
+        message = (
+            f"{finding.message} {other.src} fell silent but kept the VIP (its gratuitous "
+            f"ARPs / unsolicited NAs) until {sp.src} stopped: {secs(end - finding.first_ts_ns)} "
+            "of split brain in all."
+        )
+        ctx.book.update(finding, end, message=message, notify=False)
+        pair_close(ctx, router, finding, end)
 
 
 def claims_changed(ctx: Context, router: RouterState) -> None:

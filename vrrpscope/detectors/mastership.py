@@ -94,6 +94,9 @@ def failover(
                 details["preempt_reason"] = (
                     "equal priority, higher primary IP" if tie else "higher priority"
                 )
+    held = _held_meanwhile(ctx, router, old, new)
+    if held is not None:  # the new master held the VIP silently: it was never away
+        details["held_silently_since_ts"] = held / 1e9
     # (an IP shown with its MAC when two speakers share it: "a (mac1) -> a (mac2)")
     old_name, new_name = name(router, old_src, old_key[1]), name(router, new.src, new.mac)
     message = _message(router, old_name, old, new_name, details)
@@ -123,6 +126,15 @@ def _message(
     """`old_src` / `new_src`: the speakers as printed (see :func:`name`)."""
     head = f"{router.label}: mastership moved {old_src} -> {new_src}"
     cause = d["cause"]
+    if cause in ("resigned", "silence") and d.get("held_silently_since_ts") is not None:
+        why = "resigned (priority 0)" if cause == "resigned" else "went silent"
+        return (
+            f"{head}: {old_src} {why} and {new_src} advertises again "
+            f"{d['takeover_s']:.2f} s later, but {new_src} had held the VIP all along without "
+            "advertising (its gratuitous ARPs / unsolicited NAs while the other advertised: "
+            "see split-brain), so the VIP was not away; only the split brain ended. Make the "
+            "two agree (see config-mismatch / checksum-form-mismatch)"
+        )
     if cause == "resigned":
         return (
             f"{head}: the master resigned (priority 0) and the new one took over after "
@@ -172,6 +184,23 @@ def _message(
         f"{head}; the cause is unclear (the old master was not seen to stop, resign or "
         "be outranked): check both nodes' logs around this time"
     )
+
+
+def _held_meanwhile(
+    ctx: Context, router: RouterState, old: SpeakerState | None, new: SpeakerState
+) -> int | None:
+    """When `new` had advertised before, fell silent, and claimed its VIP by gratuitous ARP
+    after that and before `old` stopped (a master whose adverts its peer's timer resets
+    silence): the time of that claim. `new` then held the VIP through the move."""
+    if old is None or old.end_ns is None or new.end_ns is None:
+        return None
+    claims = ctx.claims.get(router.segment) or {}
+    mac = (new.mac or "").lower()
+    for vip in new.addresses:
+        rec = (claims.get(vip) or {}).get(mac)
+        if rec is not None and new.end_ns < rec[1] and rec[0] <= old.end_ns:
+            return rec[1]
+    return None
 
 
 def _flapping(ctx: Context, router: RouterState, new: SpeakerState, ts_ns: int) -> None:
