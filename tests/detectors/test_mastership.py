@@ -164,3 +164,13 @@ def test_a_node_changing_mac_is_printed_with_its_macs() -> None:
     engine = run(capture(a, b), end=20.5)
     (fo,) = of_kind(engine, Kind.FAILOVER)
     assert f"mastership moved {A} ({m1}) -> {A} ({m2})" in fo.message
+
+
+def test_takeover_after_a_no_master_is_worded_as_a_recovery() -> None:
+    f = AdvertFactory()
+    engine = run(capture(f.train(A, 0, 10, priority=200), f.train(B, 25, 30)), end=30.5)
+    (nm,) = of_kind(engine, Kind.NO_MASTER)
+    (fo,) = of_kind(engine, Kind.FAILOVER)
+    assert fo.details["cause"] == "silence" and fo.details["recovered"] is True
+    assert fo.details["slow"] is True
+    assert "recovered after 15.00 s without a master" in fo.message

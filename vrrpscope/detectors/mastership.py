@@ -83,6 +83,8 @@ def failover(
                 expected_s=sec(expected),
                 expected_rule=rule,
                 slow=gap > expected + ctx.th.failover_slow_tolerance * iv_ns,
+                # nobody advertised past the longest wait: a no-master, now over
+                recovered=bool(old.expiry_ns) and gap > old.expiry_ns,
             )
         else:
             first, last = min(old.end_ns, new_first), max(old.end_ns, new_first)
@@ -135,10 +137,21 @@ def _message(
             "see split-brain), so the VIP was not away; only the split brain ended. Make the "
             "two agree (see config-mismatch / checksum-form-mismatch)"
         )
+    if d.get("recovered"):
+        how = "resigned (priority 0)" if cause == "resigned" else "went silent"
+        return (
+            f"{head}: recovered after {d['takeover_s']:.2f} s without a master: {old_src} "
+            f"{how} and nobody advertised until {new_src} did (a backup takes over after "
+            f"RFC {d['expected_rule']}: {d['expected_s']:.2f} s; see no-master). The VIP was "
+            "unreachable meanwhile unless a node held it without advertising. Check why no "
+            f"backup took over in time: {new_src}'s adverts blocked (an OUTPUT rule, 'send "
+            "advert error 1'), keepalived down on the backups, or the link/VLAN"
+        )
     if cause == "resigned":
         return (
             f"{head}: the master resigned (priority 0) and the new one took over after "
-            f"{d['takeover_s']:.2f} s (RFC {d['expected_rule']}: {d['expected_s']:.2f} s). "
+            f"{d['takeover_s']:.2f} s (RFC {d['expected_rule']}: {d['expected_s']:.2f} s"
+            f"{', slow' if d['slow'] else ''}). "
             f"The VIP was away for about that long; {new_src} logs 'Entering MASTER STATE'. "
             f"Check why {old_src} stopped (service restart, FAULT from a tracker)"
         )
@@ -146,7 +159,7 @@ def _message(
         return (
             f"{head}: {old_src} went silent and {new_src} took over "
             f"{d['takeover_s']:.2f} s after its last advert (RFC {d['expected_rule']}: "
-            f"{d['expected_s']:.2f} s). Check {old_src}: crash, frozen process, link down, "
+            f"{d['expected_s']:.2f} s{', slow' if d['slow'] else ''}). Check {old_src}: crash, frozen process, link down, "
             "or a firewall dropping its adverts (keepalived logs 'send advert error 1 "
             "(Operation not permitted)' when an OUTPUT rule drops VRRP); if it still "
             "believes it is master, both hold the VIP"
