@@ -159,7 +159,8 @@ def _message(
         return (
             f"{head}: {old_src} went silent and {new_src} took over "
             f"{d['takeover_s']:.2f} s after its last advert (RFC {d['expected_rule']}: "
-            f"{d['expected_s']:.2f} s{', slow' if d['slow'] else ''}). Check {old_src}: crash, frozen process, link down, "
+            f"{d['expected_s']:.2f} s{', slow' if d['slow'] else ''}). Check {old_src}: "
+            "crash, frozen process, link down, "
             "or a firewall dropping its adverts (keepalived logs 'send advert error 1 "
             "(Operation not permitted)' when an OUTPUT rule drops VRRP); if it still "
             "believes it is master, both hold the VIP"
