@@ -96,7 +96,9 @@ def failover(
                 details["preempt_reason"] = (
                     "equal priority, higher primary IP" if tie else "higher priority"
                 )
-    held = _held_meanwhile(ctx, router, old, new)
+    held = None
+    if details["cause"] in ("resigned", "silence"):
+        held = _held_meanwhile(ctx, router, old, new)
     if held is not None:  # the new master held the VIP silently: it was never away
         details["held_silently_since_ts"] = held / 1e9
     # (an IP shown with its MAC when two speakers share it: "a (mac1) -> a (mac2)")
@@ -204,15 +206,17 @@ def _held_meanwhile(
     ctx: Context, router: RouterState, old: SpeakerState | None, new: SpeakerState
 ) -> int | None:
     """When `new` had advertised before, fell silent, and claimed its VIP by gratuitous ARP
-    after that and before `old` stopped (a master whose adverts its peer's timer resets
-    silence): the time of that claim. `new` then held the VIP through the move."""
-    if old is None or old.end_ns is None or new.end_ns is None:
+    well after that and before it advertised again (a master whose adverts its peer's
+    timer resets silences): the time of that claim. `new` then held the VIP through the
+    move."""
+    if old is None or old.end_ns is None or new.end_ns is None or new.active_since_ns is None:
         return None
     claims = ctx.claims.get(router.segment) or {}
     mac = (new.mac or "").lower()
+    after = new.end_ns + 3 * interval_ns(new.interval_cs or 100) // 2
     for vip in new.addresses:
         rec = (claims.get(vip) or {}).get(mac)
-        if rec is not None and new.end_ns < rec[1] and rec[0] <= old.end_ns:
+        if rec is not None and after < rec[1] < new.active_since_ns and rec[0] <= old.end_ns:
             return rec[1]
     return None
 
