@@ -215,6 +215,13 @@ def check_v3_checksum_mismatch(a: Analysis, s: Sidecar) -> None:
     # r2 went master alongside r1 (it drops r1's adverts) and stayed master, silently
     (split,) = of_kind(a, "split-brain", 57)
     assert split.details["evidence"] == "rejected-adverts" and set(split.speakers) == {R1, R2}
+    # ... and held the VIP (its gratuitous ARPs) until r1 was stopped: ~4.4 s, not 0.25 s
+    stop = s.event_ts("stop", "r1")
+    assert near(ts(split)[1], stop, 1.0) and split.details["concurrent_s"] > 4
+    # the failover after r1's priority 0: r2 had the VIP all along, it was never away
+    (fo,) = of_kind(a, "failover", 57)
+    assert fo.details["held_silently_since_ts"] is not None
+    assert "the VIP was not away" in fo.message and "was away for" not in fo.message
 
 
 def check_vmac(a: Analysis, s: Sidecar) -> None:
@@ -236,6 +243,16 @@ def check_any_sll2(a: Analysis, s: Sidecar) -> None:
     assert {f.segment for f in of_kind(a, "failover")} == segments
 
 
+def check_any_sll(a: Analysis, s: Sidecar) -> None:
+    # SLL v1 merges eth0 (198.18.1.0/24) and eth1 (198.18.2.0/24) into one segment: the
+    # "duplicate" VRID 51 is one VRID on two interfaces, reported as info with the reason.
+    dups = of_kind(a, "duplicate-vrid", 51)
+    assert dups and all(d.severity == Severity.INFO for d in dups)
+    assert all("Linux cooked v1" in d.message for d in dups)
+    assert [f for f in serious(a) if f.kind != "failover"] == []
+    assert {f.details["from"] for f in of_kind(a, "failover")} <= {R1, "198.18.2.1"}
+
+
 CHECKS: dict[str, Callable[[Analysis, Sidecar], None]] = {
     "baseline": check_baseline,
     "failover": check_failover,
@@ -254,5 +271,6 @@ CHECKS: dict[str, Callable[[Analysis, Sidecar], None]] = {
     "v3-checksum-mismatch": check_v3_checksum_mismatch,
     "vmac": check_vmac,
     "carp-collision": check_carp_collision,
+    "any-sll": check_any_sll,
     "any-sll2": check_any_sll2,
 }

@@ -18,6 +18,7 @@ import numpy as np
 from vrrpscope import reprs
 from vrrpscope.columnar import AdvertTable
 from vrrpscope.decode import Decoded, DecodeStats
+from vrrpscope.detectors import concurrency
 from vrrpscope.duplicates import CrossFileDuplicates, distinct_files
 from vrrpscope.engine import Engine
 from vrrpscope.errors import Damage
@@ -25,6 +26,7 @@ from vrrpscope.fastfeed import FeedRun
 from vrrpscope.fastpath import fast_table
 from vrrpscope.fastpath.records import BLOCK, is_plain_file
 from vrrpscope.findings import Finding, FindingEvent
+from vrrpscope.linklayer import LINKTYPE_LINUX_SLL
 from vrrpscope.model import AddressClaim, Advert, OtherTraffic
 from vrrpscope.parallel import ForkedPlans, can_fork
 from vrrpscope.pendingrun import PendingRun, SpeakerRun
@@ -144,6 +146,8 @@ def analyze_files(
     # The capture lasts until its last frame of any kind, not its last advert: silence
     # at the end of a capture filtered with `vrrp or arp` is still silence.
     engine.finish(stats.last_ts_ns)
+    if stats.link_types.get(LINKTYPE_LINUX_SLL):  # one segment of several interfaces
+        concurrency.sll_merged(engine.findings)
     notes[:0] = repeats
     if duplicates is not None and duplicates.dropped:
         notes.append(

@@ -46,9 +46,34 @@ class SpeakerSummary:
     auth_masked: str | None
     addresses: list[str]
     master_now: bool
+    # What the capture shows it doing at the end (see STATES).
+    state: str = "-"
 
     def to_dict(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__slots__}  # type: ignore[attr-defined]
+
+
+# A speaker's state at the end of the capture, as far as the wire shows it.
+STATES = {
+    "MASTER": "advertising at the end",
+    "last master": "the last to advertise alone; nobody advertises now (no master)",
+    "resigned": "its last advert had priority 0 (keepalived stopped, or FAULT)",
+    "backup": "stopped advertising while another speaker is master (a backup, or down: "
+    "the wire cannot tell)",
+    "silent": "stopped advertising, and it was not the last master (down, or a backup "
+    "of a router that has no master now)",
+}
+
+
+def speaker_state(router: RouterState, sp: SpeakerState) -> str:
+    """One of STATES for `sp` at the end of the capture."""
+    if sp.key in router.active:
+        return "MASTER"
+    if sp.end_reason == "resigned" or (sp.priority == 0 and sp.advskew is None):
+        return "resigned"
+    if router.master == sp.key and not router.active:
+        return "last master"
+    return "backup" if router.active else "silent"
 
 
 @dataclass(slots=True)
@@ -215,6 +240,7 @@ def summarise_speaker(
         auth_masked=mask_secret(sp.auth_data) if sp.auth_type == 1 else None,
         addresses=list(sp.addresses),
         master_now=sp.key in router.active,
+        state=speaker_state(router, sp),
     )
 
 

@@ -154,3 +154,23 @@ def test_flapping_message_counts_the_moves_not_the_threshold() -> None:
     (flap,) = of_kind(engine, Kind.FLAPPING)
     assert flap.details["moves_in_window"] == 5
     assert "mastership moved 5 times within 60 s" in flap.message
+
+
+def test_a_node_changing_mac_is_printed_with_its_macs() -> None:
+    f = AdvertFactory()
+    m1, m2 = "02:00:00:00:00:01", "00:00:5e:00:01:01"  # use_vmac switched on
+    a = f.train(A, 0, 10, src_mac=m1) + [f.advert(10.5, A, priority=0, src_mac=m1)]
+    b = f.train(A, 11.1, 20, src_mac=m2)
+    engine = run(capture(a, b), end=20.5)
+    (fo,) = of_kind(engine, Kind.FAILOVER)
+    assert f"mastership moved {A} ({m1}) -> {A} ({m2})" in fo.message
+
+
+def test_takeover_after_a_no_master_is_worded_as_a_recovery() -> None:
+    f = AdvertFactory()
+    engine = run(capture(f.train(A, 0, 10, priority=200), f.train(B, 25, 30)), end=30.5)
+    (nm,) = of_kind(engine, Kind.NO_MASTER)
+    (fo,) = of_kind(engine, Kind.FAILOVER)
+    assert fo.details["cause"] == "silence" and fo.details["recovered"] is True
+    assert fo.details["slow"] is True
+    assert "recovered after 15.00 s without a master" in fo.message

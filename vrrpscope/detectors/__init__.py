@@ -92,6 +92,14 @@ def who(sp: SpeakerState) -> str:
     return f"{sp.src} ({sp.mac})" if sp.mac else sp.src
 
 
+def name(router: RouterState, src: str, mac: str | None) -> str:
+    """A speaker by its IP, with its MAC when the IP alone is ambiguous (a node that
+    changed MAC, e.g. by enabling use_vmac, is two speakers with one IP)."""
+    if mac and any(k[0] == src and k[1] != mac for k in router.speakers):
+        return f"{src} ({mac})"
+    return src
+
+
 def secs(ns: int | float | None) -> str:
     """Nanoseconds as '1.23 s'."""
     if ns is None:

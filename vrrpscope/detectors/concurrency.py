@@ -23,11 +23,22 @@ A preemption or an equal-priority tie overlaps for less than one interval and is
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import ipaddress
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from vrrpscope.detectors import Context, pair, pair_close, pair_get, pair_track, scope, sec, secs
-from vrrpscope.findings import Finding, Kind
+from vrrpscope.detectors import (
+    Context,
+    name,
+    pair,
+    pair_close,
+    pair_get,
+    pair_track,
+    scope,
+    sec,
+    secs,
+)
+from vrrpscope.findings import Finding, Kind, Severity
 from vrrpscope.inventory import format_ranges, free_vrids
 from vrrpscope.routerstate import RouterState, SpeakerState, yields_to
 from vrrpscope.timers import interval_ns
@@ -316,7 +327,16 @@ def _open(
     if kind is Kind.SPLIT_BRAIN:
         vips = ", ".join(a.addresses[:4]) or "no addresses"
         fix = ""  # rejected-adverts: `how` says what to fix
-        if evidence != "rejected-adverts":
+        clash = _colliding(ctx, router)
+        if clash is not None:
+            fix = (
+                f". The {clash} with number {router.vrid} on this segment causes it (see "
+                "carp-collision), not a firewall: each side drops the other's adverts as "
+                "bogus and keepalived resets its advert timer on each, so its nodes fall "
+                "silent and time out in turns. Move the CARP vhid or the VRRP VRID to a free "
+                "number"
+            )
+        elif evidence != "rejected-adverts":
             fix = (
                 ". They do not hear each other: look for a firewall dropping VRRP on one node "
                 "(INPUT -p vrrp -j DROP), a VLAN, bridge or multicast-snooping problem, or a "
@@ -324,8 +344,9 @@ def _open(
                 "interval mismatch' or 'receive an invalid passwd!'); run tcpdump for vrrp on "
                 "each node"
             )
+        an, bn = name(router, a.src, a.mac), name(router, b.src, b.mac)
         message = (
-            f"{router.label}: split brain: {a.src} and {b.src} hold the same VIPs ({vips}): "
+            f"{router.label}: split brain: {an} and {bn} hold the same VIPs ({vips}): "
             f"{how}. Traffic is split between them{fix}"
         )
     else:
@@ -354,6 +375,54 @@ def _open(
     if finding is not None and claims is not None and kind is Kind.SPLIT_BRAIN:
         confirm(ctx, finding, a.address_set, claims)
     return finding
+
+
+def sll_merged(findings: Iterable[Finding]) -> int:
+    """A Linux cooked v1 capture (`tcpdump -i any`) merges every interface into one
+    segment: a duplicate-vrid (or a config-mismatch) between speakers whose source IPs
+    lie in different subnets is most likely one VRID on two interfaces, not two clusters
+    on one. Lower those to info, with the reason; returns how many."""
+    lowered = 0
+    for f in findings:
+        if f.kind not in (Kind.DUPLICATE_VRID, Kind.CONFIG_MISMATCH) or len(f.speakers) != 2:
+            continue
+        if not _other_subnets(*f.speakers) or f.severity is Severity.INFO:
+            continue
+        was = f.severity
+        f.severity = Severity.INFO
+        f.details["lowered_from"] = str(was)
+        f.details["lowered_because"] = "sll-v1-merge, different subnets"
+        f.message = (
+            f"(lowered from {was}: a Linux cooked v1 capture merges all interfaces, and "
+            f"{f.speakers[0]} and {f.speakers[1]} are in different subnets, so this is "
+            "most likely the same VRID on two interfaces; recapture with `tcpdump -i any "
+            "-y LINUX_SLL2` to be sure) " + f.message
+        )
+        lowered += 1
+    return lowered
+
+
+def _other_subnets(a: str, b: str) -> bool:
+    """Whether two source IPs are in different subnets (IPv4 /24, IPv6 /64; link-local
+    addresses never differ)."""
+    try:
+        x, y = ipaddress.ip_address(a), ipaddress.ip_address(b)
+    except ValueError:
+        return False
+    if x.version != y.version or x.is_link_local or y.is_link_local:
+        return False
+    bits = 24 if x.version == 4 else 64
+    net = ipaddress.ip_network(f"{x}/{bits}", strict=False)
+    return y not in net
+
+
+def _colliding(ctx: Context, router: RouterState) -> str | None:
+    """The other protocol's router using this number on the segment ('CARP vhid' /
+    'VRRP VRID'), if any: a carp-collision."""
+    for other in (ctx.segments.get(router.segment) or {}).values():
+        if other.vrid == router.vrid and other.proto != router.proto:
+            return "CARP vhid" if other.proto == "carp" else "VRRP VRID"
+    return None
 
 
 def _free_advice(ctx: Context, router: RouterState) -> str:
@@ -388,8 +457,12 @@ def end(ctx: Context, router: RouterState, sp: SpeakerState) -> None:
     """`sp` stopped advertising: close its overlap findings at the end of the overlap.
 
     Findings from alternation stay open (the next turn may come) until `quiet_close_s`
-    passes without a handover.
+    passes without a handover. A rejected-adverts split brain lasts while the silent one
+    still claims the VIP (gratuitous ARPs after its last advert): it ends when `sp`, the
+    one that went on advertising, stops.
     """
+    if router.pair_findings:
+        _silent_partner_end(ctx, router, sp)
     if len(router.active) < 2 or not router.pair_findings:
         return
     for other in router.active.values():
@@ -403,6 +476,43 @@ def end(ctx: Context, router: RouterState, sp: SpeakerState) -> None:
             last = min(sp.last_valid_ns or 0, other.last_valid_ns or 0)
             finding.details["concurrent_s"] = sec(max(last - finding.first_ts_ns, 0))
             pair_close(ctx, router, finding, last)
+
+
+def _silent_partner_end(ctx: Context, router: RouterState, sp: SpeakerState) -> None:
+    """`sp` stops advertising: its rejected-adverts split brains with a partner that fell
+    silent but still claimed the VIP afterwards lasted until now."""
+    end = sp.last_valid_ns
+    claims = ctx.claims.get(router.segment) or {}
+    if end is None:
+        return
+    for finding in list(router.pair_findings.values()):
+        if not finding.open or finding.details.get("evidence") != "rejected-adverts":
+            continue
+        pair_keys = finding.key[2:4]  # (kind, router, a.key, b.key)
+        if sp.key not in pair_keys:
+            continue
+        other = router.speakers.get(pair_keys[1] if pair_keys[0] == sp.key else pair_keys[0])
+        if other is None or other.active or other.last_valid_ns is None:
+            continue
+        mac = (other.mac or "").lower()
+        held = [
+            rec[1]
+            for vip in other.addresses
+            if (rec := (claims.get(vip) or {}).get(mac)) is not None
+            and rec[1] > other.last_valid_ns
+        ]
+        if not held:
+            continue
+        finding.details["concurrent_s"] = sec(end - finding.first_ts_ns)
+        finding.details["silent_holder"] = other.src
+        finding.details["held_until_ts"] = max(held) / 1e9
+        message = (
+            f"{finding.message} {other.src} fell silent but kept the VIP (its gratuitous "
+            f"ARPs / unsolicited NAs) until {sp.src} stopped: {secs(end - finding.first_ts_ns)} "
+            "of split brain in all."
+        )
+        ctx.book.update(finding, end, message=message, notify=False)
+        pair_close(ctx, router, finding, end)
 
 
 def claims_changed(ctx: Context, router: RouterState) -> None:

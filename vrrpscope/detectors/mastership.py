@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from vrrpscope.detectors import Context, scope, sec
+from vrrpscope.detectors import Context, name, scope, sec
 from vrrpscope.findings import Kind
 from vrrpscope.routerstate import RouterState, SpeakerKey, SpeakerState, election_rank
 from vrrpscope.timers import interval_ns
@@ -83,6 +83,8 @@ def failover(
                 expected_s=sec(expected),
                 expected_rule=rule,
                 slow=gap > expected + ctx.th.failover_slow_tolerance * iv_ns,
+                # nobody advertised past the longest wait: a no-master, now over
+                recovered=bool(old.expiry_ns) and gap > old.expiry_ns,
             )
         else:
             first, last = min(old.end_ns, new_first), max(old.end_ns, new_first)
@@ -94,7 +96,14 @@ def failover(
                 details["preempt_reason"] = (
                     "equal priority, higher primary IP" if tie else "higher priority"
                 )
-    message = _message(router, old_src, old, new, details)
+    held = None
+    if details["cause"] in ("resigned", "silence"):
+        held = _held_meanwhile(ctx, router, old, new)
+    if held is not None:  # the new master held the VIP silently: it was never away
+        details["held_silently_since_ts"] = held / 1e9
+    # (an IP shown with its MAC when two speakers share it: "a (mac1) -> a (mac2)")
+    old_name, new_name = name(router, old_src, old_key[1]), name(router, new.src, new.mac)
+    message = _message(router, old_name, old, new_name, details)
     finding = ctx.book.open(
         (Kind.FAILOVER, router.key, old_key, new.key, new_first),
         Kind.FAILOVER,
@@ -115,23 +124,45 @@ def _message(
     router: RouterState,
     old_src: str,
     old: SpeakerState | None,
-    new: SpeakerState,
+    new_src: str,
     d: dict[str, Any],
 ) -> str:
-    head = f"{router.label}: mastership moved {old_src} -> {new.src}"
+    """`old_src` / `new_src`: the speakers as printed (see :func:`name`)."""
+    head = f"{router.label}: mastership moved {old_src} -> {new_src}"
     cause = d["cause"]
+    if cause in ("resigned", "silence") and d.get("held_silently_since_ts") is not None:
+        why = "resigned (priority 0)" if cause == "resigned" else "went silent"
+        return (
+            f"{head}: {old_src} {why} and {new_src} advertises again "
+            f"{d['takeover_s']:.2f} s later, but {new_src} had held the VIP all along without "
+            "advertising (its gratuitous ARPs / unsolicited NAs while the other advertised: "
+            "see split-brain), so the VIP was not away; only the split brain ended. Make the "
+            "two agree (see config-mismatch / checksum-form-mismatch)"
+        )
+    if d.get("recovered"):
+        how = "resigned (priority 0)" if cause == "resigned" else "went silent"
+        return (
+            f"{head}: recovered after {d['takeover_s']:.2f} s without a master: {old_src} "
+            f"{how} and nobody advertised until {new_src} did (a backup takes over after "
+            f"RFC {d['expected_rule']}: {d['expected_s']:.2f} s; see no-master). The VIP was "
+            "unreachable meanwhile unless a node held it without advertising. Check why no "
+            f"backup took over in time: {new_src}'s adverts blocked (an OUTPUT rule, 'send "
+            "advert error 1'), keepalived down on the backups, or the link/VLAN"
+        )
     if cause == "resigned":
         return (
             f"{head}: the master resigned (priority 0) and the new one took over after "
-            f"{d['takeover_s']:.2f} s (RFC {d['expected_rule']}: {d['expected_s']:.2f} s). "
-            f"The VIP was away for about that long; {new.src} logs 'Entering MASTER STATE'. "
+            f"{d['takeover_s']:.2f} s (RFC {d['expected_rule']}: {d['expected_s']:.2f} s"
+            f"{', slow' if d['slow'] else ''}). "
+            f"The VIP was away for about that long; {new_src} logs 'Entering MASTER STATE'. "
             f"Check why {old_src} stopped (service restart, FAULT from a tracker)"
         )
     if cause == "silence":
         return (
-            f"{head}: {old_src} went silent and {new.src} took over "
+            f"{head}: {old_src} went silent and {new_src} took over "
             f"{d['takeover_s']:.2f} s after its last advert (RFC {d['expected_rule']}: "
-            f"{d['expected_s']:.2f} s). Check {old_src}: crash, frozen process, link down, "
+            f"{d['expected_s']:.2f} s{', slow' if d['slow'] else ''}). Check {old_src}: "
+            "crash, frozen process, link down, "
             "or a firewall dropping its adverts (keepalived logs 'send advert error 1 "
             "(Operation not permitted)' when an OUTPUT rule drops VRRP); if it still "
             "believes it is master, both hold the VIP"
@@ -142,14 +173,14 @@ def _message(
         elif router.proto == "carp":
             why = "lower advskew (CARP: the lowest advskew, after demotion, is master)"
             return (
-                f"{head}: {new.src} preempted the master: {why}. Normal with preemption "
+                f"{head}: {new_src} preempted the master: {why}. Normal with preemption "
                 "enabled (net.inet.carp.preempt, ucarp --preempt) when a better node comes "
                 "back or a demotion counter changes; check both nodes' CARP state"
             )
         else:
             why = f"higher priority ({d['to_priority']} > {d['from_priority']})"
         return (
-            f"{head}: {new.src} preempted the master: {why}. Normal with preempt when a "
+            f"{head}: {new_src} preempted the master: {why}. Normal with preempt when a "
             "better node comes back or the master's priority drops (a tracker's weight); "
             "the old master logs 'received higher priority advert' and 'Entering BACKUP "
             "STATE'. Use nopreempt or preempt_delay if the VIP should stay put"
@@ -169,6 +200,25 @@ def _message(
         f"{head}; the cause is unclear (the old master was not seen to stop, resign or "
         "be outranked): check both nodes' logs around this time"
     )
+
+
+def _held_meanwhile(
+    ctx: Context, router: RouterState, old: SpeakerState | None, new: SpeakerState
+) -> int | None:
+    """When `new` had advertised before, fell silent, and claimed its VIP by gratuitous ARP
+    well after that and before it advertised again (a master whose adverts its peer's
+    timer resets silences): the time of that claim. `new` then held the VIP through the
+    move."""
+    if old is None or old.end_ns is None or new.end_ns is None or new.active_since_ns is None:
+        return None
+    claims = ctx.claims.get(router.segment) or {}
+    mac = (new.mac or "").lower()
+    after = new.end_ns + 3 * interval_ns(new.interval_cs or 100) // 2
+    for vip in new.addresses:
+        rec = (claims.get(vip) or {}).get(mac)
+        if rec is not None and after < rec[1] < new.active_since_ns and rec[0] <= old.end_ns:
+            return rec[1]
+    return None
 
 
 def _flapping(ctx: Context, router: RouterState, new: SpeakerState, ts_ns: int) -> None:

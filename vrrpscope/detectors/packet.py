@@ -163,10 +163,19 @@ def non_standard_mac(
     expected = virtual_mac(router.proto, router.family, router.vrid)
     if sp.mac.lower() == expected:
         return
-    if router.proto == "carp":
+    ucarp = f"00:00:5e:00:00:{router.vrid & 0xFF:02x}"
+    if router.proto == "carp" and sp.mac.lower() == ucarp:
         advice = (
-            "ucarp sends from the interface MAC; kernel CARP (OpenBSD/FreeBSD) sends from "
-            "the virtual MAC, so check which implementation this is"
+            "that is ucarp's virtual source MAC (00:00:5e:00:00:VHID), not the interface "
+            "MAC; ucarp announces the VIP itself from the interface MAC (its gratuitous "
+            "ARPs), while kernel CARP (OpenBSD/FreeBSD) uses the CARP virtual MAC "
+            "00:00:5e:00:01:VHID for both. Normal for ucarp"
+        )
+    elif router.proto == "carp":
+        advice = (
+            "CARP's virtual MAC is 00:00:5e:00:01:VHID (kernel CARP on OpenBSD/FreeBSD), "
+            "ucarp's 00:00:5e:00:00:VHID; this one is neither (the interface MAC, or "
+            "another implementation), so check which implementation this is"
         )
     else:
         advice = (

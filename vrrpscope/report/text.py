@@ -123,11 +123,9 @@ def router_table(routers: Iterable[RouterSummary]) -> Table:
         conflict = len(r.masters) > 1
         for i, s in enumerate(r.speakers or [None]):
             first = i == 0
-            state = Text("-")
+            state = Text(s.state if s is not None else "-")  # words: inventory.STATES
             if s is not None and s.master_now:
                 state = Text("MASTER", style="bold red" if conflict else "bold green")
-            elif s is not None and s.src == r.last_master:
-                state = Text("last master")
             table.add_row(
                 str(r.vrid) if first else "",
                 proto if first else "",
