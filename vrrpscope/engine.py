@@ -27,7 +27,7 @@ from vrrpscope.detectors import (
 )
 from vrrpscope.findings import Finding, FindingBook, FindingEvent
 from vrrpscope.gapstats import GapStats
-from vrrpscope.heldruns import HeldRuns
+from vrrpscope.heldruns import HeldRuns, RunHost
 from vrrpscope.inventory import SegmentInventory, build_inventory
 from vrrpscope.model import AddressClaim, Advert, OtherTraffic
 from vrrpscope.pendingrun import PendingRun
@@ -37,6 +37,7 @@ from vrrpscope.routerstate import (
     RouterState,
     SpeakerState,
     election_rank,
+    router_key,
     yields_to,
 )
 from vrrpscope.thresholds import Thresholds
@@ -83,10 +84,11 @@ class EngineStats:
         }
 
 
-class Engine(HeldRuns):
+class Engine:
     """Per segment / virtual router state, master timeline and findings (DESIGN §1, §3).
 
-    Regular adverts of the fast route are held back and applied in bulk (HeldRuns)."""
+    Regular adverts of the fast route are held back and applied in bulk by its
+    :class:`HeldRuns`, which sees only the :class:`RunHost` given to it."""
 
     def __init__(
         self,
@@ -108,9 +110,23 @@ class Engine(HeldRuns):
         self._finished = False
         self.stats = EngineStats()
         self._tick = 0  # position in the item stream (orders routers least recently used)
-        self._pending: dict[RouterKey, PendingRun] = {}  # regular adverts held back
-        self._feeding: set[int] = set()  # ids of runs being fed one by one right now
-        self._order_dirty = False  # a bulk apply moved a router's latest advert
+        self._held = HeldRuns(
+            RunHost(
+                th,
+                self.stats,
+                self._routers,
+                self._segments,
+                self._timers,
+                self._book,
+                self._ctx,
+                self._live,
+                self._feed_regular,
+                self._run_timers,
+                self._position,
+                self._seek,
+            )
+        )
+        self._pending = self._held.pending  # regular adverts held back (router -> run)
 
     # ----------------------------------------------------------------- public API
 
@@ -121,8 +137,55 @@ class Engine(HeldRuns):
 
     @property
     def routers(self) -> dict[RouterKey, RouterState]:
-        self._reorder()
+        self._held.reorder()
         return self._routers
+
+    def router(self, key: RouterKey) -> RouterState | None:
+        """The state of one virtual router, None if not seen (or forgotten)."""
+        return self._routers.get(key)
+
+    @property
+    def router_count(self) -> int:
+        """Virtual routers kept now."""
+        return len(self._routers)
+
+    @property
+    def finding_count(self) -> int:
+        """Findings made so far, open and closed (what the findings cap counts)."""
+        return len(self._book)
+
+    @property
+    def position(self) -> int:
+        """Position in the item stream: items taken so far (the bulk route sets it to the
+        frame of each event it feeds, :func:`vrrpscope.analysis.feed_plan`)."""
+        return self._tick
+
+    @position.setter
+    def position(self, tick: int) -> None:
+        self._tick = tick
+
+    # ---------------------------------------------------------- held-back adverts
+
+    def attach(self, run: PendingRun) -> None:
+        """Hold ``run``'s regular adverts back until something reads its router."""
+        self._held.attach(run)
+
+    def catch_up(self, ts_ns: int) -> None:
+        """The clock as a packet at ``ts_ns`` moves it (timers due before it fire)."""
+        self._clock(ts_ns, "", 0)
+
+    def flush_all(self) -> None:
+        """Apply every held-back advert."""
+        self._held.flush_all()
+
+    def _position(self) -> int:
+        return self._tick
+
+    def _seek(self, tick: int) -> None:
+        self._tick = tick
+
+    def _feed_regular(self, advert: Advert, t: int, key: RouterKey) -> None:
+        self._feed_at(advert, t, key, True)
 
     @property
     def findings(self) -> list[Finding]:
@@ -133,21 +196,21 @@ class Engine(HeldRuns):
 
     def inventory(self) -> list[SegmentInventory]:
         """Per segment: VRIDs in use and free, speakers, masters, intervals, other protocols."""
-        self._reorder()
+        self._held.reorder()
         return build_inventory(self._segments, self._other)
 
     def feed(self, advert: Advert) -> None:
         """Take one decoded advert (event time = advert.ts_ns)."""
         t = self._clock(advert.ts_ns, advert.segment, advert.frame)
         self._tick += 1
-        key = (advert.segment, advert.family, advert.proto, advert.vrid)
+        key = router_key(advert)
         if self._pending:
             run = self._pending.get(key)
             if run is not None:
-                self._flush(run, then=t)
+                self._held.flush(run, then=t)
         router = self._routers.get(key)
         if router is not None and router.drift_pending and _may_change_peers(router, advert):
-            self.catch_up_drift(router)
+            self._held.catch_up_drift(router)
         self._feed_at(advert, t, key)
 
     def _feed_at(self, advert: Advert, t: int, key: RouterKey, regular: bool = False) -> None:
@@ -174,7 +237,7 @@ class Engine(HeldRuns):
         sp.last_frame = advert.frame
         if new_router:
             if self._pending:  # it reads the segment's other routers (their speakers)
-                self._flush_segment(router.segment, t)
+                self._held.flush_segment(router.segment, t)
             carp.router_added(self._ctx, router, self._segments[router.segment].values())
         if advert.issues:  # receivers discard it: counted, never drives mastership
             sp.invalid += 1
@@ -215,7 +278,7 @@ class Engine(HeldRuns):
         t = self._clock(claim.ts_ns, claim.segment, claim.frame)
         self._tick += 1
         if self._pending:
-            self._flush_segment(claim.segment, t)
+            self._held.flush_segment(claim.segment, t)
         self.stats.claims += 1
         seg = self._claims.get(claim.segment)
         if seg is None:
@@ -269,8 +332,8 @@ class Engine(HeldRuns):
         if self._now is not None:
             end = self._now if end_ts_ns is None else max(end_ts_ns, self._now)
             self.advance(end)
-            self.flush_all()
-            self._reorder()
+            self._held.flush_all()
+            self._held.reorder()
             for router in self._routers.values():
                 if len(router.active) > 1:
                     self._settle(router)
@@ -327,7 +390,7 @@ class Engine(HeldRuns):
         for due, _, kind, a, b in self._timers.pop_before(until):
             if self._now is None or due > self._now:
                 self._now = due
-            if self._pending and self._before_timer(due, kind, a, b):
+            if self._pending and self._held.before_timer(due, kind, a, b):
                 continue
             if kind == _EXPIRE:
                 self._on_expire(due, a, b)
@@ -388,12 +451,11 @@ class Engine(HeldRuns):
     def _new_router(self, key: RouterKey, t: int) -> RouterState:
         th = self.thresholds
         if len(self._routers) >= th.max_routers:
-            for run in list(self._pending.values()):
-                self._flush(run, before_tick=self._tick, then=t)
-            self._reorder()
+            self._held.flush_before(self._tick, t)
+            self._held.reorder()
             _, stale = self._routers.popitem(last=False)
             if stale.drift_pending:
-                self.catch_up_drift(stale)
+                self._held.catch_up_drift(stale)
             del self._segments[stale.segment][stale.key]
             self.stats.evicted_routers += 1
             housekeeping.routers_evicted(self._ctx, self.stats.evicted_routers, th.max_routers, t)

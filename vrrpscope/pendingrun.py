@@ -120,7 +120,7 @@ class SpeakerRun:
 
     # ----------------------------------------------------------------- bulk sums
 
-    def _gap_tables(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def gap_tables(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Per advert: gap, histogram bin; prefix sums of the gaps (:func:`gap_sums`)."""
         if self.gaps is None:
             self.gaps = np.diff(self.ts, prepend=np.int64(self.anchor_ns))
@@ -139,7 +139,7 @@ class SpeakerRun:
         """
         if lo == 0 and hi == len(self.ts) and self.whole is not None:
             return self.whole
-        gaps, bins, sums = self._gap_tables()
+        gaps, bins, sums = self.gap_tables()
         d = (sums[:, hi] - sums[:, lo]).tolist()
         return summarize(gaps[lo:hi], bins[lo:hi], self.ts[lo:hi], known, d)
 

@@ -126,8 +126,8 @@ class BlockPlan:
         8 per event, 3 per run part, 2 per router (its timers).
         """
         parts = sum(len(spec.parts) for spec in [*self.runs_first, *self.runs_after.values()])
-        reach = 8 * len(self.items) + 3 * parts + 2 * len(engine._routers)
-        if len(engine._book) + reach >= engine.thresholds.max_findings:
+        reach = 8 * len(self.items) + 3 * parts + 2 * engine.router_count
+        if engine.finding_count + reach >= engine.thresholds.max_findings:
             return False
         per_segment: dict[str, int] = {}
         for segment, _label, _n in self.others:

@@ -42,6 +42,19 @@ class MasterPeriod:
 
 
 @dataclass(slots=True, eq=False)
+class DeferredDrift:
+    """An interval-drift evaluation a bulk apply left for later: the gap statistics
+    before it, the gaps up to its point (their bins and end times), its time and frame."""
+
+    before: GapStats
+    gaps: Any  # numpy arrays (int64)
+    bins: Any
+    ts: Any
+    at_ns: int
+    frame: int
+
+
+@dataclass(slots=True, eq=False)
 class SpeakerState:
     """What one source (IP + MAC) advertised for one virtual router."""
 
@@ -70,9 +83,8 @@ class SpeakerState:
     checksum_forms: dict[str, int] = field(default_factory=dict)
     config_sig: tuple[Any, ...] | None = None
     priority_history: deque[tuple[int, int]] = field(default_factory=deque)
-    # An interval-drift evaluation a bulk apply left for later: (gap statistics before
-    # it, the gaps to its point, their bins and times, its time, frame) (heldruns).
-    drift_pending: tuple | None = field(default=None, repr=False, compare=False)
+    # An interval-drift evaluation a bulk apply left for later (heldruns).
+    drift_pending: DeferredDrift | None = field(default=None, repr=False, compare=False)
     priority_changes: int = 0
     resigned_ns: int | None = None  # last priority-0 advert
     resigns: int = 0
@@ -246,6 +258,11 @@ class RouterState:
     def expiry_for(self, advert: Advert, slack: float) -> int:
         """Silence after which a speaker advertising like `advert` has stopped."""
         return expiry_ns(advert, slack)
+
+
+def router_key(item: Any) -> RouterKey:
+    """The virtual router an advert (or a finding) is about: (segment, family, proto, vrid)."""
+    return (item.segment, item.family, item.proto, item.vrid)
 
 
 def expiry_ns(advert: Advert, slack: float) -> int:
