@@ -13,18 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from vrrpscope.detectors import (
-    Context,
-    carp,
-    concurrency,
-    config,
-    drift,
-    housekeeping,
-    mastership,
-    nomaster,
-    packet,
-    priority,
-)
+from vrrpscope import contract
+from vrrpscope.detectors import Context
 from vrrpscope.findings import Finding, FindingBook, FindingEvent
 from vrrpscope.gapstats import GapStats
 from vrrpscope.heldruns import HeldRuns, RunHost
@@ -238,12 +228,12 @@ class Engine:
         if new_router:
             if self._pending:  # it reads the segment's other routers (their speakers)
                 self._held.flush_segment(router.segment, t)
-            carp.router_added(self._ctx, router, self._segments[router.segment].values())
+            contract.router_added(self._ctx, router, self._segments[router.segment].values())
         if advert.issues:  # receivers discard it: counted, never drives mastership
             sp.invalid += 1
             router.invalid += 1
             self.stats.invalid += 1
-            packet.invalid_packet(self._ctx, router, sp, advert, t)
+            contract.advert_rejected(self._ctx, router, sp, advert, t)
             return
         self._accept(router, sp, advert, t, regular)
 
@@ -304,12 +294,12 @@ class Engine:
         routers = self._segments.get(claim.segment, {}).values()
         for router in routers:
             if any(claim.ip in sp.address_set for sp in router.active.values()):
-                concurrency.claim_seen(router, mac, claim.ip, t, claim.frame)
+                contract.claim_seen(self._ctx, router, mac, claim.ip, t, claim.frame)
         if not changed:
             return
         for router in routers:
             if router.pair_findings:
-                concurrency.claims_changed(self._ctx, router)
+                contract.claims_changed(self._ctx, router)
 
     def advance(self, ts_ns: int) -> None:
         """Time passes without packets (live timer): fire silence and quiet timers."""
@@ -339,11 +329,11 @@ class Engine:
                     self._settle(router)
                 if router.pending_claims and router.speakers:
                     latest = max(router.speakers.values(), key=lambda s: s.last_valid_ns or 0)
-                    concurrency.judge_claims(self._ctx, router, latest, end, final=True)
+                    contract.capture_ending(self._ctx, router, latest, end)
             for router in self._routers.values():
                 for sp in router.speakers.values():
                     if sp.gaps is not None and sp.gaps.count:
-                        drift.evaluate(self._ctx, router, sp, sp.last_valid_ns or end)
+                        contract.finished(self._ctx, router, sp, sp.last_valid_ns or end)
             self._ctx.refresh()
             self._book.close_all(end)
             self.stats.last_ts_ns = end
@@ -374,7 +364,7 @@ class Engine:
             self.stats.backwards_ts += 1
             if step > self.stats.max_step_back_ns:
                 self.stats.max_step_back_ns = step
-            housekeeping.timestamps_backwards(self._ctx, segment, step, last, frame)
+            contract.clock_stepped_back(self._ctx, segment, step, last, frame)
             return last
         due = self._timers.next_due()
         if due is not None and due < ts_ns:
@@ -427,7 +417,7 @@ class Engine:
             return
         self._end_episode(router, sp, sp.last_valid_ns, "silence")
         if not router.active:
-            nomaster.open_no_master(self._ctx, router, sp, sp.last_valid_ns, sp.expiry_ns)
+            contract.master_silent(self._ctx, router, sp, sp.last_valid_ns, sp.expiry_ns)
 
     def _on_silence(self, due: int, router: RouterState, sp: SpeakerState) -> None:
         """Timer after a resignation: did anyone take over?"""
@@ -435,7 +425,7 @@ class Engine:
             return
         if sp.resigned_ns is None or router.last_valid_ns != sp.resigned_ns:
             return  # a later advert (another resignation) rescheduled it
-        nomaster.open_no_master(self._ctx, router, sp, sp.resigned_ns, due - sp.resigned_ns)
+        contract.master_silent(self._ctx, router, sp, sp.resigned_ns, due - sp.resigned_ns)
 
     def _timer_is_live(self, timer: Timer) -> bool:
         """Whether a timer still matters (for sweeping the queue)."""
@@ -458,7 +448,7 @@ class Engine:
                 self._held.catch_up_drift(stale)
             del self._segments[stale.segment][stale.key]
             self.stats.evicted_routers += 1
-            housekeeping.routers_evicted(self._ctx, self.stats.evicted_routers, th.max_routers, t)
+            contract.routers_evicted(self._ctx, self.stats.evicted_routers, th.max_routers, t)
         segment, family, proto, vrid = key
         router = RouterState(segment, family, proto, vrid, first_ts_ns=t, last_ts_ns=t)
         self._routers[key] = router
@@ -479,21 +469,21 @@ class Engine:
             priority_history=deque(maxlen=th.max_history),
         )
         router.speakers[sp.key] = sp
-        packet.non_standard_mac(self._ctx, router, sp, advert, t)
+        contract.speaker_added(self._ctx, router, sp, advert, t)
         return sp
 
     def _evict_speaker(self, router: RouterState, t: int) -> None:
         """Forget the stalest speaker (bounded memory under spoofed traffic)."""
         _, stale = router.speakers.popitem(last=False)
         if stale.active_since_ns is not None:
-            concurrency.end(self._ctx, router, stale)
+            contract.episode_ending(self._ctx, router, stale)
             router.active.pop(stale.key, None)
             stale.active_since_ns = None
             stale.end_reason = "evicted"
             stale.end_ns = stale.last_valid_ns
         router.evicted_speakers += 1
         self.stats.evicted_speakers += 1
-        housekeeping.speakers_evicted(self._ctx, router, self.thresholds.max_speakers_per_router, t)
+        contract.speakers_evicted(self._ctx, router, self.thresholds.max_speakers_per_router, t)
 
     # ------------------------------------------------------------- valid adverts
 
@@ -518,7 +508,7 @@ class Engine:
                 forms[form] += 1
             else:
                 forms[form] = 1
-                config.checksum_form_seen(ctx, router, sp, t)
+                contract.checksum_form_seen(ctx, router, sp, t)
         peer_since = router.last_valid_ns  # latest valid advert of anyone before this one
         previous = sp.last_valid_ns  # this speaker's, in this episode or an earlier one
         router.last_valid_ns = t
@@ -540,7 +530,7 @@ class Engine:
         if sp.active_since_ns is None:
             self._start_episode(router, sp, advert, t)
             if len(router.active) > 1 and router.pair_findings:
-                concurrency.started(ctx, router, sp, t)
+                contract.second_master(ctx, router, sp, t)
         else:
             gaps = sp.gaps
             last = sp.last_valid_ns
@@ -553,14 +543,13 @@ class Engine:
                 sp.peer_gaps += 1
             else:
                 missed = gaps.add(gap, t)
-                if drift.due(sp, missed, self.thresholds.drift_min_samples):
-                    drift.evaluate(ctx, router, sp, t)
+                contract.gap_recorded(ctx, router, sp, missed, t, self.thresholds.drift_min_samples)
         if router.pending_claims:
-            concurrency.claimant_advertised(ctx, router, sp, previous, t)
+            contract.claimant_advertised(ctx, router, sp, previous, t)
         sp.last_valid_ns = t
         sp.episode_adverts += 1
         if router.pending_claims:
-            concurrency.judge_claims(ctx, router, sp, t)
+            contract.advert_accepted(ctx, router, sp, t)
         deadline = t + sp.expiry_ns
         sp.deadline_ns = deadline
         # (A regular advert never re-arms a pending timer: that one is due before this
@@ -569,8 +558,7 @@ class Engine:
             sp.timer_due_ns = deadline
             self._timers.push(deadline, _EXPIRE, router, sp)
         if len(router.active) > 1:
-            concurrency.check(ctx, router, sp, t)
-            concurrency.ignored_better(ctx, router, sp, previous, t)
+            contract.masters_advertised(ctx, router, sp, previous, t)
 
     def _config_changed(
         self, router: RouterState, sp: SpeakerState, advert: Advert, t: int, sig: tuple[Any, ...]
@@ -589,15 +577,14 @@ class Engine:
         sp.advbase = advert.advbase
         if interval_changed:
             if sp.gaps is not None:
-                drift.reset(ctx, router, sp, t)
+                contract.interval_changed(ctx, router, sp, t)
             sp.gaps = GapStats(interval_ns(advert.interval_cs))
             sp.gaps_since_ns = t
         th = self.thresholds
         sp.expiry_ns = router.expiry_for(advert, th.timer_slack)
         sp.settle_ns = int((th.settle_intervals + th.timer_slack) * interval_ns(advert.interval_cs))
         sp.mdi_ns = master_down_ns(advert.proto, advert.version, sp.priority, advert.interval_cs)
-        packet.plaintext_auth(ctx, router, sp, advert, t)
-        config.config_changed(ctx, router, sp, t)
+        contract.config_changed(ctx, router, sp, advert, t)
 
     def _priority_changed(
         self,
@@ -617,12 +604,12 @@ class Engine:
             sp.mdi_ns = master_down_ns(advert.proto, advert.version, sp.priority, sp.interval_cs)
         if old is not None:
             sp.priority_changes += 1
-            priority.priority_changed(self._ctx, router, sp, advert, t)
+            contract.priority_changed(self._ctx, router, sp, advert, t)
 
     def _resign(self, router: RouterState, sp: SpeakerState, advert: Advert, t: int) -> None:
         """A VRRP priority-0 advert: the sender stops being master now."""
         sp.resigns += 1
-        priority.resigned(self._ctx, router, sp, advert, t)
+        contract.resigned(self._ctx, router, sp, advert, t)
         sp.resigned_ns = t
         if sp.active_since_ns is not None:
             sp.last_valid_ns = t
@@ -644,10 +631,10 @@ class Engine:
         sp.episode_adverts = 0
         sp.last_valid_ns = t
         if sp.end_reason == "resigned":
-            priority.end_resigned(self._ctx, router, sp, t)
+            contract.resign_over(self._ctx, router, sp, t)
         router.active[sp.key] = sp
         router.silent_since_ns = None
-        nomaster.close_no_master(self._ctx, router, sp, t)
+        contract.episode_started(self._ctx, router, sp, t)
         if len(router.active) == 1:
             self._set_master(router, sp)
 
@@ -675,7 +662,7 @@ class Engine:
                 self._end_episode(router, other, last, "silence")
 
     def _end_episode(self, router: RouterState, sp: SpeakerState, end: int, reason: str) -> None:
-        concurrency.end(self._ctx, router, sp)
+        contract.episode_ending(self._ctx, router, sp)
         del router.active[sp.key]
         assert sp.active_since_ns is not None
         if len(router.periods) >= self.thresholds.max_history:
@@ -690,7 +677,7 @@ class Engine:
         sp.end_ns = end
         sp.end_reason = reason
         sp.end_standing = sp.standing
-        drift.end(self._ctx, router, sp, end)
+        contract.episode_ended(self._ctx, router, sp, end)
         if len(router.active) == 1:
             only = next(iter(router.active.values()))
             # It took over if it started after `sp` stopped, or went on advertising after
@@ -720,7 +707,7 @@ class Engine:
             p
             for p in router.active.values()
             if (p.active_since_ns or 0) > end
-            and mastership.is_handover(old, p, slack)
+            and contract.is_handover(old, p, slack)
             and yields_to(old, p)
         ]
         return min(better, key=lambda p: p.active_since_ns or 0, default=None)
@@ -738,14 +725,14 @@ class Engine:
         if old is not None:
             if _election(old, sp):
                 return
-            if mastership.is_handover(old, sp, self.thresholds.timer_slack):
-                contested = not mastership.outranks(sp, old)
-                concurrency.handover(self._ctx, router, old, sp, contested)
+            if contract.is_handover(old, sp, self.thresholds.timer_slack):
+                contested = not contract.outranks(sp, old)
+                contract.handover(self._ctx, router, old, sp, contested)
             if _other_cluster(old, sp):
                 return
         router.failovers += 1
         self.stats.failovers += 1
-        mastership.failover(self._ctx, router, prev, old, sp)
+        contract.master_changed(self._ctx, router, prev, old, sp)
 
 
 def _timer_tie(kind: int, a: Any, b: Any) -> tuple:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from vrrpscope.detectors import concurrency, drift
+from vrrpscope import contract
 from vrrpscope.pendingrun import PendingRun, SpeakerRun, summarize
 from vrrpscope.routerstate import DeferredDrift, RouterKey, RouterState, SpeakerState, router_key
 from vrrpscope.timerqueue import EXPIRE, QUIET, TimerQueue
@@ -121,7 +121,7 @@ class HeldRuns:
                 return False
         if len(parts) == 1:
             return True
-        return concurrency.overlap_finding(self.host.ctx, router, *active.values())
+        return contract.overlap_known(self.host.ctx, router, *active.values())
 
     def flush_segment(self, segment: str, t: int) -> None:
         """Before an address claim on ``segment`` (or a router appearing there): its
@@ -209,7 +209,7 @@ class HeldRuns:
             hist = sp.gaps.hist if sp.gaps is not None else {}
             for stop in stops:
                 self._apply_counts(router, part, stop, part.summary(part.done, stop, hist))
-                drift.evaluate(self.host.ctx, router, sp, int(part.ts[stop - 1]))
+                contract.drift_point(self.host.ctx, router, sp, int(part.ts[stop - 1]))
             if end > part.done:
                 if stops:
                     whole = part.summary(part.done, end, hist)
@@ -228,7 +228,7 @@ class HeldRuns:
             self._apply_counts(
                 router, part, stop, part.summary(part.done, stop, part.speaker.gaps.hist)
             )
-            drift.evaluate(self.host.ctx, router, part.speaker, part.speaker.last_valid_ns)
+            contract.drift_point(self.host.ctx, router, part.speaker, part.speaker.last_valid_ns)
         latest = []
         for k, (part, end) in enumerate(zip(run.parts, ends, strict=True)):
             if k not in wholes:
@@ -248,7 +248,7 @@ class HeldRuns:
         last = max(t for _tick, t, _part in latest)
         router.last_ts_ns = router.last_valid_ns = last
         if len(latest) > 1:
-            concurrency.overlap_continues(router, last, *router.active.values())
+            contract.overlap_went_on(router, last, *router.active.values())
 
     def _drift_stops(self, router: RouterState, part: SpeakerRun, end: int) -> tuple[list, Any]:
         """Where (advert counts) drift must be evaluated in ``part`` up to ``end``, and the
@@ -261,9 +261,9 @@ class HeldRuns:
         start = part.done
         points = _drift_points(gaps.count, end - start, self.host.thresholds.drift_min_samples)
         whole = part.summary(start, end, gaps.hist)
-        if not points or drift.quiet_through(self.host.ctx, router, sp, whole):
+        if not points or contract.drift_quiet(self.host.ctx, router, sp, whole):
             return [], whole
-        finding = drift.open_for_good(self.host.ctx, router, sp)
+        finding = contract.drift_open_for_good(self.host.ctx, router, sp)
         if finding is not None:
             # Each evaluation would only update it: its end and evidence move here; the
             # text and statistics of the last one come with the next evaluation, or
@@ -325,7 +325,7 @@ class HeldRuns:
             now_gaps, now_frame = sp.gaps, sp.last_frame
             sp.gaps, sp.last_frame = then, frame
             try:
-                drift.evaluate(self.host.ctx, router, sp, at)
+                contract.drift_point(self.host.ctx, router, sp, at)
             finally:
                 sp.gaps, sp.last_frame = now_gaps, now_frame
 

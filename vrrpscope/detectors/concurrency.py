@@ -27,9 +27,20 @@ from collections.abc import Mapping
 from typing import Any
 
 from vrrpscope.detectors import Context, pair, pair_close, pair_get, pair_track, scope, sec, secs
-from vrrpscope.findings import Finding, Kind
+from vrrpscope.findings import Finding, Kind, KindSpec, Severity, declare
 from vrrpscope.routerstate import RouterState, SpeakerState, yields_to
 from vrrpscope.timers import interval_ns
+
+KINDS = declare(
+    __name__,
+    KindSpec(
+        Kind.DUPLICATE_VRID,
+        Severity.CRITICAL,
+        "two clusters (different VIPs) advertise one VRID on one segment",
+    ),
+    KindSpec(Kind.SPLIT_BRAIN, Severity.CRITICAL, "two speakers hold the same VIPs at once"),
+)
+EVERY_ADVERT = True  # claims and overlaps are judged advert by advert (bulk only once found)
 
 # A segment's address claims: VIP -> MAC -> [first_ns, last_ns, count, first_frame]
 Claims = Mapping[str, Mapping[str, list[int]]]

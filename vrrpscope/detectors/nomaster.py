@@ -3,8 +3,18 @@
 from __future__ import annotations
 
 from vrrpscope.detectors import Context, scope, sec, secs, who
-from vrrpscope.findings import Kind
+from vrrpscope.findings import Kind, KindSpec, Severity, declare
 from vrrpscope.routerstate import RouterState, SpeakerState
+
+KINDS = declare(
+    __name__,
+    KindSpec(
+        Kind.NO_MASTER,
+        Severity.CRITICAL,
+        "a router went silent past its Master_Down_Interval and nobody took over",
+    ),
+)
+EVERY_ADVERT = False  # repeated adverts (applied in bulk) never call it
 
 
 def open_no_master(
