@@ -16,7 +16,7 @@ from typing import Any
 from vrrpscope import contract
 from vrrpscope.detectors import Context
 from vrrpscope.findings import Finding, FindingBook, FindingEvent
-from vrrpscope.gapstats import GapStats
+from vrrpscope.gapstats import GapStats, misses_adverts
 from vrrpscope.heldruns import HeldRuns, RunHost
 from vrrpscope.inventory import SegmentInventory, build_inventory
 from vrrpscope.model import AddressClaim, Advert, OtherTraffic
@@ -536,7 +536,11 @@ class Engine:
             last = sp.last_valid_ns
             assert gaps is not None and last is not None
             gap = t - last
-            if 2 * gap >= 3 * gaps.interval_ns and peer_since is not None and peer_since > last:
+            if (
+                misses_adverts(gap, gaps.interval_ns)
+                and peer_since is not None
+                and peer_since > last
+            ):
                 # A peer advertised meanwhile: the gap is the two masters' doing (each
                 # resets its advert timer on the other's dropped adverts), not this
                 # speaker's timing; the concurrency detector reports that.

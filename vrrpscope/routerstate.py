@@ -210,7 +210,7 @@ class RouterState:
     key: RouterKey = field(init=False)
 
     def __post_init__(self) -> None:
-        self.key = (self.segment, self.family, self.proto, self.vrid)
+        self.key = router_key(self)
 
     @property
     def label(self) -> str:
