@@ -22,6 +22,7 @@ from vrrpscope.inventory import SegmentInventory, build_inventory
 from vrrpscope.model import AddressClaim, Advert, OtherTraffic
 from vrrpscope.pendingrun import PendingRun
 from vrrpscope.routerstate import (
+    ClaimRecord,
     MasterPeriod,
     RouterKey,
     RouterState,
@@ -91,7 +92,7 @@ class Engine:
         self._routers: OrderedDict[RouterKey, RouterState] = OrderedDict()
         self._segments: dict[str, dict[RouterKey, RouterState]] = {}
         self._other: dict[str, Counter[str]] = {}
-        self._claims = self._ctx.claims  # segment -> VIP -> MAC -> [first, last, n, frame]
+        self._claims = self._ctx.claims  # segment -> VIP -> MAC -> ClaimRecord
         self._timers = TimerQueue()
         self._timers.is_live = self._timer_is_live
         self._timers.tie = _timer_tie
@@ -285,11 +286,11 @@ class Engine:
         if rec is None:
             if len(macs) >= _MAX_CLAIM_MACS:
                 return
-            macs[mac] = [t, t, 1, claim.frame]
+            macs[mac] = ClaimRecord(t, t, 1, claim.frame)
             changed = len(macs) > 1
         else:
-            rec[1] = t
-            rec[2] += 1
+            rec.last_ns = t
+            rec.count += 1
             changed = len(macs) > 1
         routers = self._segments.get(claim.segment, {}).values()
         for router in routers:

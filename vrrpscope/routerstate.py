@@ -41,6 +41,38 @@ class MasterPeriod:
         }
 
 
+@dataclass(slots=True)
+class Contest:
+    """A pair of speakers taking over from each other within an interval (alternating
+    masters): the first and latest move, moves, contested ones, the first's frame."""
+
+    first_ns: int
+    last_ns: int
+    handovers: int
+    contested: int
+    first_frame: int
+
+
+@dataclass(slots=True)
+class ClaimRecord:
+    """One MAC's gratuitous ARPs / unsolicited NAs for one address on one segment."""
+
+    first_ns: int
+    last_ns: int
+    count: int
+    first_frame: int
+
+
+@dataclass(frozen=True, slots=True)
+class PendingClaim:
+    """A claim for a router's VIP, judged once the next adverts show who advertised."""
+
+    mac: str
+    vip: str
+    ts_ns: int
+    frame: int
+
+
 @dataclass(slots=True, eq=False)
 class DeferredDrift:
     """An interval-drift evaluation a bulk apply left for later: the gap statistics
@@ -198,12 +230,11 @@ class RouterState:
     # Open findings about a pair of speakers (split-brain, duplicate-vrid, config and
     # checksum mismatch), by finding key: lets detectors skip lookups when there are none.
     pair_findings: dict[Any, Any] = field(default_factory=dict)
-    # Pairs taking over from each other within an interval (alternating masters):
-    # (speaker key, speaker key) -> [first_ns, last_ns, handovers, contested, first_frame]
-    contests: dict[tuple[SpeakerKey, SpeakerKey], list[int]] = field(default_factory=dict)
+    # Pairs taking over from each other within an interval (alternating masters).
+    contests: dict[tuple[SpeakerKey, SpeakerKey], Contest] = field(default_factory=dict)
     # Gratuitous ARP / unsolicited NA for a VIP, judged once the next adverts show who
-    # was advertising around it: (mac, vip, ts_ns, frame).
-    pending_claims: list[tuple[str, str, int, int]] = field(default_factory=list)
+    # was advertising around it.
+    pending_claims: list[PendingClaim] = field(default_factory=list)
     drift_pending: bool = field(default=False, repr=False, compare=False)  # a speaker's is
     # Engine position of its latest advert (orders routers least recently used first).
     touch: int = field(default=0, repr=False, compare=False)
