@@ -125,7 +125,9 @@ class SpeakerRun:
         if self.gaps is None:
             self.gaps = np.diff(self.ts, prepend=np.int64(self.anchor_ns))
         if self.bins is None:
-            interval = self.speaker.gaps.interval_ns  # type: ignore[union-attr]
+            sp = self.speaker
+            assert sp is not None and sp.gaps is not None  # (summed: a known speaker's)
+            interval = sp.gaps.interval_ns
             self.bins = np.minimum(self.gaps * BINS_PER_INTERVAL // interval, _LAST_BIN)
         if self.sums is None:
             self.sums = gap_sums(self.gaps)
