@@ -64,3 +64,29 @@ def test_the_engine_calls_detectors_only_through_the_contract():
     for module in (engine, heldruns):
         assert not _called_modules(module) & detectors, module.__name__
         assert "contract" in _called_modules(module)
+
+
+def _private_reads(path: Path) -> list[str]:
+    """``x._name`` where x is not self / cls (what ruff's SLF001 reports)."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if (
+            isinstance(node, ast.Attribute)
+            and node.attr.startswith("_")
+            and not node.attr.startswith("__")
+            and not (isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"))
+        ):
+            found.append(f"{path.name}:{node.lineno} {node.attr}")
+    return found
+
+
+def test_the_bulk_route_talks_to_the_engine_through_public_names():
+    assert engine.Engine.__bases__ == (object,)  # no mixin
+    imported = {
+        node.module
+        for node in ast.walk(ast.parse(inspect.getsource(heldruns)))
+        if isinstance(node, ast.ImportFrom)
+    }
+    assert "vrrpscope.engine" not in imported  # no engine <-> heldruns cycle
+    for name in ("analysis", "planner", "heldruns", "pendingrun", "engine", "contract"):
+        assert _private_reads(ROOT / f"{name}.py") == [], name

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from vrrpscope import contract
 from vrrpscope.pendingrun import PendingRun, SpeakerRun, summarize
@@ -23,10 +23,15 @@ if TYPE_CHECKING:
     from collections import OrderedDict
 
     from vrrpscope.detectors import Context
-    from vrrpscope.engine import EngineStats
     from vrrpscope.findings import FindingBook
     from vrrpscope.model import Advert
     from vrrpscope.thresholds import Thresholds
+
+
+class AdvertCount(Protocol):
+    """The engine counter held runs add their adverts to."""
+
+    adverts: int
 
 
 @dataclass(slots=True, eq=False)
@@ -34,7 +39,7 @@ class RunHost:
     """What held runs may use of their engine: its state holders and four entry points."""
 
     thresholds: Thresholds
-    stats: EngineStats
+    stats: AdvertCount  # the engine's counters (EngineStats)
     routers: OrderedDict[RouterKey, RouterState]  # least recently advertised first
     segments: dict[str, dict[RouterKey, RouterState]]
     timers: TimerQueue
