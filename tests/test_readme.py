@@ -49,3 +49,14 @@ def test_decode_examples_are_real_output():
         )  # fmt: skip
     for line in examples:
         assert line in printed
+
+
+def test_finding_table_matches_the_detectors_registry():
+    from vrrpscope.findings import registry
+
+    table = re.search(r"\| finding \| severity \| when \|\n\|[-|]+\|\n((?:\|.*\|\n)+)", README)
+    assert table
+    rows = [line.split("|")[1:3] for line in table.group(1).splitlines()]
+    in_readme = {name.strip().strip("`"): severity.strip() for name, severity in rows}
+    declared = {str(kind): str(spec.severity) for kind, spec in registry().items()}
+    assert in_readme == declared

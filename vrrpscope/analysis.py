@@ -30,8 +30,9 @@ from vrrpscope.linklayer import LINKTYPE_LINUX_SLL
 from vrrpscope.model import AddressClaim, Advert, OtherTraffic
 from vrrpscope.parallel import ForkedPlans, can_fork
 from vrrpscope.pendingrun import PendingRun, SpeakerRun
-from vrrpscope.pipeline import DecodeRun
+from vrrpscope.pipeline import DecodeRun, decode_notes
 from vrrpscope.planner import BlockPlan, PlainItems, RunSpec
+from vrrpscope.routerstate import router_key
 from vrrpscope.thresholds import Thresholds
 
 FAST_BLOCK = BLOCK  # bytes per block of a plain pcap file on the fast route
@@ -138,11 +139,11 @@ def analyze_files(
     if isinstance(run, FeedRun):
         stats = run.stats
         damage = run.damage
-        notes = _StatsNotes(stats).notes()
+        notes = decode_notes(stats)
     else:
         stats = run.decoder.stats
         damage = run.damage
-        notes = run.notes()
+        notes = decode_notes(stats)
     # The capture lasts until its last frame of any kind, not its last advert: silence
     # at the end of a capture filtered with `vrrp or arp` is still silence.
     engine.finish(stats.last_ts_ns)
@@ -202,7 +203,7 @@ def feed_plans(
 def feed_plan(engine: Engine, plan: BlockPlan) -> None:
     """One block: runs attached after the event they follow, the clock to the block's
     last item, then every run applied."""
-    base = engine._tick
+    base = engine.position
     if engine.now_ns is None:
         engine.catch_up(plan.first_ns)
     for spec in plan.runs_first:
@@ -211,7 +212,7 @@ def feed_plan(engine: Engine, plan: BlockPlan) -> None:
         engine.count_other(segment, label, n)
     runs_after = plan.runs_after
     for row, item in zip(plan.rows, plan.items, strict=True):
-        engine._tick = base + row
+        engine.position = base + row
         _feed_item(engine, item)
         if runs_after:
             spec = runs_after.get(row)
@@ -219,12 +220,12 @@ def feed_plan(engine: Engine, plan: BlockPlan) -> None:
                 _attach(engine, spec, plan, base)
     engine.catch_up(plan.last_ns)
     engine.flush_all()
-    engine._tick = base + plan.rows_total
+    engine.position = base + plan.rows_total
 
 
 def _attach(engine: Engine, spec: RunSpec, plan: BlockPlan, base: int) -> None:
     first = spec.parts[0].template
-    router = engine._routers.get((first.segment, first.family, first.proto, first.vrid))
+    router = engine.router(router_key(first))
     if router is None:
         raise RuntimeError("regular adverts of an unknown router")  # a planner bug
     cols = plan.columns
@@ -263,14 +264,3 @@ def _feed_item(engine: Engine, item: Decoded) -> None:
         engine.feed_other(item)
     elif isinstance(item, AddressClaim):
         engine.feed_claim(item)
-
-
-class _StatsNotes:
-    """:meth:`DecodeRun.notes` for counts that came from another route."""
-
-    def __init__(self, stats: DecodeStats) -> None:
-        self.decoder = self  # DecodeRun.notes reads self.decoder.stats
-        self.stats = stats
-
-    def notes(self) -> list[str]:
-        return DecodeRun.notes(self)  # type: ignore[arg-type]

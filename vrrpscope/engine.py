@@ -13,30 +13,22 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from vrrpscope.detectors import (
-    Context,
-    carp,
-    concurrency,
-    config,
-    drift,
-    housekeeping,
-    mastership,
-    nomaster,
-    packet,
-    priority,
-)
+from vrrpscope import contract
+from vrrpscope.detectors import Context
 from vrrpscope.findings import Finding, FindingBook, FindingEvent
-from vrrpscope.gapstats import GapStats
-from vrrpscope.heldruns import HeldRuns
+from vrrpscope.gapstats import GapStats, misses_adverts
+from vrrpscope.heldruns import HeldRuns, RunHost
 from vrrpscope.inventory import SegmentInventory, build_inventory
 from vrrpscope.model import AddressClaim, Advert, OtherTraffic
 from vrrpscope.pendingrun import PendingRun
 from vrrpscope.routerstate import (
+    ClaimRecord,
     MasterPeriod,
     RouterKey,
     RouterState,
     SpeakerState,
     election_rank,
+    router_key,
     yields_to,
 )
 from vrrpscope.thresholds import Thresholds
@@ -83,10 +75,11 @@ class EngineStats:
         }
 
 
-class Engine(HeldRuns):
+class Engine:
     """Per segment / virtual router state, master timeline and findings (DESIGN §1, §3).
 
-    Regular adverts of the fast route are held back and applied in bulk (HeldRuns)."""
+    Regular adverts of the fast route are held back and applied in bulk by its
+    :class:`HeldRuns`, which sees only the :class:`RunHost` given to it."""
 
     def __init__(
         self,
@@ -99,7 +92,7 @@ class Engine(HeldRuns):
         self._routers: OrderedDict[RouterKey, RouterState] = OrderedDict()
         self._segments: dict[str, dict[RouterKey, RouterState]] = self._ctx.segments
         self._other: dict[str, Counter[str]] = {}
-        self._claims = self._ctx.claims  # segment -> VIP -> MAC -> [first, last, n, frame]
+        self._claims = self._ctx.claims  # segment -> VIP -> MAC -> ClaimRecord
         self._timers = TimerQueue()
         self._timers.is_live = self._timer_is_live
         self._timers.tie = _timer_tie
@@ -108,9 +101,23 @@ class Engine(HeldRuns):
         self._finished = False
         self.stats = EngineStats()
         self._tick = 0  # position in the item stream (orders routers least recently used)
-        self._pending: dict[RouterKey, PendingRun] = {}  # regular adverts held back
-        self._feeding: set[int] = set()  # ids of runs being fed one by one right now
-        self._order_dirty = False  # a bulk apply moved a router's latest advert
+        self._held = HeldRuns(
+            RunHost(
+                th,
+                self.stats,
+                self._routers,
+                self._segments,
+                self._timers,
+                self._book,
+                self._ctx,
+                self._live,
+                self._feed_regular,
+                self._run_timers,
+                self._position,
+                self._seek,
+            )
+        )
+        self._pending = self._held.pending  # regular adverts held back (router -> run)
 
     # ----------------------------------------------------------------- public API
 
@@ -121,8 +128,55 @@ class Engine(HeldRuns):
 
     @property
     def routers(self) -> dict[RouterKey, RouterState]:
-        self._reorder()
+        self._held.reorder()
         return self._routers
+
+    def router(self, key: RouterKey) -> RouterState | None:
+        """The state of one virtual router, None if not seen (or forgotten)."""
+        return self._routers.get(key)
+
+    @property
+    def router_count(self) -> int:
+        """Virtual routers kept now."""
+        return len(self._routers)
+
+    @property
+    def finding_count(self) -> int:
+        """Findings made so far, open and closed (what the findings cap counts)."""
+        return len(self._book)
+
+    @property
+    def position(self) -> int:
+        """Position in the item stream: items taken so far (the bulk route sets it to the
+        frame of each event it feeds, :func:`vrrpscope.analysis.feed_plan`)."""
+        return self._tick
+
+    @position.setter
+    def position(self, tick: int) -> None:
+        self._tick = tick
+
+    # ---------------------------------------------------------- held-back adverts
+
+    def attach(self, run: PendingRun) -> None:
+        """Hold ``run``'s regular adverts back until something reads its router."""
+        self._held.attach(run)
+
+    def catch_up(self, ts_ns: int) -> None:
+        """The clock as a packet at ``ts_ns`` moves it (timers due before it fire)."""
+        self._clock(ts_ns, "", 0)
+
+    def flush_all(self) -> None:
+        """Apply every held-back advert."""
+        self._held.flush_all()
+
+    def _position(self) -> int:
+        return self._tick
+
+    def _seek(self, tick: int) -> None:
+        self._tick = tick
+
+    def _feed_regular(self, advert: Advert, t: int, key: RouterKey) -> None:
+        self._feed_at(advert, t, key, True)
 
     @property
     def findings(self) -> list[Finding]:
@@ -133,21 +187,21 @@ class Engine(HeldRuns):
 
     def inventory(self) -> list[SegmentInventory]:
         """Per segment: VRIDs in use and free, speakers, masters, intervals, other protocols."""
-        self._reorder()
+        self._held.reorder()
         return build_inventory(self._segments, self._other, self._claims)
 
     def feed(self, advert: Advert) -> None:
         """Take one decoded advert (event time = advert.ts_ns)."""
         t = self._clock(advert.ts_ns, advert.segment, advert.frame)
         self._tick += 1
-        key = (advert.segment, advert.family, advert.proto, advert.vrid)
+        key = router_key(advert)
         if self._pending:
             run = self._pending.get(key)
             if run is not None:
-                self._flush(run, then=t)
+                self._held.flush(run, then=t)
         router = self._routers.get(key)
         if router is not None and router.drift_pending and _may_change_peers(router, advert):
-            self.catch_up_drift(router)
+            self._held.catch_up_drift(router)
         self._feed_at(advert, t, key)
 
     def _feed_at(self, advert: Advert, t: int, key: RouterKey, regular: bool = False) -> None:
@@ -174,13 +228,13 @@ class Engine(HeldRuns):
         sp.last_frame = advert.frame
         if new_router:
             if self._pending:  # it reads the segment's other routers (their speakers)
-                self._flush_segment(router.segment, t)
-            carp.router_added(self._ctx, router, self._segments[router.segment].values())
+                self._held.flush_segment(router.segment, t)
+            contract.router_added(self._ctx, router, self._segments[router.segment].values())
         if advert.issues:  # receivers discard it: counted, never drives mastership
             sp.invalid += 1
             router.invalid += 1
             self.stats.invalid += 1
-            packet.invalid_packet(self._ctx, router, sp, advert, t)
+            contract.advert_rejected(self._ctx, router, sp, advert, t)
             return
         self._accept(router, sp, advert, t, regular)
 
@@ -215,7 +269,7 @@ class Engine(HeldRuns):
         t = self._clock(claim.ts_ns, claim.segment, claim.frame)
         self._tick += 1
         if self._pending:
-            self._flush_segment(claim.segment, t)
+            self._held.flush_segment(claim.segment, t)
         self.stats.claims += 1
         seg = self._claims.get(claim.segment)
         if seg is None:
@@ -232,21 +286,21 @@ class Engine(HeldRuns):
         if rec is None:
             if len(macs) >= _MAX_CLAIM_MACS:
                 return
-            macs[mac] = [t, t, 1, claim.frame]
+            macs[mac] = ClaimRecord(t, t, 1, claim.frame)
             changed = len(macs) > 1
         else:
-            rec[1] = t
-            rec[2] += 1
+            rec.last_ns = t
+            rec.count += 1
             changed = len(macs) > 1
         routers = self._segments.get(claim.segment, {}).values()
         for router in routers:
             if any(claim.ip in sp.address_set for sp in router.active.values()):
-                concurrency.claim_seen(router, mac, claim.ip, t, claim.frame)
+                contract.claim_seen(self._ctx, router, mac, claim.ip, t, claim.frame)
         if not changed:
             return
         for router in routers:
             if router.pair_findings:
-                concurrency.claims_changed(self._ctx, router)
+                contract.claims_changed(self._ctx, router)
 
     def advance(self, ts_ns: int) -> None:
         """Time passes without packets (live timer): fire silence and quiet timers."""
@@ -269,19 +323,19 @@ class Engine(HeldRuns):
         if self._now is not None:
             end = self._now if end_ts_ns is None else max(end_ts_ns, self._now)
             self.advance(end)
-            self.flush_all()
-            self._reorder()
+            self._held.flush_all()
+            self._held.reorder()
             for router in self._routers.values():
                 if len(router.active) > 1:
                     self._settle(router)
                 if router.pending_claims and router.speakers:
                     latest = max(router.speakers.values(), key=lambda s: s.last_valid_ns or 0)
-                    concurrency.judge_claims(self._ctx, router, latest, end, final=True)
+                    contract.capture_ending(self._ctx, router, latest, end)
             for router in self._routers.values():
                 for sp in router.speakers.values():
                     if sp.gaps is not None and sp.gaps.count:
-                        drift.evaluate(self._ctx, router, sp, sp.last_valid_ns or end)
-            nomaster.capture_end(self._ctx, self._routers.values(), end)
+                        contract.finished(self._ctx, router, sp, sp.last_valid_ns or end)
+            contract.capture_ended(self._ctx, self._routers.values(), end)
             self._ctx.refresh()
             self._book.close_all(end)
             self.stats.last_ts_ns = end
@@ -312,7 +366,7 @@ class Engine(HeldRuns):
             self.stats.backwards_ts += 1
             if step > self.stats.max_step_back_ns:
                 self.stats.max_step_back_ns = step
-            housekeeping.timestamps_backwards(self._ctx, segment, step, last, frame)
+            contract.clock_stepped_back(self._ctx, segment, step, last, frame)
             return last
         due = self._timers.next_due()
         if due is not None and due < ts_ns:
@@ -328,7 +382,7 @@ class Engine(HeldRuns):
         for due, _, kind, a, b in self._timers.pop_before(until):
             if self._now is None or due > self._now:
                 self._now = due
-            if self._pending and self._before_timer(due, kind, a, b):
+            if self._pending and self._held.before_timer(due, kind, a, b):
                 continue
             if kind == _EXPIRE:
                 self._on_expire(due, a, b)
@@ -365,7 +419,7 @@ class Engine(HeldRuns):
             return
         self._end_episode(router, sp, sp.last_valid_ns, "silence")
         if not router.active:
-            nomaster.open_no_master(self._ctx, router, sp, sp.last_valid_ns, sp.expiry_ns)
+            contract.master_silent(self._ctx, router, sp, sp.last_valid_ns, sp.expiry_ns)
 
     def _on_silence(self, due: int, router: RouterState, sp: SpeakerState) -> None:
         """Timer after a resignation: did anyone take over?"""
@@ -373,7 +427,7 @@ class Engine(HeldRuns):
             return
         if sp.resigned_ns is None or router.last_valid_ns != sp.resigned_ns:
             return  # a later advert (another resignation) rescheduled it
-        nomaster.open_no_master(self._ctx, router, sp, sp.resigned_ns, due - sp.resigned_ns)
+        contract.master_silent(self._ctx, router, sp, sp.resigned_ns, due - sp.resigned_ns)
 
     def _timer_is_live(self, timer: Timer) -> bool:
         """Whether a timer still matters (for sweeping the queue)."""
@@ -389,15 +443,14 @@ class Engine(HeldRuns):
     def _new_router(self, key: RouterKey, t: int) -> RouterState:
         th = self.thresholds
         if len(self._routers) >= th.max_routers:
-            for run in list(self._pending.values()):
-                self._flush(run, before_tick=self._tick, then=t)
-            self._reorder()
+            self._held.flush_before(self._tick, t)
+            self._held.reorder()
             _, stale = self._routers.popitem(last=False)
             if stale.drift_pending:
-                self.catch_up_drift(stale)
+                self._held.catch_up_drift(stale)
             del self._segments[stale.segment][stale.key]
             self.stats.evicted_routers += 1
-            housekeeping.routers_evicted(self._ctx, self.stats.evicted_routers, th.max_routers, t)
+            contract.routers_evicted(self._ctx, self.stats.evicted_routers, th.max_routers, t)
         segment, family, proto, vrid = key
         router = RouterState(segment, family, proto, vrid, first_ts_ns=t, last_ts_ns=t)
         self._routers[key] = router
@@ -418,21 +471,21 @@ class Engine(HeldRuns):
             priority_history=deque(maxlen=th.max_history),
         )
         router.speakers[sp.key] = sp
-        packet.non_standard_mac(self._ctx, router, sp, advert, t)
+        contract.speaker_added(self._ctx, router, sp, advert, t)
         return sp
 
     def _evict_speaker(self, router: RouterState, t: int) -> None:
         """Forget the stalest speaker (bounded memory under spoofed traffic)."""
         _, stale = router.speakers.popitem(last=False)
         if stale.active_since_ns is not None:
-            concurrency.end(self._ctx, router, stale)
+            contract.episode_ending(self._ctx, router, stale)
             router.active.pop(stale.key, None)
             stale.active_since_ns = None
             stale.end_reason = "evicted"
             stale.end_ns = stale.last_valid_ns
         router.evicted_speakers += 1
         self.stats.evicted_speakers += 1
-        housekeeping.speakers_evicted(self._ctx, router, self.thresholds.max_speakers_per_router, t)
+        contract.speakers_evicted(self._ctx, router, self.thresholds.max_speakers_per_router, t)
 
     # ------------------------------------------------------------- valid adverts
 
@@ -457,7 +510,7 @@ class Engine(HeldRuns):
                 forms[form] += 1
             else:
                 forms[form] = 1
-                config.checksum_form_seen(ctx, router, sp, t)
+                contract.checksum_form_seen(ctx, router, sp, t)
         peer_since = router.last_valid_ns  # latest valid advert of anyone before this one
         previous = sp.last_valid_ns  # this speaker's, in this episode or an earlier one
         router.last_valid_ns = t
@@ -479,27 +532,30 @@ class Engine(HeldRuns):
         if sp.active_since_ns is None:
             self._start_episode(router, sp, advert, t)
             if len(router.active) > 1 and router.pair_findings:
-                concurrency.started(ctx, router, sp, t)
+                contract.second_master(ctx, router, sp, t)
         else:
             gaps = sp.gaps
             last = sp.last_valid_ns
             assert gaps is not None and last is not None
             gap = t - last
-            if 2 * gap >= 3 * gaps.interval_ns and peer_since is not None and peer_since > last:
+            if (
+                misses_adverts(gap, gaps.interval_ns)
+                and peer_since is not None
+                and peer_since > last
+            ):
                 # A peer advertised meanwhile: the gap is the two masters' doing (each
                 # resets its advert timer on the other's dropped adverts), not this
                 # speaker's timing; the concurrency detector reports that.
                 sp.peer_gaps += 1
             else:
                 missed = gaps.add(gap, t)
-                if drift.due(sp, missed, self.thresholds.drift_min_samples):
-                    drift.evaluate(ctx, router, sp, t)
+                contract.gap_recorded(ctx, router, sp, missed, t, self.thresholds.drift_min_samples)
         if router.pending_claims:
-            concurrency.claimant_advertised(ctx, router, sp, previous, t)
+            contract.claimant_advertised(ctx, router, sp, previous, t)
         sp.last_valid_ns = t
         sp.episode_adverts += 1
         if router.pending_claims:
-            concurrency.judge_claims(ctx, router, sp, t)
+            contract.advert_accepted(ctx, router, sp, t)
         deadline = t + sp.expiry_ns
         sp.deadline_ns = deadline
         # (A regular advert never re-arms a pending timer: that one is due before this
@@ -508,8 +564,7 @@ class Engine(HeldRuns):
             sp.timer_due_ns = deadline
             self._timers.push(deadline, _EXPIRE, router, sp)
         if len(router.active) > 1:
-            concurrency.check(ctx, router, sp, t)
-            concurrency.ignored_better(ctx, router, sp, previous, t)
+            contract.masters_advertised(ctx, router, sp, previous, t)
 
     def _config_changed(
         self, router: RouterState, sp: SpeakerState, advert: Advert, t: int, sig: tuple[Any, ...]
@@ -528,15 +583,14 @@ class Engine(HeldRuns):
         sp.advbase = advert.advbase
         if interval_changed:
             if sp.gaps is not None:
-                drift.reset(ctx, router, sp, t)
+                contract.interval_changed(ctx, router, sp, t)
             sp.gaps = GapStats(interval_ns(advert.interval_cs))
             sp.gaps_since_ns = t
         th = self.thresholds
         sp.expiry_ns = router.expiry_for(advert, th.timer_slack)
         sp.settle_ns = int((th.settle_intervals + th.timer_slack) * interval_ns(advert.interval_cs))
         sp.mdi_ns = master_down_ns(advert.proto, advert.version, sp.priority, advert.interval_cs)
-        packet.plaintext_auth(ctx, router, sp, advert, t)
-        config.config_changed(ctx, router, sp, t)
+        contract.config_changed(ctx, router, sp, advert, t)
 
     def _priority_changed(
         self,
@@ -556,12 +610,12 @@ class Engine(HeldRuns):
             sp.mdi_ns = master_down_ns(advert.proto, advert.version, sp.priority, sp.interval_cs)
         if old is not None:
             sp.priority_changes += 1
-            priority.priority_changed(self._ctx, router, sp, advert, t)
+            contract.priority_changed(self._ctx, router, sp, advert, t)
 
     def _resign(self, router: RouterState, sp: SpeakerState, advert: Advert, t: int) -> None:
         """A VRRP priority-0 advert: the sender stops being master now."""
         sp.resigns += 1
-        priority.resigned(self._ctx, router, sp, advert, t)
+        contract.resigned(self._ctx, router, sp, advert, t)
         sp.resigned_ns = t
         if sp.active_since_ns is not None:
             sp.last_valid_ns = t
@@ -583,10 +637,10 @@ class Engine(HeldRuns):
         sp.episode_adverts = 0
         sp.last_valid_ns = t
         if sp.end_reason == "resigned":
-            priority.end_resigned(self._ctx, router, sp, t)
+            contract.resign_over(self._ctx, router, sp, t)
         router.active[sp.key] = sp
         router.silent_since_ns = None
-        nomaster.close_no_master(self._ctx, router, sp, t)
+        contract.episode_started(self._ctx, router, sp, t)
         if len(router.active) == 1:
             self._set_master(router, sp)
 
@@ -610,12 +664,12 @@ class Engine(HeldRuns):
                 and election_rank(p.src, p.start_standing or p.standing) > mine
                 for p in router.active.values()
             )
-            yielded = concurrency.yielded_at_end(self._ctx, router, other, freshest)
+            yielded = contract.yielded_at_end(self._ctx, router, other, freshest)
             if outranked or yielded or freshest - last > other.settle_ns:
                 self._end_episode(router, other, last, "silence")
 
     def _end_episode(self, router: RouterState, sp: SpeakerState, end: int, reason: str) -> None:
-        concurrency.end(self._ctx, router, sp)
+        contract.episode_ending(self._ctx, router, sp)
         del router.active[sp.key]
         assert sp.active_since_ns is not None
         if len(router.periods) >= self.thresholds.max_history:
@@ -630,7 +684,7 @@ class Engine(HeldRuns):
         sp.end_ns = end
         sp.end_reason = reason
         sp.end_standing = sp.standing
-        drift.end(self._ctx, router, sp, end)
+        contract.episode_ended(self._ctx, router, sp, end)
         if len(router.active) == 1:
             only = next(iter(router.active.values()))
             # It took over if it started after `sp` stopped, or went on advertising after
@@ -660,7 +714,7 @@ class Engine(HeldRuns):
             p
             for p in router.active.values()
             if (p.active_since_ns or 0) > end
-            and mastership.is_handover(old, p, slack)
+            and contract.is_handover(old, p, slack)
             and yields_to(old, p)
         ]
         return min(better, key=lambda p: p.active_since_ns or 0, default=None)
@@ -678,14 +732,14 @@ class Engine(HeldRuns):
         if old is not None:
             if _election(old, sp):
                 return
-            if mastership.is_handover(old, sp, self.thresholds.timer_slack):
-                contested = not mastership.outranks(sp, old)
-                concurrency.handover(self._ctx, router, old, sp, contested)
+            if contract.is_handover(old, sp, self.thresholds.timer_slack):
+                contested = not contract.outranks(sp, old)
+                contract.handover(self._ctx, router, old, sp, contested)
             if _other_cluster(old, sp):
                 return
         router.failovers += 1
         self.stats.failovers += 1
-        mastership.failover(self._ctx, router, prev, old, sp)
+        contract.master_changed(self._ctx, router, prev, old, sp)
 
 
 def _timer_tie(kind: int, a: Any, b: Any) -> tuple:

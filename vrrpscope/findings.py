@@ -8,8 +8,8 @@ when it ends the finding closes; a later occurrence opens a new finding.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Hashable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any, Literal
 
@@ -72,24 +72,54 @@ class Kind(StrEnum):
     CAPACITY = "capacity"
 
 
-SEVERITY: dict[Kind, Severity] = {
-    Kind.DUPLICATE_VRID: Severity.CRITICAL,
-    Kind.SPLIT_BRAIN: Severity.CRITICAL,
-    Kind.CARP_COLLISION: Severity.CRITICAL,
-    Kind.NO_MASTER: Severity.CRITICAL,
-    Kind.FAILOVER: Severity.WARNING,
-    Kind.FLAPPING: Severity.WARNING,
-    Kind.PRIORITY_FLAP: Severity.WARNING,
-    Kind.INTERVAL_DRIFT: Severity.WARNING,
-    Kind.CONFIG_MISMATCH: Severity.WARNING,
-    Kind.CHECKSUM_FORM_MISMATCH: Severity.WARNING,
-    Kind.INVALID_PACKET: Severity.WARNING,
-    Kind.PLAINTEXT_AUTH: Severity.INFO,
-    Kind.RESIGNED: Severity.INFO,
-    Kind.NON_STANDARD_MAC: Severity.INFO,
-    Kind.TIMESTAMPS_BACKWARDS: Severity.INFO,
-    Kind.CAPACITY: Severity.WARNING,
-}
+@dataclass(frozen=True, slots=True)
+class KindSpec:
+    """A finding kind as its detector declares it: severity and a one-line summary."""
+
+    kind: Kind
+    severity: Severity
+    summary: str
+    detector: str = ""  # the declaring module (set by :func:`declare`)
+
+
+_REGISTRY: dict[Kind, KindSpec] = {}
+
+
+def declare(module: str, *specs: KindSpec) -> tuple[KindSpec, ...]:
+    """Register the finding kinds detector ``module`` owns (each kind has one owner)."""
+    out = []
+    for spec in specs:
+        owner = _REGISTRY.get(spec.kind)
+        if owner is not None and owner.detector != module:
+            raise ValueError(f"finding kind {spec.kind} declared by {owner.detector} and {module}")
+        out.append(_REGISTRY.setdefault(spec.kind, replace(spec, detector=module)))
+    return tuple(out)
+
+
+def registry() -> dict[Kind, KindSpec]:
+    """Every finding kind, gathered from the detectors' declarations (DESIGN: contract)."""
+    if len(_REGISTRY) < len(Kind):
+        import vrrpscope.contract  # noqa: F401  (imports every detector: they declare)
+    return dict(_REGISTRY)
+
+
+class _Severities(Mapping[Kind, Severity]):
+    """Kind -> severity, read from the registry."""
+
+    def __getitem__(self, kind: Kind) -> Severity:
+        spec = _REGISTRY.get(kind)
+        if spec is None:
+            spec = registry()[kind]
+        return spec.severity
+
+    def __iter__(self) -> Iterator[Kind]:
+        return iter(registry())
+
+    def __len__(self) -> int:
+        return len(registry())
+
+
+SEVERITY: Mapping[Kind, Severity] = _Severities()
 
 
 @dataclass(slots=True, eq=False)

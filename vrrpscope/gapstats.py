@@ -17,6 +17,12 @@ BINS_PER_INTERVAL = 200
 _LAST_BIN = 8 * BINS_PER_INTERVAL
 
 
+def misses_adverts(gap_ns, interval_ns):  # (ints, or numpy arrays of them)
+    """The regular-gap rule: a gap of 1.5 advertised intervals or more misses adverts; a
+    shorter one is regular (the planner's regular adverts, the engine's peer gaps)."""
+    return 2 * gap_ns >= 3 * interval_ns
+
+
 @dataclass(slots=True)
 class GapStats:
     """Gaps between consecutive adverts of one speaker at one advertised interval."""
@@ -45,7 +51,7 @@ class GapStats:
             b = _LAST_BIN
         hist = self.hist
         hist[b] = hist.get(b, 0) + 1
-        if 2 * gap_ns >= 3 * interval:
+        if misses_adverts(gap_ns, interval):
             missed = (2 * gap_ns + interval) // (2 * interval) - 1
             self.missed += missed
             if self.first_missed_at_ns is None:

@@ -1,60 +1,81 @@
 """The engine's held-back runs of regular adverts (DESIGN §7, change points).
 
-:class:`HeldRuns` is the part of :class:`vrrpscope.engine.Engine` that holds
+:class:`HeldRuns` is a collaborator the engine owns: it holds
 :class:`vrrpscope.pendingrun.PendingRun` s and applies them when something is about to
 read their router: the router's next advert, an address claim on its segment, one of
 its timers, the end of a block. Applied in bulk when the run's speakers are exactly the
 router's masters and no claim waits; otherwise advert by advert, as the general path.
+It sees of the engine only what the engine hands it (:class:`RunHost`).
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, Protocol
 
-from vrrpscope.detectors import Context, concurrency, drift
+from vrrpscope import contract
 from vrrpscope.pendingrun import PendingRun, SpeakerRun, summarize
-from vrrpscope.routerstate import RouterKey, RouterState
+from vrrpscope.routerstate import DeferredDrift, RouterKey, RouterState, SpeakerState, router_key
 from vrrpscope.timerqueue import EXPIRE, QUIET, TimerQueue
 
 if TYPE_CHECKING:
-    from vrrpscope.engine import EngineStats
+    from collections import OrderedDict
+
+    from vrrpscope.detectors import Context
     from vrrpscope.findings import FindingBook
+    from vrrpscope.model import Advert
     from vrrpscope.thresholds import Thresholds
 
 
-class HeldRuns:
-    """Held-back runs of an engine (a mixin: it works on the engine's state)."""
+class AdvertCount(Protocol):
+    """The engine counter held runs add their adverts to."""
 
-    # The engine's state it works on (set by Engine.__init__).
+    adverts: int
+
+
+@dataclass(slots=True, eq=False)
+class RunHost:
+    """What held runs may use of their engine: its state holders and four entry points."""
+
     thresholds: Thresholds
-    stats: EngineStats
-    _routers: OrderedDict[RouterKey, RouterState]
-    _segments: dict[str, dict[RouterKey, RouterState]]
-    _pending: dict[RouterKey, PendingRun]
-    _timers: TimerQueue
-    _book: FindingBook
-    _ctx: Context
-    _tick: int
-    _order_dirty: bool
-    _feeding: set[int]
-    # ... and calls its _clock, _live and _feed_at.
+    stats: AdvertCount  # the engine's counters (EngineStats)
+    routers: OrderedDict[RouterKey, RouterState]  # least recently advertised first
+    segments: dict[str, dict[RouterKey, RouterState]]
+    timers: TimerQueue
+    book: FindingBook
+    ctx: Context
+    live: Callable[[RouterState, SpeakerState | None], bool]  # router / speaker not forgotten
+    feed_regular: Callable[[Advert, int, RouterKey], None]  # one advert of a run, at a time
+    run_timers: Callable[[int], None]  # fire the timers due before a time
+    position: Callable[[], int]  # the engine's position in the item stream
+    seek: Callable[[int], None]  # ... set (a held advert's, while it is fed)
+
+
+class HeldRuns:
+    """Held-back runs of one engine (``host``: what it may touch of the engine)."""
+
+    def __init__(self, host: RunHost) -> None:
+        self.host = host
+        self.pending: dict[RouterKey, PendingRun] = {}  # regular adverts held back
+        self._feeding: set[int] = set()  # ids of runs being fed one by one right now
+        self._order_dirty = False  # a bulk apply moved a router's latest advert
 
     def attach(self, run: PendingRun) -> None:
         """Hold ``run``'s regular adverts back until something reads its router."""
-        self._pending[run.router.key] = run
-
-    def catch_up(self, ts_ns: int) -> None:
-        """The clock as a packet at ``ts_ns`` moves it (timers due before it fire)."""
-        self._clock(ts_ns, "", 0)
+        self.pending[run.router.key] = run
 
     def flush_all(self) -> None:
         """Apply every held-back advert."""
-        for run in list(self._pending.values()):
-            self._flush(run)
+        for run in list(self.pending.values()):
+            self.flush(run)
 
-    def _flush(
+    def flush_before(self, tick: int, then: int) -> None:
+        """Apply every held-back advert before position ``tick`` (a router is evicted)."""
+        for run in list(self.pending.values()):
+            self.flush(run, before_tick=tick, then=then)
+
+    def flush(
         self,
         run: PendingRun,
         until_ns: int | None = None,
@@ -80,19 +101,19 @@ class HeldRuns:
                 two = len(run.parts) == 2 == len(run.router.active)
                 if self._apply_each(run, ends, two) and self._can_bulk(run, ends):
                     self._apply_bulk(run, ends)
-        if not run.left and self._pending.get(run.router.key) is run:
-            del self._pending[run.router.key]
+        if not run.left and self.pending.get(run.router.key) is run:
+            del self.pending[run.router.key]
         if then is not None:
-            due = self._timers.next_due()
+            due = self.host.timers.next_due()
             if due is not None and due < then:
-                self._run_timers(then)
+                self.host.run_timers(then)
 
     def _can_bulk(self, run: PendingRun, ends: list[int]) -> bool:
         """Whether the speakers with adverts to apply are exactly the router's masters and
         nothing else (a claim waiting, a split brain not yet found) needs each advert."""
         router = run.router
         active = router.active
-        if self._routers.get(router.key) is not router or router.pending_claims:
+        if self.host.routers.get(router.key) is not router or router.pending_claims:
             return False
         parts = [part for part, end in zip(run.parts, ends, strict=True) if end > part.done]
         if len(active) != len(parts):
@@ -105,16 +126,16 @@ class HeldRuns:
                 return False
         if len(parts) == 1:
             return True
-        return concurrency.overlap_finding(self._ctx, router, *active.values())
+        return contract.overlap_known(self.host.ctx, router, *active.values())
 
-    def _flush_segment(self, segment: str, t: int) -> None:
+    def flush_segment(self, segment: str, t: int) -> None:
         """Before an address claim on ``segment`` (or a router appearing there): its
         routers' adverts so far."""
-        for router in self._segments.get(segment, {}).values():
-            run = self._pending.get(router.key)
+        for router in self.host.segments.get(segment, {}).values():
+            run = self.pending.get(router.key)
             if run is None:
                 continue
-            self._flush(run, before_tick=self._tick, then=t)
+            self.flush(run, before_tick=self.host.position(), then=t)
             for part in run.parts:
                 if part.left and part.jumped_from is not None:
                     # The rest may be fed one by one: put the silence timer back where
@@ -122,19 +143,19 @@ class HeldRuns:
                     due = part.due_at(t)
                     if due is not None:
                         part.speaker.timer_due_ns = due
-                        self._timers.push(due, EXPIRE, router, part.speaker)
+                        self.host.timers.push(due, EXPIRE, router, part.speaker)
                     part.jumped_from = None
 
-    def _before_timer(self, due: int, kind: int, a: Any, b: Any) -> bool:
+    def before_timer(self, due: int, kind: int, a: Any, b: Any) -> bool:
         """Bring a held-back run up to ``due`` before its router's timer; True if that
         timer was a re-arm of one of the run's masters, moved ahead without applying."""
-        key = (a.segment, a.family, a.proto, a.vrid) if kind == QUIET else a.key
-        run = self._pending.get(key)
+        key = router_key(a) if kind == QUIET else a.key
+        run = self.pending.get(key)
         if run is None or (kind != QUIET and run.router is not a) or id(run) in self._feeding:
             return False  # (a run being fed one by one is up to date)
         if kind == EXPIRE and b.timer_due_ns != due:
             return False  # a moot timer: its handler reads nothing
-        if kind == EXPIRE and self._live(a, b):
+        if kind == EXPIRE and self.host.live(a, b):
             part = run.part_of(b)
             if part is not None and part.left and b.active_since_ns is not None:
                 # Its adverts go on (each less than an expiry after the last): every
@@ -142,16 +163,17 @@ class HeldRuns:
                 landed = part.next_due(due)
                 if landed is not None:
                     b.timer_due_ns = landed
-                    self._timers.push(landed, EXPIRE, a, b)
+                    self.host.timers.push(landed, EXPIRE, a, b)
                     part.jumped_from = due
                     return True
-        self._flush(run, until_ns=due, then=due)
+        self.flush(run, until_ns=due, then=due)
         return False
 
     def _apply_each(self, run: PendingRun, ends: list[int], watch: bool = False) -> bool:
         """Feed the run's adverts up to ``ends`` one by one, in order, as the general
         path does; with ``watch``, stop (True) once the rest can be applied in bulk."""
-        tick = self._tick
+        host = self.host
+        tick = host.position()
         rows = []
         for part, end in zip(run.parts, ends, strict=True):
             rows.extend((int(part.ticks[j]), j, part) for j in range(part.done, end))
@@ -164,17 +186,17 @@ class HeldRuns:
                     stopped = True
                     break
                 template = part.template
-                key = (template.segment, template.family, template.proto, template.vrid)
+                key = router_key(template)
                 t = int(part.ts[j])
-                due = self._timers.next_due()
+                due = self.host.timers.next_due()
                 if due is not None and due < t:  # as the clock would: timers come first
-                    self._run_timers(t)
+                    self.host.run_timers(t)
                 part.done = j + 1
-                self._tick = at
-                self._feed_at(replace(template, ts_ns=t, frame=int(part.frames[j])), t, key, True)
+                host.seek(at)
+                host.feed_regular(replace(template, ts_ns=t, frame=int(part.frames[j])), t, key)
         finally:
             self._feeding.discard(id(run))
-        self._tick = tick
+        host.seek(tick)
         self._order_dirty = True  # (routers moved to the end in this order, not the stream's)
         return stopped
 
@@ -192,7 +214,7 @@ class HeldRuns:
             hist = sp.gaps.hist if sp.gaps is not None else {}
             for stop in stops:
                 self._apply_counts(router, part, stop, part.summary(part.done, stop, hist))
-                drift.evaluate(self._ctx, router, sp, int(part.ts[stop - 1]))
+                contract.drift_point(self.host.ctx, router, sp, int(part.ts[stop - 1]))
             if end > part.done:
                 if stops:
                     whole = part.summary(part.done, end, hist)
@@ -211,7 +233,7 @@ class HeldRuns:
             self._apply_counts(
                 router, part, stop, part.summary(part.done, stop, part.speaker.gaps.hist)
             )
-            drift.evaluate(self._ctx, router, part.speaker, part.speaker.last_valid_ns)
+            contract.drift_point(self.host.ctx, router, part.speaker, part.speaker.last_valid_ns)
         latest = []
         for k, (part, end) in enumerate(zip(run.parts, ends, strict=True)):
             if k not in wholes:
@@ -231,7 +253,7 @@ class HeldRuns:
         last = max(t for _tick, t, _part in latest)
         router.last_ts_ns = router.last_valid_ns = last
         if len(latest) > 1:
-            concurrency.overlap_continues(router, last, *router.active.values())
+            contract.overlap_went_on(router, last, *router.active.values())
 
     def _drift_stops(self, router: RouterState, part: SpeakerRun, end: int) -> tuple[list, Any]:
         """Where (advert counts) drift must be evaluated in ``part`` up to ``end``, and the
@@ -242,11 +264,11 @@ class HeldRuns:
         gaps = sp.gaps
         assert gaps is not None
         start = part.done
-        points = _drift_points(gaps.count, end - start, self.thresholds.drift_min_samples)
+        points = _drift_points(gaps.count, end - start, self.host.thresholds.drift_min_samples)
         whole = part.summary(start, end, gaps.hist)
-        if not points or drift.quiet_through(self._ctx, router, sp, whole):
+        if not points or contract.drift_quiet(self.host.ctx, router, sp, whole):
             return [], whole
-        finding = drift.open_for_good(self._ctx, router, sp)
+        finding = contract.drift_open_for_good(self.host.ctx, router, sp)
         if finding is not None:
             # Each evaluation would only update it: its end and evidence move here; the
             # text and statistics of the last one come with the next evaluation, or
@@ -254,11 +276,11 @@ class HeldRuns:
             stop = start + points[-1]
             frames = [int(part.frames[start + at - 1]) for at in points]
             last = int(part.ts[stop - 1])
-            self._book.update(finding, last, frames=frames, notify=False)
-            g, b, _ = part._gap_tables()
+            self.host.book.update(finding, last, frames=frames, notify=False)
+            g, b, _ = part.gap_tables()
             then = replace(gaps, hist=dict(gaps.hist))
             piece = (g[start:stop], b[start:stop], part.ts[start:stop])
-            sp.drift_pending = (then, *piece, last, frames[-1])
+            sp.drift_pending = DeferredDrift(then, *piece, last, frames[-1])
             router.drift_pending = True
             return [], whole
         return [start + at for at in points], whole
@@ -267,10 +289,12 @@ class HeldRuns:
         sp = part.speaker
         n = end - part.done
         last = int(part.ts[end - 1])
-        sp.gaps.add_regular(  # type: ignore[union-attr]
+        stats = sp.gaps
+        assert stats is not None  # (a run's speakers have gap statistics: _can_bulk)
+        stats.add_regular(
             gaps.count, gaps.sum_ns, gaps.sumsq_ns2, gaps.max_ns, gaps.max_end_ns, gaps.hist
         )
-        self.stats.adverts += n
+        self.host.stats.adverts += n
         router.adverts += n
         router.last_ts_ns = router.last_valid_ns = last
         router.touch = int(part.ticks[end - 1])
@@ -292,8 +316,9 @@ class HeldRuns:
         for sp in router.speakers.values():
             if sp.drift_pending is None:
                 continue
-            then, gaps, bins, ts, at, frame = sp.drift_pending
-            piece = summarize(gaps, bins, ts)
+            deferred = sp.drift_pending
+            then, at, frame = deferred.before, deferred.at_ns, deferred.frame
+            piece = summarize(deferred.gaps, deferred.bins, deferred.ts)
             then.add_regular(
                 piece.count,
                 piece.sum_ns,
@@ -305,15 +330,16 @@ class HeldRuns:
             now_gaps, now_frame = sp.gaps, sp.last_frame
             sp.gaps, sp.last_frame = then, frame
             try:
-                drift.evaluate(self._ctx, router, sp, at)
+                contract.drift_point(self.host.ctx, router, sp, at)
             finally:
                 sp.gaps, sp.last_frame = now_gaps, now_frame
 
-    def _reorder(self) -> None:
+    def reorder(self) -> None:
         """Routers least recently advertised first again, after bulk applies."""
         if self._order_dirty:
-            ordered = sorted(self._routers.items(), key=lambda item: item[1].touch)
-            self._routers = OrderedDict(ordered)
+            routers = self.host.routers
+            for key, _router in sorted(routers.items(), key=lambda item: item[1].touch):
+                routers.move_to_end(key)  # (in place: the engine holds this dict)
             self._order_dirty = False
 
 

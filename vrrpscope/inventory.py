@@ -13,7 +13,7 @@ from typing import Any
 
 from vrrpscope import reprs
 from vrrpscope.model import AUTH_NAMES
-from vrrpscope.routerstate import MasterPeriod, RouterKey, RouterState, SpeakerState
+from vrrpscope.routerstate import ClaimRecord, MasterPeriod, RouterKey, RouterState, SpeakerState
 from vrrpscope.secrets import mask_secret
 
 VRID_RANGE = range(1, 256)
@@ -284,11 +284,11 @@ def summarise_router(router: RouterState) -> RouterSummary:
 def build_inventory(
     segments: Mapping[str, Mapping[RouterKey, RouterState]],
     other: Mapping[str, Counter[str]],
-    claims: Mapping[str, Mapping[str, Mapping[str, list[int]]]] | None = None,
+    claims: Mapping[str, Mapping[str, Mapping[str, ClaimRecord]]] | None = None,
 ) -> list[SegmentInventory]:
     """One SegmentInventory per segment that had adverts or other multicast traffic.
 
-    `claims`: per segment, VIP -> MAC -> [first_ns, last_ns, count, first_frame].
+    `claims`: per segment, VIP -> MAC -> its claims.
     """
     out = []
     for name in sorted(set(segments) | set(other)):
@@ -313,7 +313,7 @@ def build_inventory(
 
 
 def silent_claimants(
-    routers: Iterable[RouterState], claims: Mapping[str, Mapping[str, list[int]]]
+    routers: Iterable[RouterState], claims: Mapping[str, Mapping[str, ClaimRecord]]
 ) -> list[dict[str, Any]]:
     """MACs that claimed a VIP of these routers but never advertised from that MAC."""
     routers = list(routers)
@@ -322,7 +322,7 @@ def silent_claimants(
     for r in routers:
         vips = dict.fromkeys(a for sp in r.speakers.values() for a in sp.addresses)
         for vip in vips:
-            for mac, (first, last, count, frame) in sorted((claims.get(vip) or {}).items()):
+            for mac, claim in sorted((claims.get(vip) or {}).items()):
                 if mac in advertising:
                     continue
                 out.append(
@@ -332,10 +332,10 @@ def silent_claimants(
                         "family": r.family,
                         "vip": vip,
                         "mac": mac,
-                        "claims": count,
-                        "first_ts": first / 1e9,
-                        "last_ts": last / 1e9,
-                        "first_frame": frame,
+                        "claims": claim.count,
+                        "first_ts": claim.first_ns / 1e9,
+                        "last_ts": claim.last_ns / 1e9,
+                        "first_frame": claim.first_frame,
                     }
                 )
     return out[:64]

@@ -120,12 +120,14 @@ class SpeakerRun:
 
     # ----------------------------------------------------------------- bulk sums
 
-    def _gap_tables(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def gap_tables(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Per advert: gap, histogram bin; prefix sums of the gaps (:func:`gap_sums`)."""
         if self.gaps is None:
             self.gaps = np.diff(self.ts, prepend=np.int64(self.anchor_ns))
         if self.bins is None:
-            interval = self.speaker.gaps.interval_ns  # type: ignore[union-attr]
+            sp = self.speaker
+            assert sp is not None and sp.gaps is not None  # (summed: a known speaker's)
+            interval = sp.gaps.interval_ns
             self.bins = np.minimum(self.gaps * BINS_PER_INTERVAL // interval, _LAST_BIN)
         if self.sums is None:
             self.sums = gap_sums(self.gaps)
@@ -139,7 +141,7 @@ class SpeakerRun:
         """
         if lo == 0 and hi == len(self.ts) and self.whole is not None:
             return self.whole
-        gaps, bins, sums = self._gap_tables()
+        gaps, bins, sums = self.gap_tables()
         d = (sums[:, hi] - sums[:, lo]).tolist()
         return summarize(gaps[lo:hi], bins[lo:hi], self.ts[lo:hi], known, d)
 

@@ -6,7 +6,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from vrrpscope.capture import FrameReader, read_frames
-from vrrpscope.decode import Decoded, Decoder
+from vrrpscope.decode import Decoded, Decoder, DecodeStats
 from vrrpscope.errors import Damage
 from vrrpscope.linklayer import LINKTYPE_LINUX_SLL, linktype_name
 
@@ -38,19 +38,22 @@ class DecodeRun:
 
     def notes(self) -> list[str]:
         """One-line notes on what could not be decoded (unknown link types, bad frames)."""
-        stats = self.decoder.stats
-        notes = [
-            f"{count} frame(s) of unsupported {linktype_name(linktype)} skipped"
-            for linktype, count in sorted(stats.unknown_link_types.items())
-        ]
-        if stats.link_types.get(LINKTYPE_LINUX_SLL):
-            notes.append(
-                "Linux cooked v1 (SLL) frames carry no interface: with `tcpdump -i any`, "
-                "adverts from different segments look like one segment here (recapture "
-                "with `tcpdump -i any -y LINUX_SLL2` to keep the interface)"
-            )
-        if stats.undecodable:
-            notes.append(
-                f"{stats.undecodable} frame(s) too short or malformed below VRRP were skipped"
-            )
-        return notes
+        return decode_notes(self.decoder.stats)
+
+
+def decode_notes(stats: DecodeStats) -> list[str]:
+    """One-line notes on what could not be decoded (unknown link types, bad frames), from
+    the decode counts of either route."""
+    notes = [
+        f"{count} frame(s) of unsupported {linktype_name(linktype)} skipped"
+        for linktype, count in sorted(stats.unknown_link_types.items())
+    ]
+    if stats.link_types.get(LINKTYPE_LINUX_SLL):
+        notes.append(
+            "Linux cooked v1 (SLL) frames carry no interface: with `tcpdump -i any`, "
+            "adverts from different segments look like one segment here (recapture "
+            "with `tcpdump -i any -y LINUX_SLL2` to keep the interface)"
+        )
+    if stats.undecodable:
+        notes.append(f"{stats.undecodable} frame(s) too short or malformed below VRRP were skipped")
+    return notes

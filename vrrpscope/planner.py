@@ -25,10 +25,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from vrrpscope.fastpath.unique import unique_first
-from vrrpscope.gapstats import _LAST_BIN, BINS_PER_INTERVAL
+from vrrpscope.gapstats import _LAST_BIN, BINS_PER_INTERVAL, misses_adverts
 from vrrpscope.model import AddressClaim, Advert, OtherTraffic
 from vrrpscope.pendingrun import GapSummary, gap_sums, squared
-from vrrpscope.routerstate import expiry_ns
+from vrrpscope.routerstate import expiry_ns, router_key
+from vrrpscope.timers import interval_ns
 
 if TYPE_CHECKING:
     from vrrpscope.duplicates import CrossFileDuplicates
@@ -126,8 +127,8 @@ class BlockPlan:
         8 per event, 3 per run part, 2 per router (its timers).
         """
         parts = sum(len(spec.parts) for spec in [*self.runs_first, *self.runs_after.values()])
-        reach = 8 * len(self.items) + 3 * parts + 2 * len(engine._routers)
-        if len(engine._book) + reach >= engine.thresholds.max_findings:
+        reach = 8 * len(self.items) + 3 * parts + 2 * engine.router_count
+        if engine.finding_count + reach >= engine.thresholds.max_findings:
             return False
         per_segment: dict[str, int] = {}
         for segment, _label, _n in self.others:
@@ -224,7 +225,7 @@ class Planner:
             self._known.clear()
             self._speakers.clear()
             self._carry.clear()
-        kinds, rid_of, sid_of, cid_of, limit_of, templates, expiry_of = self._templates(makers)
+        kinds, rid_of, sid_of, cid_of, iv_of, templates, expiry_of = self._templates(makers)
         ev_tid = tid[events]
         kind = np.zeros(len(events), np.int8)
         on_template = ev_tid >= 0
@@ -255,8 +256,8 @@ class Planner:
         if len(adverts):
             a_tid = ev_tid[adverts]
             cid = np.where(a_tid >= 0, cid_of[a_tid], -1)
-            limit = np.where(a_tid >= 0, limit_of[a_tid], 0)
-            found = _Runs(block, rows[adverts], rid[adverts], sid[adverts], cid, limit, a_tid)
+            iv = np.where(a_tid >= 0, iv_of[a_tid], 0)
+            found = _Runs(block, rows[adverts], rid[adverts], sid[adverts], cid, iv, a_tid)
             found.speaker_regular(self._carry)
             found.cut()
             regular[adverts] = found.regular
@@ -332,7 +333,8 @@ class Planner:
 
     def _templates(self, makers: Sequence[tuple[type | None, tuple]]) -> tuple:
         """Per template: item kind, router and speaker ids, content id (-1: never
-        regular), gap limit; the template items and the silence expiry of adverts.
+        regular), advertised interval (ns); the template items and the silence expiry of
+        adverts.
 
         What a maker gives is remembered (forgotten when the router, speaker or content
         ids start over, see plan and _content_id, or past _MAX_IDS makers).
@@ -342,7 +344,7 @@ class Planner:
         rid = np.full(n, -1, np.int64)
         sid = np.full(n, -1, np.int64)
         cid = np.full(n, -1, np.int64)
-        limit = np.zeros(n, np.int64)
+        iv = np.zeros(n, np.int64)
         expiry = np.zeros(n, np.int64)
         templates: list[Any] = [None] * len(makers)
         known = self._known
@@ -353,11 +355,11 @@ class Planner:
                 if len(known) >= _MAX_IDS:
                     known.clear()
                 got = known[maker] = self._template(maker, slack)
-            templates[k], kinds[k], rid[k], sid[k], cid[k], limit[k], expiry[k] = got
-        return kinds, rid, sid, cid, limit, templates, expiry
+            templates[k], kinds[k], rid[k], sid[k], cid[k], iv[k], expiry[k] = got
+        return kinds, rid, sid, cid, iv, templates, expiry
 
     def _template(self, maker: tuple[type | None, tuple], slack: float) -> tuple:
-        """(item, kind, router id, speaker id, content id, gap limit, expiry) of a maker."""
+        """(item, kind, router id, speaker id, content id, interval, expiry) of a maker."""
         make, rest = maker
         if make is None:
             return None, _NONE, -1, -1, -1, 0, 0
@@ -369,12 +371,11 @@ class Planner:
         if not _may_repeat(item):
             return item, kind, rid, sid, -1, 0, 0
         cid = self._content_id(rest)
-        limit = 3 * item.interval_cs * 10_000_000  # 2 * gap < 1.5 intervals
-        return item, kind, rid, sid, cid, limit, expiry_ns(item, slack)
+        return item, kind, rid, sid, cid, interval_ns(item.interval_cs), expiry_ns(item, slack)
 
     def _ids(self, advert: Advert) -> tuple[int, int]:
         """Router and speaker ids of an advert (numbered as first met)."""
-        key = (advert.segment, advert.family, advert.proto, advert.vrid)
+        key = router_key(advert)
         rid = self._routers.get(key)
         if rid is None:
             rid = self._routers[key] = len(self._routers)
@@ -451,17 +452,18 @@ class _Runs:
         rid: np.ndarray,
         sid: np.ndarray,
         cid: np.ndarray,
-        limit: np.ndarray,
+        interval: np.ndarray,
         tid: np.ndarray,
     ) -> None:
         self.block, self.rows, self.rid, self.sid = block, rows, rid, sid
-        self.cid, self.limit, self.tid = cid, limit, tid
+        self.cid, self.interval, self.tid = cid, interval, tid
         self.ts = block.ts_ns[rows].astype(np.int64)
         self.gap = np.zeros(len(rows), np.int64)
         self.regular = np.zeros(len(rows), bool)
 
     def speaker_regular(self, carry: dict[int, tuple[int, int]]) -> None:
-        """Adverts that repeat their speaker's previous one, less than 1.5 intervals on."""
+        """Adverts that repeat their speaker's previous one, less than 1.5 intervals on
+        (:func:`vrrpscope.gapstats.misses_adverts`)."""
         order = _stable_order(self.sid)
         s, c, t = self.sid[order], self.cid[order], self.ts[order]
         n = len(order)
@@ -477,7 +479,8 @@ class _Runs:
                 prev_c[h], prev_t[h] = got
         for tail in np.append(heads[1:] - 1, n - 1).tolist():
             carry[int(s[tail])] = (int(c[tail]), int(t[tail]))
-        self.regular[order] = (c >= 0) & (prev_c == c) & (2 * (t - prev_t) < self.limit[order])
+        regular_gap = ~misses_adverts(t - prev_t, self.interval[order])
+        self.regular[order] = (c >= 0) & (prev_c == c) & regular_gap
         self.gap[order] = t - prev_t
 
     def cut(self) -> None:
@@ -528,7 +531,7 @@ class _Runs:
         lengths = np.diff(np.append(first, len(idx)))
         gaps = self.gap[idx]
         ts = self.ts[idx]
-        interval = self.limit[idx] // 3
+        interval = self.interval[idx]
         bins = np.minimum(gaps * BINS_PER_INTERVAL // interval, _LAST_BIN)
         part_tid = self.tid[idx[first]]
         expiry = expiry_of[part_tid]

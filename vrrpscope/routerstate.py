@@ -42,6 +42,51 @@ class MasterPeriod:
         }
 
 
+@dataclass(slots=True)
+class Contest:
+    """A pair of speakers taking over from each other within an interval (alternating
+    masters): the first and latest move, moves, contested ones, the first's frame."""
+
+    first_ns: int
+    last_ns: int
+    handovers: int
+    contested: int
+    first_frame: int
+
+
+@dataclass(slots=True)
+class ClaimRecord:
+    """One MAC's gratuitous ARPs / unsolicited NAs for one address on one segment."""
+
+    first_ns: int
+    last_ns: int
+    count: int
+    first_frame: int
+
+
+@dataclass(frozen=True, slots=True)
+class PendingClaim:
+    """A claim for a router's VIP, judged once the next adverts show who advertised."""
+
+    mac: str
+    vip: str
+    ts_ns: int
+    frame: int
+
+
+@dataclass(slots=True, eq=False)
+class DeferredDrift:
+    """An interval-drift evaluation a bulk apply left for later: the gap statistics
+    before it, the gaps up to its point (their bins and end times), its time and frame."""
+
+    before: GapStats
+    gaps: Any  # numpy arrays (int64)
+    bins: Any
+    ts: Any
+    at_ns: int
+    frame: int
+
+
 @dataclass(slots=True, eq=False)
 class SpeakerState:
     """What one source (IP + MAC) advertised for one virtual router."""
@@ -73,9 +118,8 @@ class SpeakerState:
     checksum_forms: dict[str, int] = field(default_factory=dict)
     config_sig: tuple[Any, ...] | None = None
     priority_history: deque[tuple[int, int]] = field(default_factory=deque)
-    # An interval-drift evaluation a bulk apply left for later: (gap statistics before
-    # it, the gaps to its point, their bins and times, its time, frame) (heldruns).
-    drift_pending: tuple | None = field(default=None, repr=False, compare=False)
+    # An interval-drift evaluation a bulk apply left for later (heldruns).
+    drift_pending: DeferredDrift | None = field(default=None, repr=False, compare=False)
     priority_changes: int = 0
     resigned_ns: int | None = None  # last priority-0 advert
     resigns: int = 0
@@ -192,19 +236,18 @@ class RouterState:
     # Open findings about a pair of speakers (split-brain, duplicate-vrid, config and
     # checksum mismatch), by finding key: lets detectors skip lookups when there are none.
     pair_findings: dict[Any, Any] = field(default_factory=dict)
-    # Pairs taking over from each other within an interval (alternating masters):
-    # (speaker key, speaker key) -> [first_ns, last_ns, handovers, contested, first_frame]
-    contests: dict[tuple[SpeakerKey, SpeakerKey], list[int]] = field(default_factory=dict)
+    # Pairs taking over from each other within an interval (alternating masters).
+    contests: dict[tuple[SpeakerKey, SpeakerKey], Contest] = field(default_factory=dict)
     # Gratuitous ARP / unsolicited NA for a VIP, judged once the next adverts show who
-    # was advertising around it: (mac, vip, ts_ns, frame).
-    pending_claims: list[tuple[str, str, int, int]] = field(default_factory=list)
+    # was advertising around it.
+    pending_claims: list[PendingClaim] = field(default_factory=list)
     drift_pending: bool = field(default=False, repr=False, compare=False)  # a speaker's is
     # Engine position of its latest advert (orders routers least recently used first).
     touch: int = field(default=0, repr=False, compare=False)
     key: RouterKey = field(init=False)
 
     def __post_init__(self) -> None:
-        self.key = (self.segment, self.family, self.proto, self.vrid)
+        self.key = router_key(self)
 
     @property
     def label(self) -> str:
@@ -253,6 +296,11 @@ class RouterState:
     def expiry_for(self, advert: Advert, slack: float) -> int:
         """Silence after which a speaker advertising like `advert` has stopped."""
         return expiry_ns(advert, slack)
+
+
+def router_key(item: Any) -> RouterKey:
+    """The virtual router an advert (or a finding) is about: (segment, family, proto, vrid)."""
+    return (item.segment, item.family, item.proto, item.vrid)
 
 
 def expiry_ns(advert: Advert, slack: float) -> int:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from vrrpscope.findings import Finding, FindingBook, Scope
-from vrrpscope.routerstate import RouterKey, RouterState, SpeakerState
+from vrrpscope.routerstate import ClaimRecord, RouterKey, RouterState, SpeakerState
 from vrrpscope.thresholds import Thresholds
 
 
@@ -31,8 +31,8 @@ class Context:
     schedule_quiet: Callable[[Finding, int], None]
     # Findings whose last_ts follows the last advert of some speakers (refreshed lazily).
     followers: dict[object, tuple[Seen, ...]] = field(default_factory=dict)
-    # Address claims per segment: VIP -> MAC -> [first_ns, last_ns, count, first_frame].
-    claims: dict[str, dict[str, dict[str, list[int]]]] = field(default_factory=dict)
+    # Address claims per segment: VIP -> MAC -> its claims.
+    claims: dict[str, dict[str, dict[str, ClaimRecord]]] = field(default_factory=dict)
     # The engine's virtual routers per segment (read only: free VRIDs for advice).
     segments: dict[str, dict[RouterKey, RouterState]] = field(default_factory=dict)
 

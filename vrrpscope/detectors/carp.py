@@ -5,8 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from vrrpscope.detectors import Context
-from vrrpscope.findings import Kind, Scope
+from vrrpscope.findings import Kind, KindSpec, Scope, Severity, declare
 from vrrpscope.routerstate import RouterState
+
+KINDS = declare(
+    __name__,
+    KindSpec(
+        Kind.CARP_COLLISION, Severity.CRITICAL, "a CARP vhid equals a VRRP VRID on the segment"
+    ),
+)
+EVERY_ADVERT = False  # repeated adverts (applied in bulk) never call it
 
 
 def router_added(ctx: Context, router: RouterState, segment_routers: Iterable[RouterState]) -> None:

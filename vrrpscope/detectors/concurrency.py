@@ -38,13 +38,31 @@ from vrrpscope.detectors import (
     sec,
     secs,
 )
-from vrrpscope.findings import Finding, Kind, Severity
+from vrrpscope.findings import Finding, Kind, KindSpec, Severity, declare
 from vrrpscope.inventory import format_ranges, free_vrids
-from vrrpscope.routerstate import RouterState, SpeakerState, yields_to
+from vrrpscope.routerstate import (
+    ClaimRecord,
+    Contest,
+    PendingClaim,
+    RouterState,
+    SpeakerState,
+    yields_to,
+)
 from vrrpscope.timers import interval_ns
 
-# A segment's address claims: VIP -> MAC -> [first_ns, last_ns, count, first_frame]
-Claims = Mapping[str, Mapping[str, list[int]]]
+KINDS = declare(
+    __name__,
+    KindSpec(
+        Kind.DUPLICATE_VRID,
+        Severity.CRITICAL,
+        "two clusters (different VIPs) advertise one VRID on one segment",
+    ),
+    KindSpec(Kind.SPLIT_BRAIN, Severity.CRITICAL, "two speakers hold the same VIPs at once"),
+)
+EVERY_ADVERT = True  # claims and overlaps are judged advert by advert (bulk only once found)
+
+# A segment's address claims: VIP -> MAC -> its claims
+Claims = Mapping[str, Mapping[str, ClaimRecord]]
 _KINDS = (Kind.SPLIT_BRAIN, Kind.DUPLICATE_VRID)
 _MAX_CONTESTS = 256  # contest records kept per virtual router
 _MAX_PENDING_CLAIMS = 64  # claims awaiting judgement per virtual router
@@ -246,25 +264,27 @@ def _contest(
     a, b = pair(first, second)
     quiet = int(ctx.th.quiet_close_s * 1e9)
     record = router.contests.get((a.key, b.key))
-    if record is not None and t0 - record[1] > quiet:
+    if record is not None and t0 - record.last_ns > quiet:
         record = None
     if record is None:
         if contested:
             if len(router.contests) >= _MAX_CONTESTS:
                 _prune(router, t0 - quiet)
-            router.contests[(a.key, b.key)] = [t0, t1, 1, int(contested), first.last_frame]
+            router.contests[(a.key, b.key)] = Contest(t0, t1, 1, int(contested), first.last_frame)
         return
-    record[1] = max(record[1], t1)
-    record[2] += 1
-    record[3] += int(contested)
+    record.last_ns = max(record.last_ns, t1)
+    record.handovers += 1
+    record.contested += int(contested)
     key = (_kind(a, b), router.key, a.key, b.key)
     finding = pair_get(router, key)
     if finding is not None:
-        finding.details["handovers"] = record[2]
+        finding.details["handovers"] = record.handovers
         ctx.book.update(finding, t1, frames=(frame,), notify=False)
         return
     limit = int(ctx.th.concurrency_factor * max(a.mdi_ns, b.mdi_ns))
-    if t1 - record[0] <= limit or (overlap_since is not None and record[0] >= overlap_since):
+    if t1 - record.first_ns <= limit or (
+        overlap_since is not None and record.first_ns >= overlap_since
+    ):
         return
     how = None
     if ignorer is not None:
@@ -274,19 +294,21 @@ def _contest(
             "outrank it, again and again: a router that takes them becomes backup at once, "
             "so both are master"
         )
-    finding = _open(ctx, router, key, a, b, record[0], t1, limit, evidence, record[2], how)
+    finding = _open(
+        ctx, router, key, a, b, record.first_ns, t1, limit, evidence, record.handovers, how
+    )
     if finding is not None:
-        finding.frames.insert(0, record[4])
+        finding.frames.insert(0, record.first_frame)
         ctx.schedule_quiet(finding, quiet)
 
 
 def _prune(router: RouterState, before_ns: int) -> None:
     """Bound the contest records: drop stale ones, then the older half."""
     contests = router.contests
-    for pk in [pk for pk, rec in contests.items() if rec[1] < before_ns]:
+    for pk in [pk for pk, rec in contests.items() if rec.last_ns < before_ns]:
         del contests[pk]
     if len(contests) >= _MAX_CONTESTS:
-        for pk in sorted(contests, key=lambda k: contests[k][1])[: len(contests) // 2]:
+        for pk in sorted(contests, key=lambda k: contests[k].last_ns)[: len(contests) // 2]:
             del contests[pk]
 
 
@@ -537,9 +559,9 @@ def confirm(ctx: Context, finding: Finding, vips: frozenset[str], claims: Claims
             continue
         # Two MACs claimed the VIP, one of them since the split began (the other may have
         # claimed it when it became master long before).
-        if any(rec[1] >= since for rec in macs.values()):
+        if any(rec.last_ns >= since for rec in macs.values()):
             confirmed[vip] = sorted(macs)[:16]
-            frames.extend(rec[3] for rec in macs.values() if rec[1] >= since)
+            frames.extend(rec.first_frame for rec in macs.values() if rec.last_ns >= since)
     if not confirmed or confirmed == finding.details["arp_confirmed"]:
         return
     note = (
@@ -554,7 +576,7 @@ def confirm(ctx: Context, finding: Finding, vips: frozenset[str], claims: Claims
 def claim_seen(router: RouterState, mac: str, vip: str, ts_ns: int, frame: int) -> None:
     """Remember a claim for one of the router's VIPs; judged by the following adverts."""
     if len(router.pending_claims) < _MAX_PENDING_CLAIMS:
-        router.pending_claims.append((mac, vip, ts_ns, frame))
+        router.pending_claims.append(PendingClaim(mac, vip, ts_ns, frame))
 
 
 def judge_claims(
@@ -571,7 +593,7 @@ def judge_claims(
     window = _window(sp)
     keep = []
     for claim in router.pending_claims:
-        mac, vip, at, frame = claim
+        mac, vip, at, frame = claim.mac, claim.vip, claim.ts_ns, claim.frame
         if final:
             if (sp.last_valid_ns or 0) <= at:
                 continue  # nobody advertised after it: nothing to compare with
@@ -603,11 +625,11 @@ def claimant_advertised(
     its silence.
     """
     mac = (sp.mac or "").lower()
-    if not mac or not any(claim[0] == mac for claim in router.pending_claims):
+    if not mac or not any(claim.mac == mac for claim in router.pending_claims):
         return
     keep = []
     for claim in router.pending_claims:
-        claimant, vip, at, frame = claim
+        claimant, vip, at, frame = claim.mac, claim.vip, claim.ts_ns, claim.frame
         if claimant != mac:
             keep.append(claim)
             continue

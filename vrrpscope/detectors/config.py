@@ -10,10 +10,25 @@ from __future__ import annotations
 from typing import Any
 
 from vrrpscope.detectors import Context, pair, pair_close, pair_get, pair_track, scope, who
-from vrrpscope.findings import Kind
+from vrrpscope.findings import Kind, KindSpec, Severity, declare
 from vrrpscope.model import AUTH_NAMES
 from vrrpscope.routerstate import RouterState, SpeakerState
 from vrrpscope.secrets import auth_text, mask_secret
+
+KINDS = declare(
+    __name__,
+    KindSpec(
+        Kind.CONFIG_MISMATCH,
+        Severity.WARNING,
+        "speakers of one router disagree on their configuration",
+    ),
+    KindSpec(
+        Kind.CHECKSUM_FORM_MISMATCH,
+        Severity.WARNING,
+        "VRRPv3 peers use different IPv4 checksum forms",
+    ),
+)
+EVERY_ADVERT = False  # repeated adverts (applied in bulk) never call it
 
 _LOG_LINES = {
     "interval": "'advertisement interval mismatch' (older: 'advertissement interval mismatch')",

@@ -5,9 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from vrrpscope.detectors import Context, scope, who
-from vrrpscope.findings import Finding, Kind
+from vrrpscope.findings import Finding, Kind, KindSpec, Severity, declare
 from vrrpscope.gapstats import _LAST_BIN, BINS_PER_INTERVAL
 from vrrpscope.routerstate import RouterState, SpeakerState
+
+KINDS = declare(
+    __name__,
+    KindSpec(
+        Kind.INTERVAL_DRIFT, Severity.WARNING, "observed gaps deviate from the advertised interval"
+    ),
+)
+EVERY_ADVERT = False  # repeated adverts reach it as summed gaps (GapStats.add_regular)
 
 
 def due(sp: SpeakerState, missed: int, min_samples: int) -> bool:

@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 from vrrpscope.detectors import Context, scope, sec
-from vrrpscope.findings import Kind, Scope
+from vrrpscope.findings import Kind, KindSpec, Scope, Severity, declare
 from vrrpscope.routerstate import RouterState
+
+KINDS = declare(
+    __name__,
+    KindSpec(Kind.TIMESTAMPS_BACKWARDS, Severity.INFO, "capture timestamps went backwards"),
+    KindSpec(Kind.CAPACITY, Severity.WARNING, "a cap on speakers, routers or findings was reached"),
+)
+EVERY_ADVERT = False  # repeated adverts (applied in bulk) never call it
 
 
 def timestamps_backwards(ctx: Context, segment: str, step_ns: int, ts_ns: int, frame: int) -> None:

@@ -5,9 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from vrrpscope.detectors import Context, name, scope, sec
-from vrrpscope.findings import Kind
+from vrrpscope.findings import Kind, KindSpec, Severity, declare
 from vrrpscope.routerstate import RouterState, SpeakerKey, SpeakerState, election_rank
 from vrrpscope.timers import interval_ns
+
+KINDS = declare(
+    __name__,
+    KindSpec(
+        Kind.FAILOVER, Severity.WARNING, "mastership moved: from, to, cause, measured takeover time"
+    ),
+    KindSpec(Kind.FLAPPING, Severity.WARNING, "mastership moved too often within the flap window"),
+)
+EVERY_ADVERT = False  # repeated adverts (applied in bulk) never call it
 
 
 def is_handover(old: SpeakerState, new: SpeakerState, slack: float) -> bool:

@@ -6,8 +6,18 @@ from collections.abc import Iterable
 from typing import Any
 
 from vrrpscope.detectors import Context, scope, sec, secs, who
-from vrrpscope.findings import Finding, Kind
+from vrrpscope.findings import Finding, Kind, KindSpec, Severity, declare
 from vrrpscope.routerstate import RouterState, SpeakerState
+
+KINDS = declare(
+    __name__,
+    KindSpec(
+        Kind.NO_MASTER,
+        Severity.CRITICAL,
+        "a router went silent past its Master_Down_Interval and nobody took over",
+    ),
+)
+EVERY_ADVERT = False  # repeated adverts (applied in bulk) never call it
 
 
 def open_no_master(
@@ -81,10 +91,10 @@ def holders(ctx: Context, router: RouterState, finding: Finding, end_ns: int) ->
     held: dict[str, list[str]] = {}
     frames: list[int] = []
     for vip in finding.details.get("addresses", ()):
-        for mac, (first, last, _count, frame) in (claims.get(vip) or {}).items():
-            if start < first <= end_ns or start < last <= end_ns:
+        for mac, claim in (claims.get(vip) or {}).items():
+            if start < claim.first_ns <= end_ns or start < claim.last_ns <= end_ns:
                 held.setdefault(vip, []).append(mac)
-                frames.append(frame)
+                frames.append(claim.first_frame)
     if not held:
         return
     macs = sorted({m for ms in held.values() for m in ms})

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from vrrpscope.detectors import Context, scope, who
-from vrrpscope.findings import Kind
+from vrrpscope.findings import Kind, KindSpec, Severity, declare
 from vrrpscope.model import (
     ISSUE_AUTH_V3,
     ISSUE_CHECKSUM,
@@ -22,6 +22,18 @@ from vrrpscope.model import (
 )
 from vrrpscope.routerstate import RouterState, SpeakerState
 from vrrpscope.secrets import mask_secret
+
+KINDS = declare(
+    __name__,
+    KindSpec(
+        Kind.INVALID_PACKET,
+        Severity.WARNING,
+        "an advert receivers discard (TTL, checksum, length, version)",
+    ),
+    KindSpec(Kind.PLAINTEXT_AUTH, Severity.INFO, "VRRPv2 simple-text password on the wire"),
+    KindSpec(Kind.NON_STANDARD_MAC, Severity.INFO, "adverts not from the virtual MAC"),
+)
+EVERY_ADVERT = False  # repeated adverts (applied in bulk) never call it
 
 MAX_LISTED_SPEAKERS = 16
 

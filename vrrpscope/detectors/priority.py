@@ -3,9 +3,20 @@
 from __future__ import annotations
 
 from vrrpscope.detectors import Context, scope, sec, secs, who
-from vrrpscope.findings import Kind
+from vrrpscope.findings import Kind, KindSpec, Severity, declare
 from vrrpscope.model import Advert
 from vrrpscope.routerstate import RouterState, SpeakerState
+
+KINDS = declare(
+    __name__,
+    KindSpec(
+        Kind.PRIORITY_FLAP,
+        Severity.WARNING,
+        "a speaker's priority (CARP: advskew) changed too often",
+    ),
+    KindSpec(Kind.RESIGNED, Severity.INFO, "a priority-0 advert (the master stopping)"),
+)
+EVERY_ADVERT = False  # repeated adverts (applied in bulk) never call it
 
 
 def resigned(
