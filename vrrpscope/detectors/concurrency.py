@@ -518,10 +518,10 @@ def _silent_partner_end(ctx: Context, router: RouterState, sp: SpeakerState) -> 
             continue
         mac = (other.mac or "").lower()
         held = [
-            rec[1]
+            rec.last_ns
             for vip in other.addresses
             if (rec := (claims.get(vip) or {}).get(mac)) is not None
-            and rec[1] > other.last_valid_ns
+            and rec.last_ns > other.last_valid_ns
         ]
         if not held:
             continue

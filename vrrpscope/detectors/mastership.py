@@ -225,8 +225,12 @@ def _held_meanwhile(
     after = new.end_ns + 3 * interval_ns(new.interval_cs or 100) // 2
     for vip in new.addresses:
         rec = (claims.get(vip) or {}).get(mac)
-        if rec is not None and after < rec[1] < new.active_since_ns and rec[0] <= old.end_ns:
-            return rec[1]
+        if (
+            rec is not None
+            and after < rec.last_ns < new.active_since_ns
+            and rec.first_ns <= old.end_ns
+        ):
+            return rec.last_ns
     return None
 
 
