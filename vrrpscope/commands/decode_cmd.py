@@ -47,9 +47,9 @@ class _Run:
     def notes(self) -> list[str]:
         if self.general is not None:
             return self.general.notes()
-        from vrrpscope.analysis import _StatsNotes
+        from vrrpscope.pipeline import decode_notes
 
-        return _StatsNotes(self.fast.stats).notes()
+        return decode_notes(self.fast.stats)
 
 
 def run_decode(args: argparse.Namespace) -> int:
