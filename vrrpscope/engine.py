@@ -211,6 +211,8 @@ class Engine:
         router = self._routers.get(key)
         new_router = router is None
         if router is None:
+            if self._pending:  # a new router reads the segment's others (speakers, VRIDs)
+                self._held.flush_segment(key[0], t)
             router = self._new_router(key, t)
         else:
             self._routers.move_to_end(key)
@@ -227,8 +229,6 @@ class Engine:
         sp.last_ts_ns = t
         sp.last_frame = advert.frame
         if new_router:
-            if self._pending:  # it reads the segment's other routers (their speakers)
-                self._held.flush_segment(router.segment, t)
             contract.router_added(self._ctx, router, self._segments[router.segment].values())
         if advert.issues:  # receivers discard it: counted, never drives mastership
             sp.invalid += 1
