@@ -233,7 +233,7 @@ def _router_columns(
     for r in routers:
         same_vips = len({tuple(s.addresses) for s in r.speakers}) <= 1
         versions = "/".join(f"v{v}" for v in r.versions)
-        proto = f"{r.proto.upper()} {versions} IPv{r.family}"
+        proto = f"{r.proto.upper()}{versions} IPv{r.family}"
         conflict = len(r.masters) > 1
         for i, s in enumerate(r.speakers or [None]):
             first = i == 0
@@ -276,9 +276,12 @@ def _fit(columns: Sequence[Column], width: int) -> list[int] | None:
     if sum(least) > room:
         return None
     spare = room - sum(least)
-    want = [n - m for n, m in zip(natural, least, strict=True)]
-    total = sum(want) or 1
-    widths = [m + (w * spare) // total for m, w in zip(least, want, strict=True)]
+    widths = list(least)
+    # the columns that need least to show whole come first: fewer cells wrap
+    for i in sorted(range(len(columns)), key=lambda i: natural[i] - least[i]):
+        grow = min(natural[i] - least[i], spare)
+        widths[i] += grow
+        spare -= grow
     return widths
 
 
