@@ -338,7 +338,7 @@ def test_save_plots_names_one_file_per_router_plus_the_overview(tmp_path: Path):
 
 def test_router_path_sanitises_the_segment():
     r = type("R", (), {"proto": "carp", "family": 4, "vrid": 5, "segment": "eth0/vlan30"})()
-    assert router_path("/x/out.svg", r).name == "out-vhid5-eth0_vlan30.svg"
+    assert router_path("/x/out.svg", r).name.startswith("out-vhid5-eth0_vlan30-")
 
 
 @pytest.mark.parametrize("capture", [VRRP_PCAP, *CAPTURES], ids=lambda p: p.name)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from dataclasses import fields
 from typing import TYPE_CHECKING
@@ -66,9 +67,7 @@ def run_analyze(args: argparse.Namespace) -> int:
 
         from vrrpscope.report.text import render
 
-        tty = sys.stdout.isatty()
-        console = Console(highlight=False, width=None if tty else 160)
-        render(analysis, console, local=args.local)
+        render(analysis, Console(highlight=False, width=report_width()), local=args.local)
     report_problems(analysis, notes=args.json)  # the text report shows notes itself
     if args.plot:
         from vrrpscope.report.plot import save_plots
@@ -76,6 +75,17 @@ def run_analyze(args: argparse.Namespace) -> int:
         for path in save_plots(analysis, args.plot, local=args.local):
             print(f"vrrpscope: wrote {path}", file=sys.stderr)
     return exit_code(analysis, args.fail_on)
+
+
+PIPE_WIDTH = 160  # columns of the text report in a pipe or file when COLUMNS is not set
+
+
+def report_width() -> int | None:
+    """Columns for the text report: COLUMNS when set, the terminal's, else PIPE_WIDTH."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    return None if sys.stdout.isatty() else PIPE_WIDTH
 
 
 def report_problems(analysis: Analysis, notes: bool = True) -> None:

@@ -4,13 +4,17 @@
   - one virtual router: its timeline to out.png;
   - several: the overview to out.png and one timeline per router beside it, named
     out-vrid51-eth0.png (IPv6: out-vrid51-ipv6-eth0.png; CARP: out-vhid5-eth0.png; the
-    segment with characters other than letters, digits, '.', '_' and '-' replaced by '_').
+    segment with characters other than letters, digits, '.', '_' and '-' replaced by '_';
+    when a character was replaced or the name cut to 48 characters, a short hash of the
+    full name follows, so file names stay short and distinct).
 The format follows the extension (.png, .svg or .pdf).
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
+import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -91,13 +95,28 @@ def overview(
     return overview_figure(rows, analysis.findings, analysis.files, local, note, span)
 
 
+MAX_SEGMENT_CHARS = 48  # of the segment in a file name; longer ones are cut and hashed
+MAX_NAME_BYTES = 200  # a whole file name (file systems allow 255)
+
+
 def router_path(out: str | Path, router: RouterState) -> Path:
-    """out.png -> out-vrid51-eth0.png (see the module docstring)."""
+    """out.png -> out-vrid51-eth0.png (see the module docstring): always a file in OUT's
+    directory, whatever the segment holds (separators, '..', control characters, a
+    50-tag VLAN stack): unsafe characters become '_', a long segment is cut and given a
+    short hash of its full name (two segments never share a file)."""
     out = Path(out)
     word = "vhid" if router.proto == "carp" else "vrid"
     fam = "-ipv6" if router.family == 6 else ""
-    seg = re.sub(r"[^A-Za-z0-9._-]", "_", router.segment)
-    return out.with_name(f"{out.stem}-{word}{router.vrid}{fam}-{seg}{out.suffix}")
+    seg = re.sub(r"[^A-Za-z0-9._-]", "_", router.segment).strip(".") or "_"
+    if len(seg) > MAX_SEGMENT_CHARS or seg != router.segment:
+        digest = hashlib.sha256(router.segment.encode("utf-8", "surrogateescape")).hexdigest()
+        seg = f"{seg[: MAX_SEGMENT_CHARS - 9]}-{digest[:8]}"
+    tail = f"-{word}{router.vrid}{fam}-{seg}{out.suffix}"
+    stem = out.stem.encode()[: max(MAX_NAME_BYTES - len(tail.encode()), 1)]
+    name = stem.decode("utf-8", "ignore") + tail
+    path = out.parent / name
+    assert path.parent == out.parent and "/" not in name  # never outside OUT's directory
+    return path
 
 
 def check_output(out: str | Path) -> Path:
@@ -159,5 +178,10 @@ def _worst_first(
 
 
 def _save(fig: Figure, path: Path) -> Path:
-    fig.savefig(path, dpi=DPI)
+    try:
+        with warnings.catch_warnings():  # layout advice is for matplotlib users, not ours
+            warnings.simplefilter("ignore", UserWarning)
+            fig.savefig(path, dpi=DPI)
+    except OSError as exc:  # full disk, no permission, a directory in the way, ...
+        raise UsageError(f"{path}: cannot write the plot: {exc.strerror or exc}") from None
     return path

@@ -18,18 +18,20 @@ from matplotlib.patches import Patch
 from vrrpscope.findings import Finding, Kind, Severity
 from vrrpscope.report.plot_data import concurrent_spans, router_key
 from vrrpscope.report.plot_shapes import rect
-from vrrpscope.report.plot_style import CONFLICT, CONFLICT_HATCH, speaker_colour
+from vrrpscope.report.plot_style import CONFLICT, CONFLICT_HATCH, plain, speaker_colour
 from vrrpscope.report.plot_time import MIN_SPAN_NS, days, format_time_axis, to_num
+from vrrpscope.reprs import plural
 from vrrpscope.routerstate import RouterState
 
 ROW_INCHES = 0.22  # per router, shrinking for very many rows
 MAX_HEIGHT_INCHES = 300
+MAX_NAMED_SPEAKERS = 16  # masters named in the legend; more: colours explained only
 
 
 def row_label(router: RouterState) -> str:
     """'eth0  VRID 51 v4' (CARP: 'vhid')."""
     word = "vhid" if router.proto == "carp" else "VRID"
-    return f"{router.segment}  {word} {router.vrid} v{router.family}"
+    return f"{plain(router.segment)}  {word} {router.vrid} v{router.family}"
 
 
 def overview_figure(
@@ -57,11 +59,21 @@ def overview_figure(
     end = max((r.last_ts_ns for r in rows), default=span[1] if span else 1)
     min_w = days(max(end - start, MIN_SPAN_NS)) * 0.0015
     masters, colours, conflicts = [], [], []
+    named: list[Patch] = []  # one legend entry per master speaker, while they are few
     for r in rows:
         y = y_of[r.key]
         order = {
             k: i for i, k in enumerate(sorted(r.speakers, key=lambda k: r.speakers[k].first_ts_ns))
         }
+        seen = dict.fromkeys((p.src, p.mac) for p in r.timeline())
+        word = "vhid" if r.proto == "carp" else "VRID"
+        named += [
+            Patch(
+                facecolor=speaker_colour(order.get(k, len(order))),
+                label=f"{k[0]}  ({word} {r.vrid} v{r.family})",
+            )
+            for k in seen
+        ]
         periods = r.timeline()
         for p in periods:
             masters.append(rect(p.start_ns, p.end_ns, y - 0.36, 0.72, min_w))
@@ -115,13 +127,19 @@ def overview_figure(
         ax.tick_params(axis="x", top=True, labeltop=True)
     if n > 60:
         ax.tick_params(axis="y", length=0, pad=1)
-    names = ", ".join(Path(f).name for f in files[:3]) + (" …" if len(files) > 3 else "")
-    heading = f"{len(rows)} virtual routers" + (f" · {names}" if names else "")
+    names = ", ".join(plain(Path(f).name) for f in files[:3]) + (" …" if len(files) > 3 else "")
+    heading = plural(len(rows), "virtual router") + (f" · {names}" if names else "")
     fig.suptitle(heading + (f"\n{note}" if note else ""), fontsize=10, x=0.01, ha="left")
-    fig.legend(
-        handles=[
+    if len(named) <= MAX_NAMED_SPEAKERS:
+        speakers = named
+    else:
+        speakers = [
             Patch(facecolor=speaker_colour(0), label="master (colour per speaker\nwithin a row)"),
             Patch(facecolor=speaker_colour(1), label="another master"),
+        ]
+    fig.legend(
+        handles=[
+            *speakers,
             Patch(facecolor=CONFLICT, label="critical finding"),
             Patch(
                 facecolor=(1, 0, 0, 0.1),

@@ -22,6 +22,7 @@ from vrrpscope.report.plot_style import (
     CONFLICT_HATCH,
     NO_MASTER,
     NO_MASTER_HATCH,
+    plain,
     speaker_colour,
 )
 from vrrpscope.report.plot_time import MIN_SPAN_NS, days, format_time_axis, to_num
@@ -67,9 +68,11 @@ def title(data: RouterData) -> str:
     """'VRRP VRID 51 (IPv4) on segment eth0 · VIPs a, b · file.pcap'."""
     r = data.router
     word = "vhid" if r.proto == "carp" else "VRID"
-    head = f"{r.proto.upper()} {word} {r.vrid} (IPv{r.family}) on segment {r.segment}"
+    head = f"{r.proto.upper()} {word} {r.vrid} (IPv{r.family}) on segment {plain(r.segment)}"
     vips = "not advertised (CARP)" if r.proto == "carp" else _vips(data) or "-"
-    files = ", ".join(Path(f).name for f in data.files[:3]) + (" …" if len(data.files) > 3 else "")
+    files = ", ".join(plain(Path(f).name) for f in data.files[:3]) + (
+        " …" if len(data.files) > 3 else ""
+    )
     return f"{head}   ·   VIPs {vips}\n{files}"
 
 

@@ -31,3 +31,10 @@ PALETTE = _palette()
 def speaker_colour(index: int) -> tuple[float, float, float, float]:
     """The colour of the `index`-th speaker of a virtual router (first seen = 0)."""
     return PALETTE[index % len(PALETTE)]
+
+
+def plain(text: str) -> str:
+    """`text` (a name from a capture) shown as written: matplotlib would read '$...$'
+    as math and fail or garble it; control characters are shown escaped."""
+    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    return text.replace("$", r"\$")
