@@ -23,7 +23,7 @@ from tests.capturewriter import PcapFile, PcapngWriter
 from tests.test_fastpath import crafted_frames
 from vrrpscope.analysis import Analysis, analyze_files
 from vrrpscope.commands.analyze_cmd import write_json
-from vrrpscope.fastfeed import FeedRun
+from vrrpscope.fastfeed import BatchDecoder, FeedRun
 from vrrpscope.pipeline import DecodeRun
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -234,8 +234,8 @@ def test_kept_adverts_table_on_the_bulk_route(tmp_path: Path) -> None:
         assert fast.adverts.sources == slow.adverts.sources
 
 
-def _live_batches(frames: list, sizes: list[int]) -> tuple[FeedRun, list]:
-    live = FeedRun([])
+def _live_batches(frames: list, sizes: list[int]) -> tuple[BatchDecoder, list]:
+    live = BatchDecoder()
     got = []
     at = k = 0
     while at < len(frames):
@@ -245,7 +245,7 @@ def _live_batches(frames: list, sizes: list[int]) -> tuple[FeedRun, list]:
     return live, got
 
 
-def _assert_live_batches(frames: list) -> FeedRun:
+def _assert_live_batches(frames: list) -> BatchDecoder:
     from vrrpscope.decode import Decoder
 
     general = Decoder()
@@ -300,7 +300,7 @@ def test_live_batch_after_a_time_past_int64(tmp_path: Path, at: int, ts: int) ->
 
     general = Decoder()
     expected = [item for f in frames if (item := general.decode(f)) is not None]
-    live = FeedRun([])
+    live = BatchDecoder()
     got = live.decode_frames(frames[:cut]) + live.decode_frames(frames[cut:])
     assert got == expected
     assert live.stats == general.stats

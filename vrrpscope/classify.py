@@ -5,6 +5,7 @@ from __future__ import annotations
 import struct
 
 from vrrpscope.iplayer import IPPacket
+from vrrpscope.wire import HSRPV2_GROUP, PROTO_VRRP
 
 _IP_PROTOCOLS = {
     1: "icmp",
@@ -15,7 +16,7 @@ _IP_PROTOCOLS = {
     88: "eigrp",
     89: "ospf",
     103: "pim",
-    112: "vrrp",
+    PROTO_VRRP: "vrrp",
     115: "l2tp",
     124: "isis",
 }
@@ -42,7 +43,6 @@ _UDP_PORTS = {
 }
 
 _HSRP_PORTS = {1985: "hsrp", 2029: "hsrpv2"}  # 2029: HSRPv2 over IPv6
-_HSRPV2_GROUP = "224.0.0.102"
 
 _ICMPV6_TYPES = {
     130: "mld",
@@ -81,7 +81,7 @@ def _classify_udp(ip: IPPacket) -> str:
     sport, dport = struct.unpack_from("!HH", ip.payload)
     for port in (dport, sport):
         if port in _HSRP_PORTS:
-            if port == 1985 and ip.dst == _HSRPV2_GROUP:
+            if port == 1985 and ip.dst == HSRPV2_GROUP:
                 return "hsrpv2"
             return _HSRP_PORTS[port]
         if port in _UDP_PORTS:

@@ -13,29 +13,32 @@ same order, without decoding each frame:
 - frames whose length differs from their group's representative, and groups whose
   decode needs bytes past the grouping window, are decoded one by one;
 - frames the vectorised decoder does not handle (ARP, AH, GRE, ...) go through the
-  general decoder one by one, as in :class:`vrrpscope.fastpath.FastRun`;
+  general decoder one by one, as in :class:`vrrpscope.fastpath.FastRun` (both hold a
+  :class:`vrrpscope.fastpath.core.FastCore`: input walk, counts, grouped decode);
 - timestamps a column cannot hold (pcapng can state times past the year 2262, or before
   1678): the chunk of frames holding one is decoded frame by frame (a pcapng file read by
   the vectorised block walk is reopened and read on from the first frame not yet done).
 
-The decode counts (``stats``) and ``damage`` are the fast path's, which equal the general
-path's (tests/test_fastpath.py); tests/test_fastfeed.py checks the findings.
+:class:`ItemDecoder` turns blocks into items; :class:`FeedRun` runs it over captures,
+:class:`BatchDecoder` over a live capture's batches. The decode counts (``stats``) and
+``damage`` are the fast path's, which equal the general path's (tests/test_fastpath.py);
+tests/test_fastfeed.py checks the findings.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from vrrpscope.capture import FrameReader, open_capture
-from vrrpscope.decode import Decoded, Decoder
-from vrrpscope.fastpath import FRAME_CHUNK, FastRun
+from vrrpscope.decode import Decoded, Decoder, DecodeStats
+from vrrpscope.errors import Damage
+from vrrpscope.fastpath.core import FastCore, input_size
 from vrrpscope.fastpath.dedup import ip_offsets
 from vrrpscope.fastpath.frames import frames_block
-from vrrpscope.fastpath.pcapng import PcapngBlocks
-from vrrpscope.fastpath.records import RecordBlock
+from vrrpscope.fastpath.records import BLOCK, RecordBlock
 from vrrpscope.fastpath.reps import OTHER, VRRP, row_issues
 from vrrpscope.fastpath.unique import unique_first
 from vrrpscope.linklayer import LinkError, UnsupportedLinkType, parse_link
@@ -47,93 +50,58 @@ if TYPE_CHECKING:
     from vrrpscope.thresholds import Thresholds
 
 _INT64 = range(-(1 << 63), 1 << 63)
+Template = tuple[type | None, tuple]
 
 
-class FeedRun(FastRun):
-    """A fast decode whose chunks are lists of decoded items (adverts, other, claims)."""
+@dataclass
+class _Prepared:
+    """A block's decoded events, before they become a plan or a list of items."""
 
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        self._templates = Decoder()  # decodes one frame per group; its counts are unused
-        self.reader = self  # for progress callbacks: total_bytes / bytes_read
-        # Set: blocks come as BlockPlans (see plans()).
-        self.planner: Planner | None = None
-        self._known: dict[tuple, tuple[type | None, tuple]] = {}  # see _template
+    block: RecordBlock
+    events: np.ndarray
+    tid: np.ndarray
+    makers: list[Template]
+    singles: dict[int, Decoded | None]
 
-    def plans(
-        self, thresholds: Thresholds, duplicates: CrossFileDuplicates | None = None
-    ) -> Iterator[list[Decoded] | BlockPlan | PlainItems]:
-        """Blocks as :class:`BlockPlan` s for an engine with ``thresholds`` (``PlainItems``
-        where a block cannot take runs, a list of items where its frames had to be
-        decoded one by one). With ``duplicates`` (several files), adverts it has seen
-        already are left out."""
-        self.planner = Planner(thresholds, duplicates)
-        return self.chunks()  # type: ignore[return-value]
 
-    def decode_frames(self, frames: Sequence[Frame]) -> list[Decoded]:
-        """One batch of frames (a live capture's read): the decoded items in frame order,
-        counted in ``stats``. Batches of :data:`COLUMNAR_BATCH` frames or more take the
-        columnar decode; smaller ones, where its fixed cost per batch outweighs the
-        general decoder's per frame, are decoded frame by frame (same items either way:
-        tests/test_fastfeed.py)."""
-        if len(frames) >= COLUMNAR_BATCH and all(f.ts_ns in _INT64 for f in frames):
-            items = self._decode_block(frames_block(frames))
-        else:
-            items = self._one_by_one(frames)
-        self._merge_stats()
-        return items or []  # type: ignore[return-value]
+class ItemDecoder:
+    """Blocks to engine items: one general decode per distinct (group, issue mask), the
+    fast path's fallback frames decoded by ``core``'s decoder (and counted there)."""
 
-    def items(self) -> Iterator[Decoded]:
-        """Every decoded item in frame order, as :meth:`Decoder.decode_all` yields them."""
-        for chunk in self.chunks():
-            yield from chunk  # type: ignore[misc]
+    def __init__(self, core: FastCore) -> None:
+        self.core = core
+        self.templates = Decoder()  # decodes one frame per group; its counts are unused
+        self.planner: Planner | None = None  # set: blocks become BlockPlans (FeedRun.plans)
+        self._known: dict[tuple, Template] = {}  # see _template
 
-    def _one_source(self, path: str) -> Iterator[list[Decoded]]:  # type: ignore[override]
-        source = self._progress = open_capture(path)
-        if source.format != "pcapng" or source.interactive or source.compression:
-            yield from self._frames(FrameReader([source], FRAME_CHUNK))
-            return
-        done = 0
-        try:
-            for block in PcapngBlocks(source):
-                items = self._decode_block(block)
-                done += len(block.start)
-                if items is not None:
-                    yield items
-        except OverflowError:  # a timestamp past int64: read on frame by frame
-            source.close()
-            again = self._progress = open_capture(path)
-            yield from self._frames(FrameReader([again], FRAME_CHUNK), skip=done)
-            return
-        finally:
-            source.close()
-        self.damage.extend(source.damage)
+    def items(self, block: RecordBlock) -> list[Decoded] | None:
+        """The block's items in frame order (None: none)."""
+        ready = self._prepare(block)
+        if ready is None:
+            return None
+        items = PlainItems(
+            block.ts_ns[ready.events],
+            block.number[ready.events],
+            ready.events,
+            ready.tid[ready.events],
+            ready.makers,
+            ready.singles,
+        )
+        return items.items() or None
 
-    def _frames(self, reader: FrameReader, skip: int = 0) -> Iterator[list[Decoded]]:  # type: ignore[override]
-        """Any input the capture readers open (the first ``skip`` frames already done)."""
-        self._progress = reader
-        try:
-            for frames in reader:
-                if skip:
-                    taken = min(skip, len(frames))
-                    frames, skip = frames[taken:], skip - taken
-                if not frames:
-                    continue
-                if all(f.ts_ns in _INT64 for f in frames):
-                    items = self._decode_block(frames_block(frames))
-                else:
-                    items = self._one_by_one(frames)
-                if items is not None:
-                    yield items
-        finally:
-            reader.close()
-        self.damage.extend(reader.damage)
+    def plan(self, block: RecordBlock, planner: Planner) -> BlockPlan | PlainItems | None:
+        """The block as ``planner`` plans it."""
+        ready = self._prepare(block)
+        if ready is None:
+            return None
+        times = BlockTimes(block.ts_ns, block.number)
+        return planner.plan(times, ready.events, ready.tid, ready.makers, ready.singles)
 
-    def _one_by_one(self, frames: list[Frame]) -> list[Decoded] | None:
+    def one_by_one(self, frames: Sequence[Frame]) -> list[Decoded] | None:
         """The general decoder on each frame (its counts join ``stats`` at the end);
         adverts seen already in another file left out when planning for several."""
-        decode = self._decoder.decode
-        note_time = self.stats.note_time
+        decode = self.core.decoder.decode
+        note_time = self.core.stats.note_time
         duplicates = self.planner.duplicates if self.planner is not None else None
         items: list[Decoded] = []
         for frame in frames:
@@ -146,15 +114,13 @@ class FeedRun(FastRun):
             items.append(item)
         return items or None
 
-    def _decode_block(  # type: ignore[override]
-        self, block: RecordBlock
-    ) -> list[Decoded] | BlockPlan | PlainItems | None:
-        g = self._groups(block)
+    def _prepare(self, block: RecordBlock) -> _Prepared | None:
+        g = self.core.groups(block)
         reps, inverse, res, category = g.reps, g.inverse, g.res, g.category
         fallback, vrrp, ip_fields = g.fallback, g.vrrp, g.ip_fields
 
         n = len(block.start)
-        # Frames decoded one by one: the fast path's fallback (counted by self._decoder)
+        # Frames decoded one by one: the fast path's fallback (counted by core.decoder)
         # and frames whose length differs from their representative's (not counted again).
         rep_row = reps[inverse]
         alone = np.zeros(n, bool)
@@ -189,19 +155,13 @@ class FeedRun(FastRun):
             makers = []
             tid = np.full(n, -1, np.int64)
         singles: dict[int, Decoded | None] = {}
-        decode = self._decoder.decode
+        decode = self.core.decoder.decode
         for i in fallback.tolist():
             singles[i] = decode(self._frame(block, i))
-        decode_alone = self._templates.decode
+        decode_alone = self.templates.decode
         for i in odd_rows.tolist():
             singles[i] = decode_alone(self._frame(block, i))
-        if self.planner is not None:
-            times = BlockTimes(block.ts_ns, block.number)
-            return self.planner.plan(times, events, tid, makers, singles)
-        items = PlainItems(
-            block.ts_ns[events], block.number[events], events, tid[events], makers, singles
-        )
-        return items.items() or None
+        return _Prepared(block, events, tid, makers, singles)
 
     def _frame(self, block: RecordBlock, i: int) -> Frame:
         start = int(block.start[i])
@@ -216,9 +176,7 @@ class FeedRun(FastRun):
             block.source_names[int(block.source[i])],
         )
 
-    def _makers(
-        self, block: RecordBlock, rows: np.ndarray, masks: list[int]
-    ) -> list[tuple[type | None, tuple]]:
+    def _makers(self, block: RecordBlock, rows: np.ndarray, masks: list[int]) -> list[Template]:
         """:meth:`_template` of each of ``rows`` (with its issue mask), the IPv4 header of
         each found vectorised (:func:`vrrpscope.fastpath.dedup.ip_offsets`)."""
         ip_at = np.full(len(rows), -1, np.int64)
@@ -236,9 +194,7 @@ class FeedRun(FastRun):
             )
         ]
 
-    def _template(
-        self, block: RecordBlock, i: int, mask: int, data: bytes, ip_at: int
-    ) -> tuple[type | None, tuple]:
+    def _template(self, block: RecordBlock, i: int, mask: int, data: bytes, ip_at: int) -> Template:
         """(class, fields after ts_ns and frame) of the item frame ``i`` decodes to.
 
         Remembered across blocks by the frame's bytes (``data``) less the IPv4
@@ -260,9 +216,9 @@ class FeedRun(FastRun):
         known = self._known.get(key)
         if known is not None:
             return known
-        item = self._templates.decode(self._frame(block, i))
+        item = self.templates.decode(self._frame(block, i))
         if item is None:
-            made: tuple[type | None, tuple] = (None, ())
+            made: Template = (None, ())
         else:
             names = _FIELDS[type(item)]
             made = type(item), tuple(getattr(item, name) for name in names)
@@ -270,6 +226,123 @@ class FeedRun(FastRun):
             self._known.clear()
         self._known[key] = made
         return made
+
+
+@dataclass
+class FeedRun:
+    """A fast decode of captures whose blocks are decoded items (adverts, other, claims)."""
+
+    paths: Sequence[str]
+    block: int = BLOCK
+    prefetch: bool = True  # read plain pcap files in a thread one block ahead
+
+    def __post_init__(self) -> None:
+        self.core = FastCore(input_size(self.paths))
+        self.decoder = ItemDecoder(self.core)
+
+    @property
+    def reader(self) -> FastCore:
+        """What progress callbacks read: ``total_bytes`` / ``bytes_read``."""
+        return self.core
+
+    @property
+    def total_bytes(self) -> int | None:
+        return self.core.total_bytes
+
+    @property
+    def bytes_read(self) -> int:
+        return self.core.bytes_read
+
+    @property
+    def stats(self) -> DecodeStats:
+        return self.core.stats
+
+    @stats.setter
+    def stats(self, value: DecodeStats) -> None:
+        self.core.stats = value
+
+    @property
+    def damage(self) -> list[Damage]:
+        return self.core.damage
+
+    @damage.setter
+    def damage(self, value: list[Damage]) -> None:
+        self.core.damage = value
+
+    @property
+    def fast_frames(self) -> int:
+        return self.core.fast_frames
+
+    @fast_frames.setter
+    def fast_frames(self, value: int) -> None:
+        self.core.fast_frames = value
+
+    @property
+    def fallback_frames(self) -> int:
+        return self.core.fallback_frames
+
+    @fallback_frames.setter
+    def fallback_frames(self, value: int) -> None:
+        self.core.fallback_frames = value
+
+    def plans(
+        self, thresholds: Thresholds, duplicates: CrossFileDuplicates | None = None
+    ) -> Iterator[list[Decoded] | BlockPlan | PlainItems]:
+        """Blocks as :class:`BlockPlan` s for an engine with ``thresholds`` (``PlainItems``
+        where a block cannot take runs, a list of items where its frames had to be
+        decoded one by one). With ``duplicates`` (several files), adverts it has seen
+        already are left out."""
+        planner = self.decoder.planner = Planner(thresholds, duplicates)
+        for part in self.core.inputs(self.paths, self.block, self.prefetch, per_frame=True):
+            if isinstance(part, RecordBlock):
+                plan = self.decoder.plan(part, planner)
+            else:
+                plan = self.decoder.one_by_one(part)
+            if plan is not None:
+                yield plan
+
+    def items(self) -> Iterator[Decoded]:
+        """Every decoded item in frame order, as :meth:`Decoder.decode_all` yields them."""
+        for part in self.core.inputs(self.paths, self.block, self.prefetch, per_frame=True):
+            if isinstance(part, RecordBlock):
+                items = self.decoder.items(part)
+            else:
+                items = self.decoder.one_by_one(part)
+            if items:
+                yield from items
+
+
+class BatchDecoder:
+    """A live capture's batches of frames, decoded into items in frame order."""
+
+    def __init__(self) -> None:
+        self.core = FastCore()
+        self._decoder = ItemDecoder(self.core)
+
+    @property
+    def stats(self) -> DecodeStats:
+        return self.core.stats
+
+    @property
+    def fast_frames(self) -> int:
+        return self.core.fast_frames
+
+    @property
+    def fallback_frames(self) -> int:
+        return self.core.fallback_frames
+
+    def decode_frames(self, frames: Sequence[Frame]) -> list[Decoded]:
+        """One batch of frames (a live capture's read): the decoded items in frame order,
+        counted in ``stats``. Batches of :data:`COLUMNAR_BATCH` frames or more take the
+        columnar decode; smaller ones, where its fixed cost per batch outweighs the
+        general decoder's per frame, are decoded frame by frame (same items either way:
+        tests/test_fastfeed.py)."""
+        if len(frames) >= COLUMNAR_BATCH and all(f.ts_ns in _INT64 for f in frames):
+            items = self._decoder.items(frames_block(frames))
+        else:
+            items = self._decoder.one_by_one(frames)
+        self.core.merge_stats()
+        return items or []
 
 
 _MAX_KNOWN = 4096  # decoded templates remembered

@@ -13,11 +13,12 @@ from dataclasses import dataclass
 
 import dpkt
 
+from vrrpscope import wire
 from vrrpscope.checksum import verifies
 
 PROTO_AH = 51
 PROTO_ESP = 50
-PROTO_VRRP = 112
+PROTO_VRRP = wire.PROTO_VRRP
 
 
 class _IPv4(dpkt.ip.IP):

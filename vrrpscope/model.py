@@ -41,8 +41,6 @@ FORM_PSEUDO = "pseudo-header"  # RFC 5798: IP pseudo-header with the real destin
 FORM_PSEUDO_GROUP = "pseudo-header-group"  # pseudo-header with 224.0.0.18 as destination
 FORM_MESSAGE_ONLY = "message-only"  # RFC 9568 / Cisco / keepalived v3_checksum_as_v2
 
-VRRP_GROUP_V4 = "224.0.0.18"
-VRRP_GROUP_V6 = "ff02::12"
 
 AUTH_NAMES = {0: "none", 1: "simple", 2: "ah", 254: "cisco-md5"}
 

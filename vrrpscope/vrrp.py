@@ -7,13 +7,13 @@ the authentication bytes when the address count is 0 (DESIGN §2).
 from __future__ import annotations
 
 import socket
-import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from vrrpscope import wire
 from vrrpscope.checksum import pseudo_header_v4, pseudo_header_v6, verifies
-from vrrpscope.iplayer import PROTO_VRRP, IPPacket
+from vrrpscope.iplayer import IPPacket
 from vrrpscope.model import (
     FORM_MESSAGE_ONLY,
     FORM_PSEUDO,
@@ -35,11 +35,9 @@ from vrrpscope.model import (
 )
 from vrrpscope.secrets import SecretBytes
 
-CARP_LENGTH = 36
-CARP_AUTHLEN = 7  # SHA1 HMAC length in 32-bit words, as every CARP speaker sends it
-V2_AUTH_LEN = 8
-_GROUP_V4 = socket.inet_pton(socket.AF_INET, "224.0.0.18")
-_GROUP_V6 = socket.inet_pton(socket.AF_INET6, "ff02::12")
+CARP_LENGTH = wire.CARP_LENGTH
+V2_AUTH_LEN = wire.V2_AUTH_LEN
+_V2, _V3, _CARP = wire.VRRP_V2, wire.VRRP_V3, wire.CARP
 
 
 @dataclass(slots=True)
@@ -58,12 +56,7 @@ class FrameContext:
 def is_carp(ip: IPPacket) -> bool:
     """CARP: version 2, type 1, a 36-byte message whose byte 3 (authlen) is 7 (DESIGN §2)."""
     msg = ip.payload
-    return (
-        ip.payload_len == CARP_LENGTH
-        and len(msg) >= 4
-        and msg[0] == 0x21
-        and msg[3] == CARP_AUTHLEN
-    )
+    return len(msg) >= 4 and wire.is_carp(ip.payload_len, msg[0], msg[3])
 
 
 def parse_advert(ip: IPPacket, ctx: FrameContext) -> Advert | None:
@@ -77,9 +70,7 @@ def parse_advert(ip: IPPacket, ctx: FrameContext) -> Advert | None:
 
 def _common_issues(ip: IPPacket) -> list[str]:
     issues = []
-    # RFC 3768/5798: TTL 255 proves the advert was not routed. keepalived skips the check
-    # for unicast peers (they may sit a routed hop away), and so do we.
-    if ip.ttl != 255 and _is_multicast(ip):
+    if wire.ttl_bad(ip.ttl, _is_multicast(ip)):
         issues.append(ISSUE_TTL)
     if ip.fragment:
         issues.append(ISSUE_FRAGMENT)
@@ -89,65 +80,62 @@ def _common_issues(ip: IPPacket) -> list[str]:
 
 
 def _is_multicast(ip: IPPacket) -> bool:
-    return ip.dst_raw[0] >> 4 == 0xE if ip.family == 4 else ip.dst_raw[0] == 0xFF
-
-
-def _byte(msg: bytes, index: int) -> int | None:
-    return msg[index] if len(msg) > index else None
+    return wire.is_multicast(ip.family, ip.dst_raw[0])
 
 
 def _parse_vrrp(ip: IPPacket, ctx: FrameContext) -> Advert:
     msg = ip.payload
     length = ip.payload_len
     version, ptype = msg[0] >> 4, msg[0] & 0x0F
+    v3 = version == 3
+    layout = _V3 if v3 else _V2
     issues = _common_issues(ip)
-    if version not in (2, 3):
+    if wire.version_bad(version):
         issues.append(ISSUE_VERSION)
-    if ptype != 1:
+    if wire.type_bad(ptype):
         issues.append(ISSUE_TYPE)
     vrid = msg[1]
-    priority = _byte(msg, 2)
-    count = _byte(msg, 3)
+    priority = layout["priority"].get(msg)
+    count = layout["count"].get(msg)
     auth_type: int | None = None
     auth_data: bytes | None = None
     interval_cs = 0
-    if version == 3:
-        if len(msg) >= 6:
-            word = struct.unpack_from("!H", msg, 4)[0]
-            interval_cs = word & 0x0FFF
-            if word >> 12:
+    if v3:
+        reserved = layout["reserved"].get(msg)
+        if reserved is not None:
+            interval_cs = wire.vrrp_interval_cs(v3, _V3["max_adver_int"].get(msg) or 0, 0)
+            if wire.reserved_bad(v3, reserved):
                 issues.append(ISSUE_RESERVED)
         if ip.ah_icv is not None:
             issues.append(ISSUE_AUTH_V3)
             auth_type, auth_data = 2, ip.ah_icv
-    elif len(msg) >= 6:
-        auth_type, interval_cs = msg[4], msg[5] * 100
-    checksum = struct.unpack_from("!H", msg, 6)[0] if len(msg) >= 8 else 0
+    elif len(msg) >= _V2["adver_int"].end:
+        auth_type = _V2["auth_type"].get(msg)
+        interval_cs = wire.vrrp_interval_cs(v3, 0, _V2["adver_int"].get(msg) or 0)
+    checksum = wire.CHECKSUM.get(msg) or 0
 
-    addr_len = 16 if (ip.family == 6 and version == 3) else 4
+    addr_len = wire.address_width(ip.family, version)
     family = socket.AF_INET6 if addr_len == 16 else socket.AF_INET
     n = count or 0
-    room = max(length - 8, 0) // addr_len
-    shown = min(n, room, max(len(msg) - 8, 0) // addr_len)
-    starts = range(8, 8 + shown * addr_len, addr_len)
+    shown = wire.addresses_shown(n, length, len(msg), addr_len)
+    starts = range(wire.HEADER_LEN, wire.HEADER_LEN + shown * addr_len, addr_len)
     addresses = tuple(socket.inet_ntop(family, msg[at : at + addr_len]) for at in starts)
-    expected = 8 + n * addr_len
+    expected = wire.expected_length(version, n, addr_len)
     if version == 2:
-        auth_start = expected
+        auth_start = expected - V2_AUTH_LEN
         if ip.ah_icv is not None:
             auth_data = ip.ah_icv
-        elif len(msg) >= auth_start + V2_AUTH_LEN:
-            auth_data = bytes(msg[auth_start : auth_start + V2_AUTH_LEN])
-        expected += V2_AUTH_LEN  # present whatever the auth type (RFC 3768 §5.1)
+        elif len(msg) >= expected:
+            auth_data = bytes(msg[auth_start:expected])
 
-    truncated = len(msg) < length or length < 8
+    truncated = len(msg) < length or length < wire.HEADER_LEN
     if truncated:
         issues.append(ISSUE_TRUNCATED)
-    if count is not None and length >= 8 and length != expected:
+    if count is not None and length >= wire.HEADER_LEN and wire.length_bad(length, expected):
         issues.append(ISSUE_LENGTH)
-    if vrid == 0:
+    if wire.vrid_bad(vrid):
         issues.append(ISSUE_VRID)
-    if len(msg) >= 6 and interval_cs == 0:
+    if len(msg) >= _V2["adver_int"].end and wire.interval_bad(interval_cs):
         issues.append(ISSUE_INTERVAL)
 
     form = _checksum(ip, truncated, issues, lambda: _vrrp_checksum_form(ip, version))
@@ -214,12 +202,13 @@ def _vrrp_checksum_form(ip: IPPacket, version: int) -> str | None:
     if version != 3:
         return FORM_V2 if verifies(msg) else None
     if ip.family == 4:
-        pseudo, group = pseudo_header_v4, _GROUP_V4
+        pseudo, group = pseudo_header_v4, wire.VRRP_GROUP_V4_RAW
     else:
-        pseudo, group = pseudo_header_v6, _GROUP_V6
-    if verifies(pseudo(ip.src_raw, ip.dst_raw, PROTO_VRRP, len(msg)) + msg):
+        pseudo, group = pseudo_header_v6, wire.VRRP_GROUP_V6_RAW
+    proto = wire.PROTO_VRRP
+    if verifies(pseudo(ip.src_raw, ip.dst_raw, proto, len(msg)) + msg):
         return FORM_PSEUDO
-    if ip.dst_raw != group and verifies(pseudo(ip.src_raw, group, PROTO_VRRP, len(msg)) + msg):
+    if ip.dst_raw != group and verifies(pseudo(ip.src_raw, group, proto, len(msg)) + msg):
         return FORM_PSEUDO_GROUP
     if verifies(msg):
         return FORM_MESSAGE_ONLY
@@ -233,12 +222,12 @@ def _parse_carp(ip: IPPacket, ctx: FrameContext) -> Advert:
     if truncated:
         msg = bytes(msg) + bytes(CARP_LENGTH - len(msg))
         issues.append(ISSUE_TRUNCATED)
-    _vt, vhid, advskew, _authlen, demote, advbase, checksum = struct.unpack_from("!6BH", msg)
-    (counter,) = struct.unpack_from("!Q", msg, 8)
+    field = {name: f.get(msg) or 0 for name, f in _CARP.items()}
+    vhid, advskew, advbase = field["vhid"], field["advskew"], field["advbase"]
     form = _checksum(ip, truncated, issues, lambda: FORM_V2 if verifies(msg) else None)
-    if vhid == 0:
+    if wire.vrid_bad(vhid):
         issues.append(ISSUE_VRID)
-    if advbase == 0 and advskew == 0:
+    if wire.carp_interval_bad(advbase, advskew):
         issues.append(ISSUE_INTERVAL)
     return _advert(
         ip,
@@ -250,15 +239,15 @@ def _parse_carp(ip: IPPacket, ctx: FrameContext) -> Advert:
         type=1,
         vrid=vhid,
         priority=None,
-        interval_cs=advbase * 100 + advskew * 100 // 256,
+        interval_cs=wire.carp_interval_cs(advbase, advskew),
         count=None,
         addresses=(),
         auth_type=None,
-        auth_data=None if truncated else SecretBytes(msg[16:36]),
-        checksum=checksum,
+        auth_data=None if truncated else SecretBytes(msg[wire.CARP_HMAC]),
+        checksum=field["checksum"],
         length=ip.payload_len,
         advbase=advbase,
         advskew=advskew,
-        counter=counter,
-        demote=demote,
+        counter=field["counter"],
+        demote=field["demote"],
     )

@@ -21,7 +21,7 @@ from vrrpscope.capture.writer import PcapngWriter
 from vrrpscope.commands.analyze_cmd import exit_code, thresholds_from, write_json
 from vrrpscope.engine import Engine
 from vrrpscope.errors import EXIT_LIVE, UsageError, VrrpscopeError
-from vrrpscope.fastfeed import FeedRun
+from vrrpscope.fastfeed import BatchDecoder
 from vrrpscope.findings import FindingEvent
 from vrrpscope.model import AddressClaim, Advert, Frame, OtherTraffic
 
@@ -98,7 +98,7 @@ class LiveSession:
         self.json_mode = args.json or not sys.stdout.isatty()
         self.dashboard = None
         self.engine = Engine(thresholds_from(args), on_event=self._on_event)
-        self.decoder = FeedRun([])  # decode_frames: columnar for big batches
+        self.decoder = BatchDecoder()  # columnar for big batches
         self.capture = LiveCapture(args.interface, bpf=args.filter, promisc=not args.no_promisc)
         self.writer = None
         self.write_error: str | None = None

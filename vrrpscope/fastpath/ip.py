@@ -18,9 +18,9 @@ from vrrpscope.fastpath.link import LinkColumns
 from vrrpscope.iplayer import PROTO_AH, PROTO_VRRP, IPPacket
 from vrrpscope.linklayer import ETH_IPV4, ETH_IPV6
 from vrrpscope.tunnel import PROTO_GRE
+from vrrpscope.wire import HSRPV2_GROUP, HSRPV2_GROUP_INT
 
 _IPV6_EXTENSIONS = np.array([0, 43, 44, 50, 51, 60], np.int64)  # dpkt's EXT_HDRS
-_HSRPV2_GROUP = 0xE0000066  # 224.0.0.102
 
 
 @dataclass(slots=True)
@@ -96,7 +96,7 @@ def label_keys(view: ByteView, ip: IPColumns, rows: np.ndarray) -> np.ndarray:
     ports = np.where(udp & (has == 1), (view.u16(at) << 16) | view.u16(at + 2), 0)
     ports = np.where(icmp6 & (has == 1), view.u8(at), ports)
     net = at - ip.header_len[rows]
-    hsrp_group = (udp & (fam6 == 0) & (view.u32(net + 16) == _HSRPV2_GROUP)).astype(np.int64)
+    hsrp_group = (udp & (fam6 == 0) & (view.u32(net + 16) == HSRPV2_GROUP_INT)).astype(np.int64)
     return (fam6 << 50) | (proto << 42) | (hsrp_group << 41) | (has << 40) | ports
 
 
@@ -115,7 +115,7 @@ def label_of(key: int) -> str:
     packet = IPPacket(
         family=family,
         src="",
-        dst="224.0.0.102" if hsrp_group else "",
+        dst=HSRPV2_GROUP if hsrp_group else "",
         src_raw=b"",
         dst_raw=b"",
         ttl=0,

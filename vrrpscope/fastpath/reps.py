@@ -20,6 +20,7 @@ from vrrpscope.fastpath.records import RecordBlock
 from vrrpscope.fastpath.tables import address_keys, ip_keys, mac_keys, segment_keys
 from vrrpscope.fastpath.vrrp import ISSUE_BITS, vrrp_columns
 from vrrpscope.model import ISSUE_IP_CHECKSUM
+from vrrpscope.wire import PROTO_VRRP
 
 IGNORED, OTHER, VRRP, FALLBACK = 0, 1, 2, 3
 _IP_CHECKSUM_BIT = 1 << ISSUE_BITS.index(ISSUE_IP_CHECKSUM)
@@ -67,8 +68,8 @@ def decode_reps(view: ByteView, block: RecordBlock, reps: np.ndarray) -> RepResu
     link = link_columns_multi(view, block.linktype[reps], start, block.caplen[reps])
     ip = ip_columns(view, link)
     is_ip = ip.family > 0
-    vr = np.flatnonzero(is_ip & (ip.proto == 112))
-    ot = np.flatnonzero(is_ip & (ip.proto != 112) & ip.multicast)
+    vr = np.flatnonzero(is_ip & (ip.proto == PROTO_VRRP))
+    ot = np.flatnonzero(is_ip & (ip.proto != PROTO_VRRP) & ip.multicast)
     category = np.full(m, IGNORED, np.int64)
     category[ip.fallback] = FALLBACK
     category[vr] = VRRP

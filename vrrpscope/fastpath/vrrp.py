@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from vrrpscope import wire
 from vrrpscope.fastpath.byteview import ByteView, fold, word_sums_by_length
 from vrrpscope.fastpath.ip import IPColumns
 from vrrpscope.model import (
@@ -48,9 +49,11 @@ ISSUE_BITS = (
 )
 FORMS = (None, FORM_V2, FORM_PSEUDO, FORM_PSEUDO_GROUP, FORM_MESSAGE_ONLY)
 _BIT = {name: 1 << i for i, name in enumerate(ISSUE_BITS)}
-_GROUP_V4_SUM = 0xE000 + 0x0012  # 224.0.0.18
-_GROUP_V6_SUM = 0xFF02 + 0x0012  # ff02::12
-_PROTO = 112
+_V2, _V3, _CARP = wire.VRRP_V2, wire.VRRP_V3, wire.CARP
+_GROUP_V4_INT = int.from_bytes(wire.VRRP_GROUP_V4_RAW, "big")
+_GROUP_V6_WORDS = [
+    int.from_bytes(wire.VRRP_GROUP_V6_RAW[i : i + 2], "big") for i in range(0, 16, 2)
+]
 
 
 def issue_mask(issues: tuple[str, ...]) -> int:
@@ -101,14 +104,14 @@ def _ip_sums(view: ByteView, ip: IPColumns, rows: np.ndarray) -> tuple[np.ndarra
     src6 = view.word_sum(net + 8, 16)
     dst6 = view.word_sum(net + 24, 16)
     dst_raw4 = view.u32(net + 16)
-    group6 = (view.u16(net + 24) == 0xFF02) & (view.u16(net + 38) == 0x0012)
-    for k in range(26, 38, 2):
-        group6 &= view.u16(net + k) == 0
+    group6 = np.ones(len(rows), bool)
+    for k, word in enumerate(_GROUP_V6_WORDS):
+        group6 &= view.u16(net + 24 + 2 * k) == word
     src = np.where(v4, src4, src6)
     dst = np.where(v4, dst4, dst6)
-    is_group = np.where(v4, dst_raw4 == 0xE0000012, group6)
+    is_group = np.where(v4, dst_raw4 == _GROUP_V4_INT, group6)
     # multicast destination (224.0.0.0/4, ff00::/8): only there must the TTL be 255
-    multicast = np.where(v4, (dst_raw4 >> 28) == 0xE, view.u8(net + 24) == 0xFF)
+    multicast = wire.is_multicast(ip.family[rows], np.where(v4, dst_raw4 >> 24, view.u8(net + 24)))
     return src, np.stack([dst, is_group.astype(np.int64), multicast.astype(np.int64)])
 
 
@@ -119,27 +122,29 @@ def vrrp_columns(view: ByteView, ip: IPColumns, rows: np.ndarray) -> VrrpColumns
     family = ip.family[rows]
     ttl = ip.ttl[rows]
     fragment = ip.fragment[rows]
-    b0, b1, b2, b3 = view.u8(m), view.u8(m + 1), view.u8(m + 2), view.u8(m + 3)
-    b4, b5 = view.u8(m + 4), view.u8(m + 5)
-    carp = (length == 36) & (b0 == 0x21) & (b3 == 7)
-    version = np.where(carp, 2, b0 >> 4)
-    ptype = np.where(carp, 1, b0 & 0x0F)
+    first = view.u8(m)
+    carp = wire.is_carp(length, first, _CARP["authlen"].column(view, m))
+    version = np.where(carp, 2, _V2["version"].column(view, m))
+    ptype = np.where(carp, 1, _V2["type"].column(view, m))
     v3 = (version == 3) & ~carp
-    word = (b4 << 8) | b5
-    interval = np.where(v3, word & 0x0FFF, b5 * 100)
-    interval = np.where(carp, b5 * 100 + b2 * 100 // 256, interval)
-    addr_len = np.where(v3 & (family == 6), 16, 4)
-    count = b3
-    room = (length - 8) // addr_len
-    shown = np.where(carp, 0, np.minimum(count, room))
-    expected = 8 + count * addr_len + np.where(version == 2, 8, 0)
+    vrid = _V2["vrid"].column(view, m)  # CARP: vhid, at the same place
+    priority = _V2["priority"].column(view, m)
+    advskew = _CARP["advskew"].column(view, m)  # where VRRP has its priority
+    advbase = _CARP["advbase"].column(view, m)
+    adver_int = _V2["adver_int"].column(view, m)
+    interval = wire.vrrp_interval_cs(v3, _V3["max_adver_int"].column(view, m), adver_int)
+    interval = np.where(carp, wire.carp_interval_cs(advbase, advskew), interval)
+    addr_len = wire.address_width(family, version)
+    count = _V2["count"].column(view, m)
+    shown = np.where(carp, 0, wire.addresses_shown(count, length, length, addr_len))
+    expected = wire.expected_length(version, count, addr_len)
 
     # Checksums: the message sum, then the pseudo-header forms for VRRPv3.
     msg_sum = word_sums_by_length(view, m, length)
     ok_msg = fold(msg_sum) == 0xFFFF
     src_sum, (dst_sum, is_group, multicast) = _ip_sums(view, ip, rows)
-    group_sum = np.where(family == 4, _GROUP_V4_SUM, _GROUP_V6_SUM)
-    tail = (length >> 16) + (length & 0xFFFF) + _PROTO
+    group_sum = np.where(family == 4, wire.VRRP_GROUP_V4_SUM, wire.VRRP_GROUP_V6_SUM)
+    tail = (length >> 16) + (length & 0xFFFF) + wire.PROTO_VRRP
     ok_pseudo = fold(msg_sum + src_sum + dst_sum + tail) == 0xFFFF
     ok_group = (is_group == 0) & (fold(msg_sum + src_sum + group_sum + tail) == 0xFFFF)
     v3_form = np.select([ok_pseudo, ok_group, ok_msg], [2, 3, 4], 0)
@@ -147,20 +152,20 @@ def vrrp_columns(view: ByteView, ip: IPColumns, rows: np.ndarray) -> VrrpColumns
     form = np.where(fragment, 0, form)  # a fragment cannot be verified
     checksum_fail = (form == 0) & ~fragment
 
-    common = _flag((ttl != 255) & (multicast == 1), ISSUE_TTL) | _flag(fragment, ISSUE_FRAGMENT)
+    common = _flag(wire.ttl_bad(ttl, multicast == 1), ISSUE_TTL) | _flag(fragment, ISSUE_FRAGMENT)
     common |= _flag(_ip_header_bad(view, ip, rows), ISSUE_IP_CHECKSUM)
     vrrp_issues = (
-        _flag((version != 2) & (version != 3), ISSUE_VERSION)
-        | _flag(ptype != 1, ISSUE_TYPE)
-        | _flag(v3 & (word >> 12 != 0), ISSUE_RESERVED)
-        | _flag(length != expected, ISSUE_LENGTH)
-        | _flag(interval == 0, ISSUE_INTERVAL)
+        _flag(wire.version_bad(version), ISSUE_VERSION)
+        | _flag(wire.type_bad(ptype), ISSUE_TYPE)
+        | _flag(wire.reserved_bad(v3, _V3["reserved"].column(view, m)), ISSUE_RESERVED)
+        | _flag(wire.length_bad(length, expected), ISSUE_LENGTH)
+        | _flag(wire.interval_bad(interval), ISSUE_INTERVAL)
     )
-    carp_issues = _flag((b5 == 0) & (b2 == 0), ISSUE_INTERVAL)
+    carp_issues = _flag(wire.carp_interval_bad(advbase, advskew), ISSUE_INTERVAL)
     issues = (
         common
         | np.where(carp, carp_issues, vrrp_issues)
-        | _flag(b1 == 0, ISSUE_VRID)
+        | _flag(wire.vrid_bad(vrid), ISSUE_VRID)
         | _flag(checksum_fail, ISSUE_CHECKSUM)
     )
     minus = np.full(len(rows), -1, np.int64)
@@ -168,13 +173,13 @@ def vrrp_columns(view: ByteView, ip: IPColumns, rows: np.ndarray) -> VrrpColumns
         carp=carp,
         version=version,
         type=ptype,
-        vrid=b1,
-        priority=np.where(carp, -1, b2),
+        vrid=vrid,
+        priority=np.where(carp, -1, priority),
         interval_cs=interval,
         count=np.where(carp, -1, count),
-        auth_type=np.where(carp | v3, -1, b4),
-        advskew=np.where(carp, b2, minus),
-        advbase=np.where(carp, b5, minus),
+        auth_type=np.where(carp | v3, -1, _V2["auth_type"].column(view, m)),
+        advskew=np.where(carp, advskew, minus),
+        advbase=np.where(carp, advbase, minus),
         checksum_ok=form > 0,
         issues=issues,
         form=form,
