@@ -35,9 +35,7 @@ def fast_read(path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[PcapBlocks, 
     info = read_header(path.read_bytes()[:24])
     assert info is not None
     reader = PcapBlocks(str(path), info, BLOCK, prefetch=False)
-    got = [
-        (int(n), int(t)) for b in reader for n, t in zip(b.number, b.ts_ns, strict=True)
-    ]
+    got = [(int(n), int(t)) for b in reader for n, t in zip(b.number, b.ts_ns, strict=True)]
     return reader, got, walked
 
 
