@@ -13,9 +13,11 @@ import numpy as np
 import pytest
 
 from bench.generate import steady, write_scenario
-from tests.capturewriter import PcapFile, ether_frame
+from tests.capturewriter import PcapFile, PcapngWriter, ether_frame
 from vrrpscope.capture import open_capture
+from vrrpscope.fastpath import pcapng as fastpath_pcapng
 from vrrpscope.fastpath import records
+from vrrpscope.fastpath.pcapng import PcapngBlocks
 from vrrpscope.fastpath.records import PcapBlocks, read_header
 
 BLOCK = 64 << 10  # small blocks: several per file, carried-over records included
@@ -101,3 +103,25 @@ def test_many_small_records_read_in_few_chain_calls(tmp_path: Path) -> None:
     assert sum(len(b.start) for b in reader) == 200_000
     assert reader.stepped == 0
     assert reader.searches <= path.stat().st_size // records.BLOCK + 2
+
+
+def test_pcapng_blocks_stepped_often_cost_a_small_scan_each(tmp_path: Path) -> None:
+    """EPBs each followed by a name resolution block (stepped by the reader): every
+    vectorised pass after a step looks at a few KiB, not at the rest of the buffer."""
+    w = PcapngWriter()
+    w.shb()
+    w.idb()
+    for i in range(3000):
+        w.epb(0, 1_700_000_000_000_000 + i * 1_000_000, ether_frame(i))
+        w.nrb()
+    for i in range(3000):  # then a long run of EPBs alone
+        w.epb(0, 1_800_000_000_000_000 + i * 1_000_000, ether_frame(i))
+    path = tmp_path / "stepped.pcapng"
+    path.write_bytes(w.to_bytes())
+    with open_capture(str(path)) as source:
+        blocks = PcapngBlocks(source)
+        got = [(int(n), int(t)) for b in blocks for n, t in zip(b.number, b.ts_ns, strict=True)]
+        assert source.damage == []
+    assert got == general_read(path)
+    assert len(got) == 6000
+    assert blocks.scanned <= 4 * path.stat().st_size + fastpath_pcapng.SPAN * 3001
