@@ -82,15 +82,17 @@ def udp4(payload: bytes, src: str, dst: str, sport: int, dport: int) -> bytes:
 # --- protocol messages -----------------------------------------------------------------
 
 
-def vrrp2(vrid: int, prio: int, addrs: list[str]) -> bytes:
-    msg = struct.pack("!BBBBBBH", 0x21, vrid, prio, len(addrs), 0, 1, 0)
+def vrrp2(vrid: int, prio: int, addrs: list[str], interval: int = 1) -> bytes:
+    msg = struct.pack("!BBBBBBH", 0x21, vrid, prio, len(addrs), 0, interval, 0)
     msg += b"".join(a4(a) for a in addrs) + bytes(8)
     return msg[:6] + struct.pack("!H", checksum(msg)) + msg[8:]
 
 
-def vrrp3(vrid: int, prio: int, addrs: list[str], src: str, dst: str) -> bytes:
+def vrrp3(
+    vrid: int, prio: int, addrs: list[str], src: str, dst: str, interval_cs: int = 100
+) -> bytes:
     v6 = ":" in src
-    msg = struct.pack("!BBBBHH", 0x31, vrid, prio, len(addrs), 100, 0)
+    msg = struct.pack("!BBBBHH", 0x31, vrid, prio, len(addrs), interval_cs, 0)
     msg += b"".join(a6(a) if v6 else a4(a) for a in addrs)
     if v6:
         pseudo = a6(src) + a6(dst) + struct.pack("!I3xB", len(msg), 112)
@@ -354,6 +356,31 @@ def scenario(packets: int, seed: int = 1, link: str = "ether", vlan: bool = Fals
     start = builder.rng.integers(0, 1 << 16, len(builder.templates))
     ip_id = (rank + start[ids]) & 0xFFFF
     return Scenario(builder.templates, ts_ns, ids, ip_id, link)
+
+
+def steady(adverts: int, interval_cs: int = 100, version: int = 2) -> Scenario:
+    """One master alone sending ``adverts`` identical adverts every ``interval_cs``
+    centiseconds (VRRPv2 needs whole seconds): the capture lasts adverts * interval."""
+    if version == 2 and interval_cs % 100:
+        raise ValueError("VRRPv2 advertises in whole seconds")
+    src = "10.9.0.2"
+    if version == 2:
+        msg = vrrp2(9, 150, ["10.9.0.1"], interval_cs // 100)
+    else:
+        msg = vrrp3(9, 150, ["10.9.0.1"], src, "224.0.0.18", interval_cs)
+    ip = ipv4(msg, src, "224.0.0.18", 112, 255)
+    frame = Link().frame(ip, "01:00:5e:00:00:12", "00:00:5e:00:01:09", (), 2)
+    ts_ns = START * 1_000_000_000 + np.arange(adverts, dtype=np.int64) * interval_cs * 10_000_000
+    ids = np.zeros(adverts, np.int64)
+    return Scenario([frame], ts_ns, ids, np.arange(adverts, dtype=np.int64) & 0xFFFF)
+
+
+def write_scenario(path: str, scn: Scenario, fmt: str = "pcap") -> int:
+    """Write ``scn`` as a capture; returns the number of packets written."""
+    with open(path, "wb") as out:
+        for piece in assemble(scn, LINKTYPES[scn.link], fmt == "pcapng"):
+            out.write(piece)
+    return len(scn.ts_ns)
 
 
 # --- file assembly ---------------------------------------------------------------------

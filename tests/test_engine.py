@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import random
-import time
 
 import pytest
 
@@ -169,7 +168,6 @@ def test_caps_bound_memory_under_random_sources() -> None:
     f = AdvertFactory()
     th = Thresholds(max_findings=500)
     engine = Engine(th)
-    start = time.perf_counter()
     for i in range(100_000):
         src = f"10.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
         mac = "02:00:" + ":".join(f"{rng.randrange(256):02x}" for _ in range(4))
@@ -179,8 +177,6 @@ def test_caps_bound_memory_under_random_sources() -> None:
             )
         )
     engine.finish()
-    elapsed = time.perf_counter() - start
-    assert elapsed < 30, elapsed
     assert all(len(r.speakers) <= th.max_speakers_per_router for r in engine.routers.values())
     assert all(len(r.active) <= th.max_speakers_per_router for r in engine.routers.values())
     assert engine.stats.evicted_speakers >= 100_000 - 2 * th.max_speakers_per_router

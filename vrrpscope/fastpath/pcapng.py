@@ -13,6 +13,7 @@ timestamps and damage are exactly the general path's.
 from __future__ import annotations
 
 import contextlib
+import struct
 from collections.abc import Iterator
 
 import numpy as np
@@ -26,6 +27,7 @@ from vrrpscope.fastpath.records import RecordBlock, chain_from_first
 from vrrpscope.model import Frame
 
 READ = 4 << 20  # bytes buffered before each vectorised pass
+SPAN = 4 << 10  # bytes scanned by the first pass after a stepped block (doubles as runs go on)
 
 
 class PcapngBlocks:
@@ -35,13 +37,16 @@ class PcapngBlocks:
         assert isinstance(source.reader, PcapngReader)
         self.source = source
         self.reader: PcapngReader = source.reader
+        self.span = SPAN
+        self.scanned = 0  # bytes the vectorised passes looked at (work counter for tests)
 
     def __iter__(self) -> Iterator[RecordBlock]:
         reader = self.reader
         buf = reader._buf
         while True:
-            with contextlib.suppress(OSError):  # a plain file: the reader's step reports it
-                buf.fill(READ)
+            if len(buf.data) - buf.pos < READ // 2:  # refill (a copy of the rest) seldom
+                with contextlib.suppress(OSError):  # a plain file: the reader's step reports it
+                    buf.fill(READ)
             block = self._epb_run()
             if block is not None:
                 yield block
@@ -64,6 +69,13 @@ class PcapngBlocks:
         skew = (4 - (buf.base + start) % 4) % 4
         if skew:  # not aligned (never in a valid file): leave it to the reader
             return None
+        if struct.unpack_from(order + "I", buf.data, start)[0] != BT_EPB:
+            self.span = SPAN
+            return None
+        # A pass looks at ``span`` bytes: after a stepped block a small one, doubling while
+        # runs fill it, so blocks stepped often cost little and long runs few passes.
+        end = min(end, start + self.span)
+        self.scanned += end - start
         count = (end - start) // 4
         words = np.frombuffer(buf.data, order + "u4", count=count, offset=start).astype(np.int64)
         cand = np.flatnonzero(words[: max(count - 7, 0)] == BT_EPB)
@@ -79,6 +91,7 @@ class PcapngBlocks:
         ok = trailer == length
         cand, length, index, caplen = cand[ok], length[ok], index[ok], caplen[ok]
         if len(cand) == 0 or cand[0] != 0:
+            self.span = SPAN
             return None
         chain = chain_from_first(cand * 4, length)
         cand, length, index, caplen = cand[chain], length[chain], index[chain], caplen[chain]
@@ -92,6 +105,11 @@ class PcapngBlocks:
         names = [iface.name for iface in interfaces]
         data = np.frombuffer(buf.data, np.uint8)
         buf.pos = start + int(at[-1]) * 4 + int(length[-1])
+        nxt = buf.pos  # the run ran on to the span's end if an EPB follows there
+        ran_on = (
+            end < len(buf.data) - 4 and struct.unpack_from(order + "I", buf.data, nxt)[0] == BT_EPB
+        )
+        self.span = min(self.span * 2, 2 * READ) if ran_on else SPAN
         return RecordBlock(
             data,
             start + at * 4 + 28,
