@@ -39,12 +39,13 @@ ROOT = Path(__file__).resolve().parent.parent
 # keeps the decode in the engine's process (VRRPSCOPE_PARALLEL=0); VRRPSCOPE_GENERAL=1
 # forces the general per-frame route. "fast path decode" is the columnar decode alone.
 FAST = (  # streamed, as the engine consumes it: memory does not grow with the file
-    "import sys; from vrrpscope.fastpath import FastRun; r = FastRun([sys.argv[1]]); "
+    "import sys; from vrrpscope.columnar.decoder import ColumnarDecoder; "
+    "r = ColumnarDecoder([sys.argv[1]]); "
     "n = sum(len(c.table) for c in r.chunks()); print(n, r.stats.frames, file=sys.stderr)"
 )
 GENERAL = (
-    "import sys; from vrrpscope.pipeline import DecodeRun; from vrrpscope.model import Advert; "
-    "from vrrpscope.columnar import AdvertTable; r = DecodeRun([sys.argv[1]]); "
+    "import sys; from vrrpscope.pipeline import DecodeSession; from vrrpscope.model import Advert; "
+    "from vrrpscope.columnar.adverts import AdvertTable; r = DecodeSession([sys.argv[1]]); "
     "t = AdvertTable.from_adverts(i for i in r.items() if isinstance(i, Advert)); "
     "print(len(t), file=sys.stderr)"
 )
@@ -52,9 +53,9 @@ GENERAL = (
 # finds the frames of a pcap file (numpy, vectorised) and stops there.
 STARTUP = "import numpy"
 WALK = (
-    "import sys; from vrrpscope.fastpath import FastRun; "
-    "from vrrpscope.fastpath.records import BLOCK, PcapBlocks; p = sys.argv[1]; "
-    "n = sum(len(b.start) for b in PcapBlocks(p, FastRun._fast_info(p), BLOCK, False)); "
+    "import sys; from vrrpscope.columnar.decoder import ColumnarDecoder; "
+    "from vrrpscope.columnar.records import BLOCK, PcapBlocks; p = sys.argv[1]; "
+    "n = sum(len(b.start) for b in PcapBlocks(p, ColumnarDecoder._fast_info(p), BLOCK, False)); "
     "print(n, file=sys.stderr)"
 )
 STARTUP_NAME = "floor: python + numpy start-up"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests import packets as P
-from tests.capturewriter import pcap_bytes
+from tests.helpers import packets as P
+from tests.helpers.capturewriter import pcap_bytes
 from vrrpscope.analysis import analyze_files
 
 NS = 1_000_000_000
@@ -70,8 +70,8 @@ def test_the_same_file_given_twice_is_read_once(tmp_path: Path):
 
 
 def test_gre_tunnel_is_a_segment_of_its_own():
-    from vrrpscope.decode import Decoder
     from vrrpscope.model import Advert, Frame
+    from vrrpscope.proto.decode import Decoder
 
     inner = P.ethernet(P.ipv4(P.vrrp_v2(51, 100, [VIP]), src="198.18.1.1"))
     gre = b"\x00\x00\x65\x58" + inner  # GRE, transparent Ethernet bridging

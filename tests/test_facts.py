@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from vrrpscope.analysis import Analysis, analyze_files
-from vrrpscope.report.plot_data import AdvertIndex, gap_series, router_data
+from vrrpscope.report.plot.data import AdvertIndex, gap_series, router_data
 
 CAPTURES = Path(__file__).parents[1] / "captures"
 R1, R2 = "198.18.1.1", "198.18.1.2"

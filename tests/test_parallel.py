@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from bench import generate
-from tests.test_fastfeed import _state
+from tests.helpers.routes import _state
 from vrrpscope import analysis
 from vrrpscope.analysis import analyze_files
+from vrrpscope.columnar.feed import FeedDecoder
 from vrrpscope.errors import InputError
-from vrrpscope.fastfeed import FeedRun
 from vrrpscope.parallel import MIN_BYTES, ForkedPlans, can_fork
 from vrrpscope.thresholds import Thresholds
 
@@ -60,7 +60,7 @@ def test_child_errors_are_raised_in_the_parent(tmp_path: Path) -> None:
 def test_child_is_reaped_when_the_parent_stops(tmp_path: Path) -> None:
     path = str(tmp_path / "gen.pcap")
     generate.write(path, 20000, seed=6)
-    plans = iter(ForkedPlans(FeedRun([path], 1 << 15), Thresholds()))
+    plans = iter(ForkedPlans(FeedDecoder([path], 1 << 15), Thresholds()))
     next(plans)
     plans.close()  # the parent stops reading: the child is killed and waited for
     with pytest.raises(ChildProcessError):
@@ -70,7 +70,7 @@ def test_child_is_reaped_when_the_parent_stops(tmp_path: Path) -> None:
 def test_only_big_single_files_fork(tmp_path: Path) -> None:
     small = tmp_path / "small.pcap"
     generate.write(str(small), 1000, seed=1)
-    assert not can_fork(FeedRun([str(small)]))
+    assert not can_fork(FeedDecoder([str(small)]))
     assert small.stat().st_size < MIN_BYTES
 
 

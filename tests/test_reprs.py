@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import vrrpscope
-from tests.fuzz.test_secrets import SECRETS, secret_capture, spellings
+from tests.helpers.secrets import SECRETS, secret_capture, spellings
 from vrrpscope.errors import UsageError
 
 MAX_REPR = 400  # characters: a repr is a line to read, not a dump

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.scenario_checks import CHECKS, Sidecar
+from tests.helpers.scenario_checks import CHECKS, Sidecar
 from vrrpscope.analysis import analyze_files
 
 CAPTURES = Path(__file__).parents[1] / "captures"

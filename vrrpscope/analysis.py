@@ -1,9 +1,9 @@
 """Run captures through the decoder and the engine: what `analyze` and the API share.
 
-Two routes give the same items in the same order (tests/test_fastfeed.py): the fast one
-(:class:`vrrpscope.fastfeed.FeedRun`: columnar decode, one general decode per distinct
+Two routes give the same items in the same order (tests/columnar/test_feed.py): the fast one
+(:class:`vrrpscope.columnar.feed.FeedDecoder`: columnar decode, one general decode per distinct
 frame) is taken by default; ``general=True`` or ``VRRPSCOPE_GENERAL=1`` in the
-environment forces the general one (:class:`DecodeRun`: every frame decoded alone).
+environment forces the general one (:class:`DecodeSession`: every frame decoded alone).
 """
 
 from __future__ import annotations
@@ -16,23 +16,23 @@ from typing import Any
 import numpy as np
 
 from vrrpscope import reprs
-from vrrpscope.columnar import AdvertTable
-from vrrpscope.decode import Decoded, DecodeStats
+from vrrpscope.columnar.adverts import AdvertTable
+from vrrpscope.columnar.decoder import fast_table
+from vrrpscope.columnar.feed import FeedDecoder
+from vrrpscope.columnar.records import BLOCK, is_plain_file
 from vrrpscope.detectors import concurrency
-from vrrpscope.duplicates import CrossFileDuplicates, distinct_files
-from vrrpscope.engine import Engine
+from vrrpscope.engine.bulk.planner import BlockPlan, PlainItems, RunSpec
+from vrrpscope.engine.bulk.runs import HeldRun, SpeakerRun
+from vrrpscope.engine.core import Engine
+from vrrpscope.engine.crossfile import CrossFileDuplicates, distinct_files
+from vrrpscope.engine.state import router_key
 from vrrpscope.errors import Damage
-from vrrpscope.fastfeed import FeedRun
-from vrrpscope.fastpath import fast_table
-from vrrpscope.fastpath.records import BLOCK, is_plain_file
 from vrrpscope.findings import Finding, FindingEvent
-from vrrpscope.linklayer import LINKTYPE_LINUX_SLL
 from vrrpscope.model import AddressClaim, Advert, OtherTraffic
 from vrrpscope.parallel import ForkedPlans, can_fork
-from vrrpscope.pendingrun import PendingRun, SpeakerRun
-from vrrpscope.pipeline import DecodeRun, decode_notes
-from vrrpscope.planner import BlockPlan, PlainItems, RunSpec
-from vrrpscope.routerstate import router_key
+from vrrpscope.pipeline import DecodeSession, decode_notes
+from vrrpscope.proto.decode import Decoded, DecodeStats
+from vrrpscope.proto.link import LINKTYPE_LINUX_SLL
 from vrrpscope.thresholds import Thresholds
 
 FAST_BLOCK = BLOCK  # bytes per block of a plain pcap file on the fast route
@@ -73,7 +73,7 @@ def analyze_files(
     *,
     keep_adverts: bool = False,
     on_event: Callable[[FindingEvent], None] | None = None,
-    on_progress: Callable[[DecodeRun | FeedRun], None] | None = None,
+    on_progress: Callable[[DecodeSession | FeedDecoder], None] | None = None,
     general: bool | None = None,
     parallel: bool | None = None,
 ) -> Analysis:
@@ -89,8 +89,8 @@ def analyze_files(
     if general is None:
         general = os.environ.get("VRRPSCOPE_GENERAL", "") not in ("", "0")
     paths, repeats = distinct_files(paths)
-    run: DecodeRun | FeedRun
-    run = DecodeRun(list(paths)) if general else FeedRun(list(paths), FAST_BLOCK)
+    run: DecodeSession | FeedDecoder
+    run = DecodeSession(list(paths)) if general else FeedDecoder(list(paths), FAST_BLOCK)
     engine = Engine(thresholds or Thresholds(), on_event=on_event)
     kept: list[Advert] = []
     duplicates = CrossFileDuplicates() if len(paths) > 1 else None
@@ -98,7 +98,7 @@ def analyze_files(
     # planner). Not with finding events (those of different routers would come in another
     # order), nor for the adverts table of several files (it would keep the copies).
     table: AdvertTable | None = None
-    bulk = isinstance(run, FeedRun) and on_event is None
+    bulk = isinstance(run, FeedDecoder) and on_event is None
     bulk = bulk and not (keep_adverts and duplicates is not None)
     # The table is read in a pass of its own: stdin and pipes can be read only once.
     bulk = bulk and not (keep_adverts and not all(map(is_plain_file, paths)))
@@ -107,7 +107,7 @@ def analyze_files(
             table = fast_table(list(paths), FAST_BLOCK)[0]
         except (OverflowError, ValueError):  # e.g. times past 2262: advert by advert
             bulk = False
-    if bulk and isinstance(run, FeedRun):
+    if bulk and isinstance(run, FeedDecoder):
         th = engine.thresholds
         if parallel is None and os.environ.get("VRRPSCOPE_PARALLEL", "") != "":
             parallel = os.environ["VRRPSCOPE_PARALLEL"] != "0"
@@ -136,7 +136,7 @@ def analyze_files(
             engine.feed_claim(item)
         if on_progress is not None and count % 50_000 == 0:
             on_progress(run)
-    if isinstance(run, FeedRun):
+    if isinstance(run, FeedDecoder):
         stats = run.stats
         damage = run.damage
         notes = decode_notes(stats)
@@ -254,7 +254,7 @@ def _attach(engine: Engine, spec: RunSpec, plan: BlockPlan, base: int) -> None:
                 cols.lands[lo:hi] if sp is not None and part.expiry_ns == sp.expiry_ns else None,
             )
         )
-    engine.attach(PendingRun(router, parts))
+    engine.attach(HeldRun(router, parts))
 
 
 def _feed_item(engine: Engine, item: Decoded) -> None:

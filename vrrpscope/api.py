@@ -20,12 +20,12 @@ from matplotlib.figure import Figure
 
 from vrrpscope import reprs
 from vrrpscope.analysis import Analysis, analyze_files
-from vrrpscope.columnar import AdvertTable
+from vrrpscope.columnar.adverts import AdvertTable
+from vrrpscope.engine.inventory import SegmentInventory
+from vrrpscope.engine.state import RouterState
 from vrrpscope.errors import UsageError
 from vrrpscope.findings import Finding, Severity
-from vrrpscope.inventory import SegmentInventory
 from vrrpscope.report.adverts import format_time
-from vrrpscope.routerstate import RouterState
 from vrrpscope.thresholds import Thresholds
 
 PathLike = str | os.PathLike[str]
@@ -129,7 +129,7 @@ class RouterList(list[RouterState]):
         proto: str | None = None,
     ) -> RouterState:
         """The one router matching the filters (UsageError when none or several match)."""
-        from vrrpscope.report.plot import matching
+        from vrrpscope.report.plot.figures import matching
 
         found = matching(self, vrid, segment, family, proto)
         if len(found) == 1:
@@ -229,20 +229,20 @@ class Result:
         proto: str | None = None,
     ) -> Figure:
         """The timeline of one virtual router (filters as for `routers.get()`)."""
-        from vrrpscope.report.plot import timeline_figure
+        from vrrpscope.report.plot.figures import timeline_figure
 
         router = self.routers.get(vrid, segment, family, proto)
         return timeline_figure(self.analysis, router, local)
 
     def overview(self, local: bool = False) -> Figure:
         """One row per virtual router, coloured by master, critical findings in red."""
-        from vrrpscope.report.plot import overview
+        from vrrpscope.report.plot.figures import overview
 
         return overview(self.analysis, local=local)
 
     def save_plots(self, out: PathLike, local: bool = False) -> list:
         """Write the figures as `vrrpscope analyze --plot OUT` does; the paths written."""
-        from vrrpscope.report.plot import save_plots
+        from vrrpscope.report.plot.figures import save_plots
 
         return save_plots(self.analysis, os.fspath(out), local=local)
 

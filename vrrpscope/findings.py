@@ -99,7 +99,7 @@ def declare(module: str, *specs: KindSpec) -> tuple[KindSpec, ...]:
 def registry() -> dict[Kind, KindSpec]:
     """Every finding kind, gathered from the detectors' declarations (DESIGN: contract)."""
     if len(_REGISTRY) < len(Kind):
-        import vrrpscope.contract  # noqa: F401  (imports every detector: they declare)
+        import vrrpscope.engine.contract  # noqa: F401  (imports every detector: they declare)
     return dict(_REGISTRY)
 
 

@@ -1,7 +1,7 @@
 """Decode in a second process while this one runs the engine (two CPUs, one capture).
 
 :class:`ForkedPlans` forks a child that reads, decodes (the columnar decode, one
-general decode per distinct frame) and plans each block (:class:`vrrpscope.planner.
+general decode per distinct frame) and plans each block (:class:`vrrpscope.engine.bulk.planner.
 Planner`: which adverts are regular, the runs they form, as arrays) and streams it back
 through a pipe; the parent makes the runs' specs (:meth:`BlockPlan.build`) and feeds its
 engine meanwhile, a split that keeps both processes about as busy on the benchmark's
@@ -25,14 +25,14 @@ import signal
 from collections.abc import Iterator
 from typing import Any
 
+from vrrpscope.columnar.feed import FeedDecoder
 from vrrpscope.errors import InputError
-from vrrpscope.fastfeed import FeedRun
 from vrrpscope.thresholds import Thresholds
 
 MIN_BYTES = 16 << 20  # smaller captures are done before a child pays off
 
 
-def can_fork(run: FeedRun) -> bool:
+def can_fork(run: FeedDecoder) -> bool:
     """A single plain file big enough, on a machine with a second CPU."""
     return (
         hasattr(os, "fork")
@@ -45,7 +45,7 @@ def can_fork(run: FeedRun) -> bool:
 class ForkedPlans:
     """``run.plans(thresholds)`` computed in a child process; progress and counts mirrored."""
 
-    def __init__(self, run: FeedRun, thresholds: Thresholds) -> None:
+    def __init__(self, run: FeedDecoder, thresholds: Thresholds) -> None:
         self.run = run
         self.reader = self  # progress callbacks read total_bytes / bytes_read
         self.total_bytes = run.total_bytes
@@ -108,7 +108,7 @@ def _die_with(parent: int) -> None:
         os._exit(1)
 
 
-def _child(run: FeedRun, write_fd: int, thresholds: Thresholds) -> None:
+def _child(run: FeedDecoder, write_fd: int, thresholds: Thresholds) -> None:
     """Decode and plan, sending each block; then the counts, or the exception."""
     code = 0
     try:

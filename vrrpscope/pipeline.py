@@ -6,13 +6,13 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from vrrpscope.capture import FrameReader, read_frames
-from vrrpscope.decode import Decoded, Decoder, DecodeStats
 from vrrpscope.errors import Damage
-from vrrpscope.linklayer import LINKTYPE_LINUX_SLL, linktype_name
+from vrrpscope.proto.decode import Decoded, Decoder, DecodeStats
+from vrrpscope.proto.link import LINKTYPE_LINUX_SLL, linktype_name
 
 
 @dataclass
-class DecodeRun:
+class DecodeSession:
     """A decode in progress: iterate `items()`, then read `damage` and `notes()`."""
 
     paths: Sequence[str]

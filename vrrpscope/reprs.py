@@ -120,7 +120,7 @@ def router_summary(r: Any) -> str:
 
 
 def segment(s: Any) -> str:
-    from vrrpscope.inventory import format_ranges
+    from vrrpscope.engine.inventory import format_ranges
 
     used = "; ".join(f"{k} {format_ranges(v)}" for k, v in s.vrids_in_use.items()) or "none"
     return (
@@ -130,7 +130,7 @@ def segment(s: Any) -> str:
 
 
 def segment_html(s: Any) -> str:
-    from vrrpscope.inventory import format_ranges
+    from vrrpscope.engine.inventory import format_ranges
 
     rows = [
         [

@@ -1,7 +1,7 @@
 """Every number the engine decides with, with RFC-rooted defaults.
 
 The RFC timers themselves (Skew_Time, Master_Down_Interval) are not settings: they follow
-from each advert's priority and interval (see `vrrpscope.timers`). The thresholds below
+from each advert's priority and interval (see `vrrpscope.engine.timers`). The thresholds below
 say how much slack to grant them and how much evidence a finding needs.
 """
 

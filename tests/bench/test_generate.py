@@ -12,13 +12,13 @@ import pytest
 
 from bench import generate
 from vrrpscope.model import Advert
-from vrrpscope.pipeline import DecodeRun
+from vrrpscope.pipeline import DecodeSession
 
 PACKETS = 4000
 
 
-def _decode(path: Path) -> tuple[list[Advert], DecodeRun]:
-    run = DecodeRun([str(path)])
+def _decode(path: Path) -> tuple[list[Advert], DecodeSession]:
+    run = DecodeSession([str(path)])
     adverts = [item for item in run.items() if isinstance(item, Advert)]
     return adverts, run
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gzip
 from pathlib import Path
 
-from tests.capturewriter import PcapFile, PcapngWriter
+from tests.helpers.capturewriter import PcapFile, PcapngWriter
 from vrrpscope.capture import FrameReader, read_frames
 
 S = 1_000_000_000

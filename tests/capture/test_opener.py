@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.capturewriter import PcapFile, PcapngWriter, ether_frame
+from tests.helpers.capturewriter import PcapFile, PcapngWriter, ether_frame
 from vrrpscope.capture import open_capture, read_frames
 from vrrpscope.capture.stream import RAW_BLOCK
 from vrrpscope.errors import EXIT_UNREADABLE, InputError

@@ -10,12 +10,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.capturewriter import LINKTYPE_RAW, PcapFile, ether_frame
+from tests.capture import oracle_frames, oracle_is_tshark, peer_captures
+from tests.helpers.capturewriter import LINKTYPE_RAW, PcapFile, ether_frame
 from vrrpscope.capture import open_capture, read_frames, stream
 from vrrpscope.errors import EXIT_UNREADABLE, InputError
 from vrrpscope.model import Frame
-
-from . import oracle_frames, oracle_is_tshark, peer_captures
 
 TS0 = 1_700_000_000_123_456_789
 

@@ -10,13 +10,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.capturewriter import LINKTYPE_ETHERNET, LINKTYPE_RAW, PcapngWriter, ether_frame
+from tests.capture import oracle_frames, oracle_is_tshark, peer_captures
+from tests.helpers.capturewriter import LINKTYPE_ETHERNET, LINKTYPE_RAW, PcapngWriter, ether_frame
 from vrrpscope.capture import open_capture
 from vrrpscope.capture.pcapng import tsresol_scale
 from vrrpscope.errors import InputError
 from vrrpscope.model import Frame
-
-from . import oracle_frames, oracle_is_tshark, peer_captures
 
 US0 = 1_700_000_000_123_456  # microseconds
 

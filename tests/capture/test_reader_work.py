@@ -13,12 +13,12 @@ import numpy as np
 import pytest
 
 from bench.generate import steady, write_scenario
-from tests.capturewriter import PcapFile, PcapngWriter, ether_frame
+from tests.helpers.capturewriter import PcapFile, PcapngWriter, ether_frame
 from vrrpscope.capture import open_capture
-from vrrpscope.fastpath import pcapng as fastpath_pcapng
-from vrrpscope.fastpath import records
-from vrrpscope.fastpath.pcapng import PcapngBlocks
-from vrrpscope.fastpath.records import PcapBlocks, read_header
+from vrrpscope.columnar import pcapng as fastpath_pcapng
+from vrrpscope.columnar import records
+from vrrpscope.columnar.pcapng import PcapngBlocks
+from vrrpscope.columnar.records import PcapBlocks, read_header
 
 BLOCK = 64 << 10  # small blocks: several per file, carried-over records included
 

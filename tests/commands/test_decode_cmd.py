@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests import packets as P
+from tests.helpers import packets as P
 
 PEER = Path(__file__).parents[1] / "fixtures" / "peer"
 VRRP_PCAP = PEER / "tcpdump" / "vrrp.pcap"

@@ -6,10 +6,10 @@ from dataclasses import replace
 from pathlib import Path
 
 from vrrpscope.commands.live_cmd import REORDER_TOLERANCE_NS, EventLines, InOrder
-from vrrpscope.engine import Engine
+from vrrpscope.engine.core import Engine
 from vrrpscope.findings import FindingEvent
 from vrrpscope.model import AddressClaim, Advert, Frame, OtherTraffic
-from vrrpscope.pipeline import DecodeRun
+from vrrpscope.pipeline import DecodeSession
 from vrrpscope.thresholds import Thresholds
 
 CAPTURES = Path(__file__).parents[2] / "captures"
@@ -20,7 +20,7 @@ def _events_of(name: str) -> tuple[list[dict], list[dict]]:
     lines = EventLines()
     out: list[dict] = []
     engine = Engine(Thresholds(), on_event=lambda e: out.append(lines.line(e)))
-    for item in DecodeRun([str(CAPTURES / name)]).items():
+    for item in DecodeSession([str(CAPTURES / name)]).items():
         if isinstance(item, Advert):
             engine.feed(item)
         elif isinstance(item, OtherTraffic):
@@ -55,7 +55,7 @@ def test_an_event_judged_at_the_stop_is_still_a_close() -> None:
 def test_a_finding_opened_just_before_the_stop_ends() -> None:
     """The split brain was the last event of the run: its close at the stop is an end."""
     engine = Engine(Thresholds())
-    for item in DecodeRun([str(CAPTURES / "split-brain.pcap")]).items():
+    for item in DecodeSession([str(CAPTURES / "split-brain.pcap")]).items():
         if isinstance(item, Advert):
             engine.feed(item)
     split = next(f for f in engine.findings if str(f.kind) == "split-brain")
@@ -69,7 +69,7 @@ def test_before_the_stop_a_close_is_a_close() -> None:
     lines = EventLines()
     engine_events: list[FindingEvent] = []
     engine = Engine(Thresholds(), on_event=engine_events.append)
-    for item in DecodeRun([str(CAPTURES / "failover.pcap")]).items():
+    for item in DecodeSession([str(CAPTURES / "failover.pcap")]).items():
         if isinstance(item, Advert):
             engine.feed(item)
     closes = [lines.line(e) for e in engine_events if e.action == "close"]
@@ -106,7 +106,7 @@ def test_small_steps_back_give_no_timestamps_backwards_finding() -> None:
     """What `live any` met: the same advert on two interfaces, timestamps 0.0 s apart."""
     adverts = [
         item
-        for item in DecodeRun([str(CAPTURES / "baseline.pcap")]).items()
+        for item in DecodeSession([str(CAPTURES / "baseline.pcap")]).items()
         if isinstance(item, Advert)
     ]
     for tolerant in (False, True):

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from tests import packets as P
-from tests.capturewriter import pcap_bytes
+from tests.helpers import packets as P
+from tests.helpers.capturewriter import pcap_bytes
 from tests.helpers.cli import REPO, assert_clean_error, run
 from vrrpscope.analysis import analyze_files
 from vrrpscope.capture.writer import PcapngWriter
 from vrrpscope.model import Frame
-from vrrpscope.report.plot import overview, router_path, timeline_figure
+from vrrpscope.report.plot.figures import overview, router_path, timeline_figure
 
 FAILOVER = REPO / "captures" / "failover.pcap"
 T0 = 1_700_000_000 * 10**9

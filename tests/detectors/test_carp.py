@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.advertfactory import AdvertFactory, capture, of_kind, run
+from tests.helpers.advertfactory import AdvertFactory, capture, of_kind, run
 from vrrpscope.findings import Kind, Severity
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.advertfactory import AdvertFactory, at, capture, of_kind, run, serious
-from vrrpscope.engine import Engine
+from tests.helpers.advertfactory import AdvertFactory, at, capture, of_kind, run, serious
+from vrrpscope.engine.core import Engine
 from vrrpscope.findings import Kind, Severity
 from vrrpscope.model import ISSUE_TTL, AddressClaim
 

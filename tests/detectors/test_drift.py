@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from tests.advertfactory import AdvertFactory, at, of_kind, run
+from tests.helpers.advertfactory import AdvertFactory, at, of_kind, run
 from vrrpscope.findings import Kind
 
 A = "10.0.0.1"

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tests.advertfactory import AdvertFactory, of_kind
-from vrrpscope.engine import Engine
+from tests.helpers.advertfactory import AdvertFactory, of_kind
+from vrrpscope.engine.core import Engine
 from vrrpscope.findings import Kind, Severity
 from vrrpscope.thresholds import Thresholds
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.advertfactory import AdvertFactory, at, capture, of_kind, run
+from tests.helpers.advertfactory import AdvertFactory, at, capture, of_kind, run
 from vrrpscope.findings import Kind, Severity
 from vrrpscope.thresholds import Thresholds
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.advertfactory import AdvertFactory, at, capture, of_kind, run
-from vrrpscope.engine import Engine
+from tests.helpers.advertfactory import AdvertFactory, at, capture, of_kind, run
+from vrrpscope.engine.core import Engine
 from vrrpscope.findings import FindingEvent, Kind, Severity
 
 A, B = "10.0.0.1", "10.0.0.2"
@@ -109,7 +109,7 @@ def test_no_master_gives_the_master_down_interval_the_plot_draws() -> None:
     from pathlib import Path
 
     from vrrpscope.analysis import analyze_files
-    from vrrpscope.report.plot_data import AdvertIndex, router_data, takeover_threshold_ns
+    from vrrpscope.report.plot.data import AdvertIndex, router_data, takeover_threshold_ns
 
     pcap = Path(__file__).parents[2] / "captures" / "no-master.pcap"
     analysis = analyze_files([str(pcap)])

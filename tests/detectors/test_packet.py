@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tests.advertfactory import AdvertFactory, at, capture, of_kind, run
+from tests.helpers.advertfactory import AdvertFactory, at, capture, of_kind, run
 from vrrpscope.detectors.packet import virtual_mac
 from vrrpscope.findings import Kind, Severity
 from vrrpscope.model import ISSUE_CHECKSUM, ISSUE_TTL

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.advertfactory import AdvertFactory, at, of_kind, run
+from tests.helpers.advertfactory import AdvertFactory, at, of_kind, run
 from vrrpscope.findings import Kind, Severity
 from vrrpscope.thresholds import Thresholds
 

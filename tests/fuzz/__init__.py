@@ -21,7 +21,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
-from tests import packets as P
+from tests.helpers import packets as P
 from tests.helpers.layers import pbb
 
 EXAMPLES_ENV = "VRRPSCOPE_FUZZ_EXAMPLES"  # examples per hypothesis property

@@ -24,12 +24,11 @@ from pathlib import Path
 
 import pytest
 
-from tests import packets as P
-from tests.capturewriter import PcapngWriter
+from tests.fuzz import CORPUS, REPO, known_bug, rng, rounds, time_limit
+from tests.helpers import packets as P
+from tests.helpers.capturewriter import PcapngWriter
 from vrrpscope import cli
 from vrrpscope.errors import EXIT_DAMAGED, EXIT_OK, EXIT_UNREADABLE
-
-from . import CORPUS, REPO, known_bug, rng, rounds, time_limit
 
 PEER = REPO / "tests" / "fixtures" / "peer"
 

@@ -14,9 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.fuzz import REPO, known_bug, rng, rounds, time_limit
 from tests.helpers import difffuzz as D
-
-from . import REPO, known_bug, rng, rounds, time_limit
 
 POOL = D.pool()
 

@@ -15,10 +15,17 @@ import pytest
 from hypothesis import event, given
 from hypothesis import strategies as st
 
-from tests import packets as P
-from vrrpscope.decode import Decoder
-from vrrpscope.iplayer import IPError, IPPacket, parse_ipv4, parse_ipv6
-from vrrpscope.linklayer import SUPPORTED_LINKTYPES, LinkError, UnsupportedLinkType, parse_link
+from tests.fuzz import (
+    KNOWN_BUGS,
+    TS_ANY,
+    TS_REALISTIC,
+    fuzz_settings,
+    known_bug,
+    mutated,
+    time_limit,
+    valid_frames,
+)
+from tests.helpers import packets as P
 from vrrpscope.model import (
     ISSUE_CHECKSUM,
     ISSUE_FRAGMENT,
@@ -37,19 +44,11 @@ from vrrpscope.model import (
     Frame,
     OtherTraffic,
 )
+from vrrpscope.proto.decode import Decoder
+from vrrpscope.proto.ip import IPError, IPPacket, parse_ipv4, parse_ipv6
+from vrrpscope.proto.link import SUPPORTED_LINKTYPES, LinkError, UnsupportedLinkType, parse_link
+from vrrpscope.proto.vrrp import FrameContext, parse_advert
 from vrrpscope.report.adverts import advert_to_dict, format_advert
-from vrrpscope.vrrp import FrameContext, parse_advert
-
-from . import (
-    KNOWN_BUGS,
-    TS_ANY,
-    TS_REALISTIC,
-    fuzz_settings,
-    known_bug,
-    mutated,
-    time_limit,
-    valid_frames,
-)
 
 SEEDS = valid_frames()
 LINKTYPES = sorted(SUPPORTED_LINKTYPES)

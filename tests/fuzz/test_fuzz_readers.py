@@ -21,13 +21,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.capturewriter import PcapFile, PcapngWriter, ether_frame
+from tests.fuzz import Hang, fuzz_settings, time_limit, valid_frames
+from tests.helpers.capturewriter import PcapFile, PcapngWriter, ether_frame
 from vrrpscope.capture import open_capture
 from vrrpscope.errors import EXIT_UNREADABLE, Damage, InputError
-from vrrpscope.linklayer import SUPPORTED_LINKTYPES
 from vrrpscope.model import Frame
-
-from . import Hang, fuzz_settings, time_limit, valid_frames
+from vrrpscope.proto.link import SUPPORTED_LINKTYPES
 
 U32 = st.integers(0, 0xFFFFFFFF)
 LIES = [0, 1, 12, 13, 0x7FFFFFFF, 0xFFFFFFFF, 262144, 262145, 1 << 24, (1 << 26) + 4]

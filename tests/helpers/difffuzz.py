@@ -17,8 +17,8 @@ import struct
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests import packets as P
-from tests.capturewriter import PcapFile
+from tests.helpers import packets as P
+from tests.helpers.capturewriter import PcapFile
 from tests.helpers.layers import pbb
 from vrrpscope.analysis import analyze_files
 from vrrpscope.commands.analyze_cmd import write_json

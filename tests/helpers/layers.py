@@ -1,10 +1,10 @@
-"""Link-layer builders the shared packet builder (tests/packets.py) lacks."""
+"""Link-layer builders the shared packet builder (tests/helpers/packets.py) lacks."""
 
 from __future__ import annotations
 
 import struct
 
-from tests import packets as P
+from tests.helpers import packets as P
 
 
 def _mac(text: str) -> bytes:

@@ -27,7 +27,7 @@ pytestmark = [pytest.mark.lab, pytest.mark.usefixtures("lab_ok")]
 VRID = 77
 SENDER = r"""
 import socket, sys, time
-from tests import packets as P
+from tests.helpers import packets as P
 iface, count, pause = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
 frame = P.ethernet(P.ipv4(P.vrrp_v2(77, 120, ["198.18.200.100"]), src="198.18.200.2"))
 sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)

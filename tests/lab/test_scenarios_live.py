@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers.scenario_checks import CHECKS, Sidecar
 from tests.lab.scenarios import SCENARIOS, ScenarioResult
-from tests.scenario_checks import CHECKS, Sidecar
 from vrrpscope.analysis import analyze_files
 
 PARALLEL = 3

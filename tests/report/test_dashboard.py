@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from vrrpscope.engine import Engine
+from vrrpscope.engine.core import Engine
 from vrrpscope.model import AddressClaim, Advert, OtherTraffic
-from vrrpscope.pipeline import DecodeRun
+from vrrpscope.pipeline import DecodeSession
 from vrrpscope.report.dashboard import ELLIPSIS, Dashboard, shorten
 from vrrpscope.thresholds import Thresholds
 
@@ -21,7 +21,7 @@ PREFIX = "VRRP VRID 51 (IPv4) on default: "
 def fed(name: str) -> Engine:
     """An engine fed every item of ``captures/NAME`` and not finished (as during `live`)."""
     engine = Engine(Thresholds())
-    for item in DecodeRun([str(CAPTURES / name)]).items():
+    for item in DecodeSession([str(CAPTURES / name)]).items():
         if isinstance(item, Advert):
             engine.feed(item)
         elif isinstance(item, OtherTraffic):

@@ -11,14 +11,14 @@ import pytest
 from matplotlib.collections import PathCollection, PolyCollection
 from matplotlib.figure import Figure
 
-from tests import packets as P
-from tests.capturewriter import pcap_bytes
+from tests.helpers import packets as P
+from tests.helpers.capturewriter import pcap_bytes
 from vrrpscope import cli
 from vrrpscope.analysis import Analysis, analyze_files
 from vrrpscope.commands.plot_cmd import add_plot_parser
+from vrrpscope.engine.state import MasterPeriod
 from vrrpscope.findings import Kind
-from vrrpscope.report.plot import overview, router_path, save_plots, timeline_figure
-from vrrpscope.report.plot_data import (
+from vrrpscope.report.plot.data import (
     AdvertIndex,
     concurrent_spans,
     gap_series,
@@ -26,8 +26,8 @@ from vrrpscope.report.plot_data import (
     router_data,
     step_points,
 )
-from vrrpscope.report.plot_time import to_num
-from vrrpscope.routerstate import MasterPeriod
+from vrrpscope.report.plot.figures import overview, router_path, save_plots, timeline_figure
+from vrrpscope.report.plot.timeaxis import to_num
 
 ROOT = Path(__file__).parents[2]
 VRRP_PCAP = ROOT / "tests" / "fixtures" / "peer" / "tcpdump" / "vrrp.pcap"

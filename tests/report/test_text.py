@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from tests import packets as P
-from tests.capturewriter import pcap_bytes
+from tests.helpers import packets as P
+from tests.helpers.capturewriter import pcap_bytes
 from tests.helpers.cli import run
 from vrrpscope.analysis import analyze_files
 from vrrpscope.report.text import render

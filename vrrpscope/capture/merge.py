@@ -7,9 +7,9 @@ from collections.abc import Iterator, Sequence
 from operator import attrgetter
 from types import TracebackType
 
-from ..errors import Damage, InputError
-from ..model import Frame
-from .opener import CaptureSource, open_capture
+from vrrpscope.capture.opener import CaptureSource, open_capture
+from vrrpscope.errors import Damage, InputError
+from vrrpscope.model import Frame
 
 
 class FrameReader:

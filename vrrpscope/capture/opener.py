@@ -9,11 +9,9 @@ import sys
 from collections.abc import Iterator
 from types import TracebackType
 
-from ..errors import Damage, InputError
-from ..model import Frame
-from .pcap import PcapReader, is_pcap
-from .pcapng import PcapngReader, is_pcapng
-from .stream import (
+from vrrpscope.capture.pcap import PcapReader, is_pcap
+from vrrpscope.capture.pcapng import PcapngReader, is_pcapng
+from vrrpscope.capture.stream import (
     COMPRESSION_MAGIC,
     Buffer,
     ByteInput,
@@ -22,6 +20,8 @@ from .stream import (
     StreamDamage,
     failure_reason,
 )
+from vrrpscope.errors import Damage, InputError
+from vrrpscope.model import Frame
 
 SNIFF_LEN = 24  # enough to recognise every format and hold a pcap file header
 HINT = "give a capture written by tcpdump -w or Wireshark"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import struct
 from collections.abc import Iterator
 
-from ..errors import Damage, InputError
-from ..model import Frame
-from .stream import Buffer, StreamDamage, failure_reason
+from vrrpscope.capture.stream import Buffer, StreamDamage, failure_reason
+from vrrpscope.errors import Damage, InputError
+from vrrpscope.model import Frame
 
 HEADER_LEN = 24
 MAX_CAPLEN = 262144  # libpcap's largest snapshot length for (almost) every link type

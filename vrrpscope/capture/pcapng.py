@@ -14,9 +14,9 @@ import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from ..errors import Damage, InputError
-from ..model import Frame
-from .stream import Buffer, StreamDamage, failure_reason
+from vrrpscope.capture.stream import Buffer, StreamDamage, failure_reason
+from vrrpscope.errors import Damage, InputError
+from vrrpscope.model import Frame
 
 BT_SHB = 0x0A0D0D0A
 BT_IDB = 1

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from vrrpscope.commands.options import threshold_type
 from vrrpscope.errors import EXIT_DAMAGED, EXIT_FINDINGS, EXIT_OK, UsageError
 from vrrpscope.findings import Severity
-from vrrpscope.linklayer import linktype_name
+from vrrpscope.proto.link import linktype_name
 from vrrpscope.report.progress import progress_for
 from vrrpscope.thresholds import Thresholds
 
@@ -53,7 +53,7 @@ def run_analyze(args: argparse.Namespace) -> int:
 
     thresholds = thresholds_from(args)
     if args.plot:
-        from vrrpscope.report.plot import check_output
+        from vrrpscope.report.plot.figures import check_output
 
         check_output(args.plot)
     with progress_for(args.files, enabled=not args.json) as on_progress:
@@ -70,7 +70,7 @@ def run_analyze(args: argparse.Namespace) -> int:
         render(analysis, Console(highlight=False, width=report_width()), local=args.local)
     report_problems(analysis, notes=args.json)  # the text report shows notes itself
     if args.plot:
-        from vrrpscope.report.plot import save_plots
+        from vrrpscope.report.plot.figures import save_plots
 
         for path in save_plots(analysis, args.plot, local=args.local):
             print(f"vrrpscope: wrote {path}", file=sys.stderr)

@@ -8,11 +8,11 @@ import os
 import sys
 from collections.abc import Iterator, Sequence
 
-from vrrpscope.decode import Decoded, DecodeStats
+from vrrpscope.columnar.records import is_plain_file
 from vrrpscope.errors import EXIT_DAMAGED, EXIT_OK, Damage
-from vrrpscope.fastpath.records import is_plain_file
 from vrrpscope.model import Advert
-from vrrpscope.pipeline import DecodeRun
+from vrrpscope.pipeline import DecodeSession
+from vrrpscope.proto.decode import Decoded, DecodeStats
 from vrrpscope.report.adverts import advert_to_dict, format_advert
 
 
@@ -27,11 +27,11 @@ class _Run:
         self.fast = None
         self.general = None
         if general or not all(map(is_plain_file, paths)):
-            self.general = DecodeRun(paths)  # opens every input: bad ones fail first
+            self.general = DecodeSession(paths)  # opens every input: bad ones fail first
         else:
-            from vrrpscope.fastfeed import FeedRun
+            from vrrpscope.columnar.feed import FeedDecoder
 
-            self.fast = FeedRun(list(paths))
+            self.fast = FeedDecoder(list(paths))
 
     def items(self) -> Iterator[Decoded]:
         return self.general.items() if self.general is not None else self.fast.items()
@@ -54,7 +54,7 @@ class _Run:
 
 def run_decode(args: argparse.Namespace) -> int:
     if args.crosscheck:
-        from vrrpscope.crosscheck import run_crosscheck
+        from vrrpscope.proto.crosscheck import run_crosscheck
 
         return run_crosscheck(args)
     run = _Run(args.files)

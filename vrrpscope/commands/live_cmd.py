@@ -18,10 +18,10 @@ from rich.live import Live
 from vrrpscope.analysis import Analysis
 from vrrpscope.capture.live import LiveCapture, drop_privileges
 from vrrpscope.capture.writer import PcapngWriter
+from vrrpscope.columnar.feed import BatchDecoder
 from vrrpscope.commands.analyze_cmd import exit_code, thresholds_from, write_json
-from vrrpscope.engine import Engine
+from vrrpscope.engine.core import Engine
 from vrrpscope.errors import EXIT_LIVE, UsageError, VrrpscopeError
-from vrrpscope.fastfeed import BatchDecoder
 from vrrpscope.findings import FindingEvent
 from vrrpscope.model import AddressClaim, Advert, Frame, OtherTraffic
 

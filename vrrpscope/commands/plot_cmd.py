@@ -50,7 +50,7 @@ def add_plot_parser(sub: argparse._SubParsersAction, epilog: str = "") -> None:
 def run_plot(args: argparse.Namespace) -> int:
     """Analyse, pick the virtual routers asked for, write their figures (see report.plot)."""
     from vrrpscope.analysis import analyze_files
-    from vrrpscope.report.plot import check_output, save_plots, select_routers
+    from vrrpscope.report.plot.figures import check_output, save_plots, select_routers
 
     out = check_output(args.output)  # a bad name fails before the capture is read
     thresholds = thresholds_from(args)

@@ -10,8 +10,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from vrrpscope.engine.state import ClaimRecord, RouterKey, RouterState, SpeakerState
 from vrrpscope.findings import Finding, FindingBook, Scope
-from vrrpscope.routerstate import ClaimRecord, RouterKey, RouterState, SpeakerState
 from vrrpscope.thresholds import Thresholds
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from vrrpscope.detectors import Context
+from vrrpscope.engine.state import RouterState
 from vrrpscope.findings import Kind, KindSpec, Scope, Severity, declare
-from vrrpscope.routerstate import RouterState
 
 KINDS = declare(
     __name__,

@@ -38,9 +38,8 @@ from vrrpscope.detectors import (
     sec,
     secs,
 )
-from vrrpscope.findings import Finding, Kind, KindSpec, Severity, declare
-from vrrpscope.inventory import format_ranges, free_vrids
-from vrrpscope.routerstate import (
+from vrrpscope.engine.inventory import format_ranges, free_vrids
+from vrrpscope.engine.state import (
     ClaimRecord,
     Contest,
     PendingClaim,
@@ -48,7 +47,8 @@ from vrrpscope.routerstate import (
     SpeakerState,
     yields_to,
 )
-from vrrpscope.timers import interval_ns
+from vrrpscope.engine.timers import interval_ns
+from vrrpscope.findings import Finding, Kind, KindSpec, Severity, declare
 
 KINDS = declare(
     __name__,

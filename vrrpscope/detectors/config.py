@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from vrrpscope.detectors import Context, pair, pair_close, pair_get, pair_track, scope, who
+from vrrpscope.engine.state import RouterState, SpeakerState
 from vrrpscope.findings import Kind, KindSpec, Severity, declare
 from vrrpscope.model import AUTH_NAMES
-from vrrpscope.routerstate import RouterState, SpeakerState
 from vrrpscope.secrets import auth_text, mask_secret
 
 KINDS = declare(

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from vrrpscope.detectors import Context, scope, who
+from vrrpscope.engine.gapstats import _LAST_BIN, BINS_PER_INTERVAL
+from vrrpscope.engine.state import RouterState, SpeakerState
 from vrrpscope.findings import Finding, Kind, KindSpec, Severity, declare
-from vrrpscope.gapstats import _LAST_BIN, BINS_PER_INTERVAL
-from vrrpscope.routerstate import RouterState, SpeakerState
 
 KINDS = declare(
     __name__,
@@ -32,7 +32,7 @@ def due(sp: SpeakerState, missed: int, min_samples: int) -> bool:
 def quiet_through(ctx: Context, router: RouterState, sp: SpeakerState, more: Any) -> bool:
     """Whether :func:`evaluate` does nothing at any point while ``more`` gaps are added.
 
-    ``more`` (a :class:`vrrpscope.pendingrun.GapSummary`) gives the range of histogram bins
+    ``more`` (a :class:`vrrpscope.engine.bulk.runs.GapSummary`) gives the range of histogram bins
     and the longest of gaps that miss no advert. Conservative: the median and p95 of any
     prefix lie within the bins hit so far, the worst gap and missed count only grow, and
     with no drift finding open and no reason found, evaluate returns without effect.

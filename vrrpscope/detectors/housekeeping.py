@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from vrrpscope.detectors import Context, scope, sec
+from vrrpscope.engine.state import RouterState
 from vrrpscope.findings import Kind, KindSpec, Scope, Severity, declare
-from vrrpscope.routerstate import RouterState
 
 KINDS = declare(
     __name__,

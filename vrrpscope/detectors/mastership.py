@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from vrrpscope.detectors import Context, name, scope, sec
+from vrrpscope.engine.state import RouterState, SpeakerKey, SpeakerState, election_rank
+from vrrpscope.engine.timers import interval_ns
 from vrrpscope.findings import Kind, KindSpec, Severity, declare
-from vrrpscope.routerstate import RouterState, SpeakerKey, SpeakerState, election_rank
-from vrrpscope.timers import interval_ns
 
 KINDS = declare(
     __name__,

@@ -6,8 +6,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from vrrpscope.detectors import Context, scope, sec, secs, who
+from vrrpscope.engine.state import RouterState, SpeakerState
 from vrrpscope.findings import Finding, Kind, KindSpec, Severity, declare
-from vrrpscope.routerstate import RouterState, SpeakerState
 
 KINDS = declare(
     __name__,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from vrrpscope.detectors import Context, scope, who
+from vrrpscope.engine.state import RouterState, SpeakerState
 from vrrpscope.findings import Kind, KindSpec, Severity, declare
 from vrrpscope.model import (
     ISSUE_AUTH_V3,
@@ -20,7 +21,6 @@ from vrrpscope.model import (
     ISSUE_VRID,
     Advert,
 )
-from vrrpscope.routerstate import RouterState, SpeakerState
 from vrrpscope.secrets import mask_secret
 
 KINDS = declare(

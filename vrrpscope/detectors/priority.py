@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from vrrpscope.detectors import Context, scope, sec, secs, who
+from vrrpscope.engine.state import RouterState, SpeakerState
 from vrrpscope.findings import Kind, KindSpec, Severity, declare
 from vrrpscope.model import Advert
-from vrrpscope.routerstate import RouterState, SpeakerState
 
 KINDS = declare(
     __name__,

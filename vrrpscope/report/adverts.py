@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from functools import lru_cache
 
-from vrrpscope.decode import DEFAULT_SEGMENT
 from vrrpscope.model import (
     ISSUE_CHECKSUM,
     ISSUE_IP_CHECKSUM,
@@ -16,6 +15,7 @@ from vrrpscope.model import (
     ISSUE_VERSION,
     Advert,
 )
+from vrrpscope.proto.decode import DEFAULT_SEGMENT
 from vrrpscope.secrets import mask_secret
 
 

@@ -9,10 +9,10 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from vrrpscope.engine import Engine
+from vrrpscope.engine.core import Engine
+from vrrpscope.engine.state import RouterState
 from vrrpscope.findings import Finding, Severity
 from vrrpscope.report.text import SEVERITY_STYLE
-from vrrpscope.routerstate import RouterState
 
 ELLIPSIS = "…"
 #: (header, least, most width). A narrow terminal shrinks master (the speakers advertising

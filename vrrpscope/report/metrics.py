@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector, CollectorRegistry
 
-from vrrpscope.engine import Engine
+from vrrpscope.engine.core import Engine
 from vrrpscope.findings import Kind, Severity
 
 ROUTER_LABELS = ["segment", "family", "proto", "vrid"]

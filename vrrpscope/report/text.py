@@ -17,9 +17,14 @@ from rich.console import Console
 from rich.text import Text
 
 from vrrpscope.analysis import Analysis
+from vrrpscope.engine.inventory import (
+    RouterSummary,
+    SegmentInventory,
+    SpeakerSummary,
+    format_ranges,
+)
 from vrrpscope.findings import Finding, Severity
-from vrrpscope.inventory import RouterSummary, SegmentInventory, SpeakerSummary, format_ranges
-from vrrpscope.linklayer import linktype_name
+from vrrpscope.proto.link import linktype_name
 from vrrpscope.report.adverts import format_time
 
 SEVERITY_STYLE = {

@@ -1,0 +1,1 @@
+"""vrrpscope/columnar/adverts."""

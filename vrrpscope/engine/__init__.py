@@ -1,0 +1,1 @@
+"""vrrpscope/engine/core."""

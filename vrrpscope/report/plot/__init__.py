@@ -1,0 +1,1 @@
+"""vrrpscope/report/plot/figures."""

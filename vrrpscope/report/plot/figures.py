@@ -1,0 +1,187 @@
+"""Timelines of an analysis as matplotlib figures and files (headless, Agg).
+
+`save_plots(analysis, "out.png")` writes:
+  - one virtual router: its timeline to out.png;
+  - several: the overview to out.png and one timeline per router beside it, named
+    out-vrid51-eth0.png (IPv6: out-vrid51-ipv6-eth0.png; CARP: out-vhid5-eth0.png; the
+    segment with characters other than letters, digits, '.', '_' and '-' replaced by '_';
+    when a character was replaced or the name cut to 48 characters, a short hash of the
+    full name follows, so file names stay short and distinct).
+The format follows the extension (.png, .svg or .pdf).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import warnings
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from matplotlib.figure import Figure
+
+from vrrpscope.analysis import Analysis
+from vrrpscope.engine.state import RouterState
+from vrrpscope.errors import UsageError
+from vrrpscope.findings import Severity
+from vrrpscope.report.plot.data import AdvertIndex, router_data
+from vrrpscope.report.plot.overview import overview_figure
+from vrrpscope.report.plot.router import router_figure
+
+FORMATS = (".png", ".svg", ".pdf")
+DPI = 110
+MAX_ROUTER_FIGURES = 64  # per save_plots call; the worst routers first, all in the overview
+
+
+def matching(
+    routers: Iterable[RouterState],
+    vrid: int | None = None,
+    segment: str | None = None,
+    family: int | None = None,
+    proto: str | None = None,
+) -> list[RouterState]:
+    """The routers that pass every filter given (None: any)."""
+    return [
+        r
+        for r in routers
+        if (vrid is None or r.vrid == vrid)
+        and (segment is None or r.segment == segment)
+        and (family is None or r.family == family)
+        and (proto is None or r.proto == proto)
+    ]
+
+
+def select_routers(
+    analysis: Analysis,
+    vrid: int | None = None,
+    segment: str | None = None,
+    family: int | None = None,
+    proto: str | None = None,
+) -> list[RouterState]:
+    """Virtual routers matching the filters; a one-line UsageError when none does."""
+    routers = list(analysis.routers.values())
+    chosen = matching(routers, vrid, segment, family, proto)
+    if not chosen:
+        wanted = " ".join(
+            part
+            for part in (
+                f"VRID {vrid}" if vrid is not None else "",
+                f"IPv{family}" if family is not None else "",
+                f"on segment {segment}" if segment is not None else "",
+            )
+            if part
+        )
+        seen = ", ".join(sorted({f"{r.vrid} on {r.segment}" for r in routers})) or "none"
+        raise UsageError(f"no virtual router {wanted or 'at all'} in the capture (seen: {seen})")
+    return sorted(chosen, key=lambda r: (r.segment, r.family, r.proto, r.vrid))
+
+
+def timeline_figure(analysis: Analysis, router: RouterState, local: bool = False) -> Figure:
+    """The four-panel timeline of one virtual router."""
+    return _timelines(analysis, [router], local)[0]
+
+
+def overview(
+    analysis: Analysis,
+    routers: Sequence[RouterState] | None = None,
+    local: bool = False,
+    note: str | None = None,
+) -> Figure:
+    """One row per virtual router (all of them by default), coloured by master."""
+    rows = list(analysis.routers.values()) if routers is None else list(routers)
+    span = None
+    if analysis.first_ts_ns is not None and analysis.last_ts_ns is not None:
+        span = (analysis.first_ts_ns, analysis.last_ts_ns)
+    return overview_figure(rows, analysis.findings, analysis.files, local, note, span)
+
+
+MAX_SEGMENT_CHARS = 48  # of the segment in a file name; longer ones are cut and hashed
+MAX_NAME_BYTES = 200  # a whole file name (file systems allow 255)
+
+
+def router_path(out: str | Path, router: RouterState) -> Path:
+    """out.png -> out-vrid51-eth0.png (see the module docstring): always a file in OUT's
+    directory, whatever the segment holds (separators, '..', control characters, a
+    50-tag VLAN stack): unsafe characters become '_', a long segment is cut and given a
+    short hash of its full name (two segments never share a file)."""
+    out = Path(out)
+    word = "vhid" if router.proto == "carp" else "vrid"
+    fam = "-ipv6" if router.family == 6 else ""
+    seg = re.sub(r"[^A-Za-z0-9._-]", "_", router.segment).strip(".") or "_"
+    if len(seg) > MAX_SEGMENT_CHARS or seg != router.segment:
+        digest = hashlib.sha256(router.segment.encode("utf-8", "surrogateescape")).hexdigest()
+        seg = f"{seg[: MAX_SEGMENT_CHARS - 9]}-{digest[:8]}"
+    tail = f"-{word}{router.vrid}{fam}-{seg}{out.suffix}"
+    stem = out.stem.encode()[: max(MAX_NAME_BYTES - len(tail.encode()), 1)]
+    name = stem.decode("utf-8", "ignore") + tail
+    path = out.parent / name
+    assert path.parent == out.parent and "/" not in name  # never outside OUT's directory
+    return path
+
+
+def check_output(out: str | Path) -> Path:
+    """The output path, if its extension is one matplotlib writes here."""
+    path = Path(out)
+    if path.suffix.lower() not in FORMATS:
+        raise UsageError(f"{out}: the plot output must end in .png, .svg or .pdf")
+    if not path.parent.is_dir():
+        raise UsageError(f"{out}: directory {path.parent} does not exist")
+    return path
+
+
+def save_plots(
+    analysis: Analysis,
+    out: str | Path,
+    routers: Sequence[RouterState] | None = None,
+    local: bool = False,
+    limit: int = MAX_ROUTER_FIGURES,
+) -> list[Path]:
+    """Write the timelines (and the overview when there are several routers); paths written."""
+    path = check_output(out)
+    chosen = list(analysis.routers.values()) if routers is None else list(routers)
+    if not chosen:
+        fig = overview(analysis, [], local, note="no VRRP/CARP adverts in the capture")
+        return [_save(fig, path)]
+    if len(chosen) == 1:
+        return [_save(timeline_figure(analysis, chosen[0], local), path)]
+    worst = _worst_first(analysis, chosen, limit)
+    note = None
+    if len(worst) < len(chosen):
+        note = f"timelines written for the {len(worst)} most troubled of {len(chosen)} routers"
+    written = [_save(overview(analysis, chosen, local, note), path)]
+    for router, fig in zip(worst, _timelines(analysis, worst, local), strict=True):
+        written.append(_save(fig, router_path(path, router)))
+    return written
+
+
+def _timelines(analysis: Analysis, routers: Sequence[RouterState], local: bool) -> list[Figure]:
+    index = AdvertIndex(analysis.adverts)
+    findings = analysis.findings
+    end = analysis.last_ts_ns
+    return [
+        router_figure(router_data(r, index, findings, analysis.files, end), local) for r in routers
+    ]
+
+
+def _worst_first(
+    analysis: Analysis, routers: Sequence[RouterState], limit: int
+) -> list[RouterState]:
+    """All routers in row order, or the `limit` with the worst findings when there are more."""
+    if len(routers) <= limit:
+        return sorted(routers, key=lambda r: (r.segment, r.family, r.proto, r.vrid))
+    score: dict[tuple, tuple[int, int]] = {}
+    for f in analysis.findings:
+        key = (f.segment, f.family, f.proto, f.vrid)
+        rank, count = score.get(key, (-1, 0))
+        score[key] = (max(rank, f.severity.rank), count + (f.severity >= Severity.WARNING))
+    return sorted(routers, key=lambda r: score.get(r.key, (-1, 0)), reverse=True)[:limit]
+
+
+def _save(fig: Figure, path: Path) -> Path:
+    try:
+        with warnings.catch_warnings():  # layout advice is for matplotlib users, not ours
+            warnings.simplefilter("ignore", UserWarning)
+            fig.savefig(path, dpi=DPI)
+    except OSError as exc:  # full disk, no permission, a directory in the way, ...
+        raise UsageError(f"{path}: cannot write the plot: {exc.strerror or exc}") from None
+    return path
