@@ -116,6 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_SubcommandParser)
     sub.required = True
+    SUBCOMMANDS[id(parser)] = sub.choices
 
     decode = sub.add_parser(
         "decode",
@@ -210,13 +211,17 @@ def _handler(spec: str):
     return getattr(module, func_name)
 
 
+# the subcommand parsers of each top-level parser built here (argparse keeps them private)
+SUBCOMMANDS: dict[int, dict[str, argparse.ArgumentParser]] = {}
+
+
 def parse_args(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace:
     """Like ``parser.parse_args``, but an unknown option is reported with the usage of
     the subcommand it was given to, not the top-level usage."""
     args, extra = parser.parse_known_args(argv)
     if extra:
-        sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-        chosen = sub.choices.get(getattr(args, "command", None), parser)
+        choices = SUBCOMMANDS.get(id(parser), {})
+        chosen = choices.get(getattr(args, "command", None), parser)
         chosen.error(f"unrecognized arguments: {' '.join(extra)}")
     return args
 

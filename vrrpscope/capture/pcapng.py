@@ -97,31 +97,31 @@ class PcapngReader:
     def __init__(self, buf: Buffer, path: str) -> None:
         self.path = path
         self.damage: list[Damage] = []
-        self._buf = buf
-        self._s = _STRUCTS["<"]
-        self._interfaces: list[Interface] = []
+        self.buffer = buf
+        self.structs = _STRUCTS["<"]
+        self.interfaces: list[Interface] = []
         self._interface_count = 0  # across sections, for if<N> names
-        self._last_ts = 0
+        self.last_ts = 0
         self.frames_read = 0
         self.sections = 0
         try:
-            block = self._next_block()
+            block = self.next_block()
         except (StreamDamage, OSError) as exc:
             raise InputError(path, failure_reason(exc)) from exc
         except _Bad as bad:
             raise InputError(path, f"unreadable pcapng section header: {bad.message}") from bad
         if block is None:  # unreachable: the opener saw the magic
             raise InputError(path, "empty pcapng file")
-        self._skip(block)
+        self.skip(block)
 
     # -- block framing -------------------------------------------------------------
 
-    def _next_block(self) -> tuple[int, int, int] | None:
+    def next_block(self) -> tuple[int, int, int] | None:
         """Frame the next block: (type, start, length) with the whole block buffered.
 
         Returns None at a clean end of input; raises _Bad when the block is damaged.
         """
-        buf = self._buf
+        buf = self.buffer
         offset = buf.offset
         if not buf.fill(12):
             if buf.available:
@@ -132,7 +132,7 @@ class PcapngReader:
                 raise _Bad(offset, f"truncated section header ({buf.available} of 16 bytes)")
             self._start_section(buf.data, buf.pos, offset)
         data, pos = buf.data, buf.pos
-        btype, length = self._s["II"].unpack_from(data, pos)
+        btype, length = self.structs["II"].unpack_from(data, pos)
         if length < 12 or length % 4:
             raise _Bad(
                 offset,
@@ -146,7 +146,7 @@ class PcapngReader:
                 f"truncated block: its length is {length} bytes but only {buf.available} remain",
             )
         data, pos = buf.data, buf.pos
-        (trailer,) = self._s["I"].unpack_from(data, pos + length - 4)
+        (trailer,) = self.structs["I"].unpack_from(data, pos + length - 4)
         if trailer != length:
             raise _Bad(
                 offset, f"block trailer length {trailer} does not match its header ({length})"
@@ -155,14 +155,14 @@ class PcapngReader:
 
     def _block_buffered(self) -> bool:
         """True when the next block is already in the buffer (reading it will not wait)."""
-        buf = self._buf
+        buf = self.buffer
         if buf.available < 12:
             return False
-        (length,) = self._s["I"].unpack_from(buf.data, buf.pos + 4)
+        (length,) = self.structs["I"].unpack_from(buf.data, buf.pos + 4)
         return buf.available >= length
 
-    def _skip(self, block: tuple[int, int, int]) -> None:
-        self._buf.pos = block[1] + block[2]
+    def skip(self, block: tuple[int, int, int]) -> None:
+        self.buffer.pos = block[1] + block[2]
 
     def _start_section(self, data: bytes, pos: int, offset: int) -> None:
         (magic,) = struct.unpack_from("<I", data, pos + 8)
@@ -176,16 +176,16 @@ class PcapngReader:
         major, minor = s["HH"].unpack_from(data, pos + 12)
         if major != 1 or minor not in (0, 2):
             raise _Bad(offset, f"unsupported pcapng version {major}.{minor}")
-        self._s = s
-        self._interfaces = []
+        self.structs = s
+        self.interfaces = []
         self.sections += 1
 
     # -- blocks ----------------------------------------------------------------------
 
-    def _add_interface(self, data: bytes, pos: int, length: int, offset: int) -> None:
+    def add_interface(self, data: bytes, pos: int, length: int, offset: int) -> None:
         if length < 20:
             raise _Bad(offset, f"interface description block too short ({length} bytes)")
-        s = self._s
+        s = self.structs
         linktype, _reserved, snaplen = s["HHI"].unpack_from(data, pos + 8)
         iface = Interface(linktype, snaplen, f"if{self._interface_count}")
         self._interface_count += 1
@@ -198,13 +198,13 @@ class PcapngReader:
                 iface.ts_mul, iface.ts_div = tsresol_scale(data[start])
             elif code == OPT_IF_TSOFFSET and size >= 8:
                 iface.ts_offset_ns = s["q"].unpack_from(data, start)[0] * 1_000_000_000
-        self._interfaces.append(iface)
+        self.interfaces.append(iface)
 
     def _options(
         self, data: bytes, pos: int, end: int, offset: int
     ) -> Iterator[tuple[int, int, int]]:
         """Yield (code, value start, value length) of each option in data[pos:end]."""
-        unpack = self._s["HH"].unpack_from
+        unpack = self.structs["HH"].unpack_from
         while pos + 4 <= end:
             code, size = unpack(data, pos)
             if code == OPT_ENDOFOPT:
@@ -215,17 +215,17 @@ class PcapngReader:
             pos += 4 + ((size + 3) & ~3)
 
     def _interface(self, index: int, offset: int) -> Interface:
-        if index < len(self._interfaces):
-            return self._interfaces[index]
+        if index < len(self.interfaces):
+            return self.interfaces[index]
         raise _Bad(
             offset,
             f"packet block names interface {index}, but the section describes "
-            f"{len(self._interfaces)} interface(s)",
+            f"{len(self.interfaces)} interface(s)",
         )
 
-    def _packet(self, btype: int, pos: int, length: int, offset: int) -> Frame | None:
-        data = self._buf.data
-        s = self._s
+    def packet(self, btype: int, pos: int, length: int, offset: int) -> Frame | None:
+        data = self.buffer.data
+        s = self.structs
         if btype == BT_EPB:
             if length < 32:
                 raise _Bad(offset, f"enhanced packet block too short ({length} bytes)")
@@ -241,7 +241,7 @@ class PcapngReader:
                 caplen = min(caplen, iface.snaplen)
             self.frames_read += 1
             return Frame(
-                self._last_ts,
+                self.last_ts,
                 iface.linktype,
                 data[pos + 12 : pos + 12 + caplen],
                 orig,
@@ -263,7 +263,7 @@ class PcapngReader:
             )
         iface = self._interface(index, offset)
         ts = iface.ts_ns((ts_high << 32) | ts_low)
-        self._last_ts = ts
+        self.last_ts = ts
         self.frames_read += 1
         return Frame(
             ts,
@@ -277,7 +277,7 @@ class PcapngReader:
 
     def chunks(self, size: int = 4096) -> Iterator[list[Frame]]:
         """Yield lists of up to ``size`` frames (fewer when a pipe has nothing more yet)."""
-        buf = self._buf
+        buf = self.buffer
         inp = buf.inp
         interactive = inp.interactive
         path = self.path
@@ -286,9 +286,9 @@ class PcapngReader:
             # Fast path: whole, well-formed EPBs already in the buffer.
             data, pos = buf.data, buf.pos
             end = len(data)
-            epb = self._s["EPB"].unpack_from
-            trailer = self._s["I"].unpack_from
-            interfaces = self._interfaces
+            epb = self.structs["EPB"].unpack_from
+            trailer = self.structs["I"].unpack_from
+            interfaces = self.interfaces
             number = self.frames_read
             while end - pos >= 32 and len(frames) < size:
                 btype, length, index, high, low, caplen, orig = epb(data, pos)
@@ -321,7 +321,7 @@ class PcapngReader:
                 )
                 pos += length
             if number != self.frames_read:
-                self._last_ts = frames[-1].ts_ns
+                self.last_ts = frames[-1].ts_ns
                 self.frames_read = number
             buf.pos = pos
             if len(frames) >= size:
@@ -334,17 +334,17 @@ class PcapngReader:
                 frames = []
             offset = buf.offset
             try:
-                block = self._next_block()
+                block = self.next_block()
                 if block is None:
                     break
                 btype, pos, length = block
                 if btype == BT_IDB:
-                    self._add_interface(buf.data, pos, length, offset)
+                    self.add_interface(buf.data, pos, length, offset)
                 elif btype in (BT_EPB, BT_SPB, BT_PB):
-                    frame = self._packet(btype, pos, length, offset)
+                    frame = self.packet(btype, pos, length, offset)
                     if frame is not None:
                         frames.append(frame)
-                self._skip(block)
+                self.skip(block)
             except _Bad as bad:
                 self.damage.append(Damage(self.path, bad.offset, bad.message))
                 break

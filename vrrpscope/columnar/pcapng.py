@@ -42,7 +42,7 @@ class PcapngBlocks:
 
     def __iter__(self) -> Iterator[RecordBlock]:
         reader = self.reader
-        buf = reader._buf
+        buf = reader.buffer
         while True:
             if len(buf.data) - buf.pos < READ // 2:  # refill (a copy of the rest) seldom
                 with contextlib.suppress(OSError):  # a plain file: the reader's step reports it
@@ -61,10 +61,10 @@ class PcapngBlocks:
     def _epb_run(self) -> RecordBlock | None:
         """A vectorised run of well-formed EPBs from the buffer position, or None."""
         reader = self.reader
-        buf = reader._buf
-        order = reader._s["I"].format[0]
+        buf = reader.buffer
+        order = reader.structs["I"].format[0]
         start, end = buf.pos, len(buf.data)
-        if end - start < 32 or not reader._interfaces:
+        if end - start < 32 or not reader.interfaces:
             return None
         skew = (4 - (buf.base + start) % 4) % 4
         if skew:  # not aligned (never in a valid file): leave it to the reader
@@ -85,7 +85,7 @@ class PcapngBlocks:
         index = words[cand + 2]
         caplen = words[cand + 5]
         fits = (length & 3 == 0) & (length >= 32) & (cand * 4 + length <= end - start)
-        fits &= (caplen <= length - 32) & (index < len(reader._interfaces))
+        fits &= (caplen <= length - 32) & (index < len(reader.interfaces))
         cand, length, index, caplen = cand[fits], length[fits], index[fits], caplen[fits]
         trailer = words[np.minimum(cand + length // 4 - 1, count - 1)]
         ok = trailer == length
@@ -100,8 +100,8 @@ class PcapngBlocks:
         n = len(at)
         number = np.arange(reader.frames_read + 1, reader.frames_read + 1 + n, dtype=np.int64)
         reader.frames_read += n
-        reader._last_ts = int(ts[-1])
-        interfaces = reader._interfaces
+        reader.last_ts = int(ts[-1])
+        interfaces = reader.interfaces
         names = [iface.name for iface in interfaces]
         data = np.frombuffer(buf.data, np.uint8)
         buf.pos = start + int(at[-1]) * 4 + int(length[-1])
@@ -127,7 +127,7 @@ class PcapngBlocks:
     def _timestamps(self, high: np.ndarray, low: np.ndarray, index: np.ndarray) -> np.ndarray:
         """Nanosecond timestamps exactly as Interface.ts_ns computes them."""
         ts = np.empty(len(high), np.int64)
-        for i, iface in enumerate(self.reader._interfaces):
+        for i, iface in enumerate(self.reader.interfaces):
             rows = np.flatnonzero(index == i)
             if len(rows) == 0:
                 continue
@@ -142,20 +142,20 @@ class PcapngBlocks:
     def _step(self, frames: list[Frame]) -> bool:
         """One block through the reader's slow path; True at the end or on damage."""
         reader = self.reader
-        buf = reader._buf
+        buf = reader.buffer
         offset = buf.offset
         try:
-            block = reader._next_block()
+            block = reader.next_block()
             if block is None:
                 return True
             btype, pos, length = block
             if btype == BT_IDB:
-                reader._add_interface(buf.data, pos, length, offset)
+                reader.add_interface(buf.data, pos, length, offset)
             elif btype in (BT_EPB, BT_SPB, BT_PB):
-                frame = reader._packet(btype, pos, length, offset)
+                frame = reader.packet(btype, pos, length, offset)
                 if frame is not None:
                     frames.append(frame)
-            reader._skip(block)
+            reader.skip(block)
         except _Bad as bad:
             reader.damage.append(Damage(reader.path, bad.offset, bad.message))
             return True
