@@ -19,6 +19,7 @@ ISSUE_VRID = "vrid"  # VRID 0 is not a valid virtual router
 ISSUE_INTERVAL = "interval"  # advertisement interval of 0
 ISSUE_RESERVED = "reserved"  # VRRPv3 reserved bits are not zero
 ISSUE_AUTH_V3 = "auth-v3"  # VRRPv3 does not have authentication but AH was used
+ISSUE_NO_AUTH = "no-auth-field"  # VRRPv2 without its 8-byte authentication field
 
 ISSUE_TEXT = {
     ISSUE_TTL: "TTL/hop limit is not 255 (receivers discard it)",
@@ -33,6 +34,7 @@ ISSUE_TEXT = {
     ISSUE_INTERVAL: "advertisement interval 0",
     ISSUE_RESERVED: "VRRPv3 reserved bits set",
     ISSUE_AUTH_V3: "IPsec AH in front of VRRPv3 (v3 has no authentication)",
+    ISSUE_NO_AUTH: "no authentication field (8 bytes, RFC 3768 7.1)",
 }
 
 # Checksum forms (DESIGN §2). A form names the bytes that made the checksum verify.

@@ -57,7 +57,15 @@ def crafted_frames() -> list[bytes]:
         eth(v4(_v2(vtype=2), src=SRC4)),  # type
         eth(v4(P.vrrp_v2(0, 100, ["198.18.1.1"]), src=SRC4)),  # vrid
         eth(v4(_v2(interval_s=0), src=SRC4)),  # interval
-        eth(v4(_v2(with_auth_field=False), src=SRC4)),  # length (no auth field)
+        eth(v4(_v2(with_auth_field=False), src=SRC4)),  # no-auth-field
+        eth(
+            v4(
+                P.vrrp_v2(4, 100, ["198.18.1.1"], count=3, auth_type=1, auth_data=b"s3cr3t!!"),
+                src=SRC4,
+            )
+        ),  # length: the count lies, the password is no address
+        eth(v4(P.vrrp_v2(77, 100, ["198.18.1.1"]), src=SRC4, offset=185)),  # later fragment
+        eth(v4(P.vrrp_v2(78, 100, ["198.18.1.1"]), src=SRC4, mf=True, offset=1)),  # (middle)
         eth(v4(P.vrrp_v2(9, 0, [], auth_type=1, auth_data=b"pw"), src=SRC4)),  # priority 0
         eth(v4(P.vrrp_v3(8, 200, ["198.18.1.1"], src=SRC4), src=SRC4)),
         eth(v4(P.vrrp_v3(8, 200, ["198.18.1.1"], src=SRC4, reserved=1), src=SRC4)),  # reserved

@@ -131,10 +131,12 @@ def ipv4(
     proto: int = 112,
     ttl: int = 255,
     mf: bool = False,
+    offset: int = 0,
     bad_header_checksum: bool = False,
 ) -> bytes:
-    """An IPv4 header with a correct header checksum around `payload`."""
-    flags = 0x2000 if mf else 0
+    """An IPv4 header with a correct header checksum around `payload` (``offset``: the
+    fragment offset in 8-byte units)."""
+    flags = (0x2000 if mf else 0) | offset
     hdr = bytearray(
         struct.pack(
             "!BBHHHBBH4s4s",

@@ -136,7 +136,7 @@ def test_unicast_advert_is_decoded():
         (lambda: P.ipv4(P.vrrp_v2(1, 100, ["198.18.1.1"], count=3), src=SRC4), "length"),
         (
             lambda: P.ipv4(P.vrrp_v2(1, 100, ["198.18.1.1"], with_auth_field=False), src=SRC4),
-            "length",
+            "no-auth-field",
         ),
         (lambda: P.ipv4(P.vrrp_v2(1, 100, ["198.18.1.1"], version=4), src=SRC4), "version"),
         (lambda: P.ipv4(P.vrrp_v2(1, 100, ["198.18.1.1"], vtype=2), src=SRC4), "type"),
@@ -182,3 +182,43 @@ def test_ttl_is_only_checked_for_multicast_adverts():
     assert routed.issues == () and routed.ttl == 254
     other_group = decode_eth(P.ipv4(msg, src=SRC4, dst="224.0.0.99", ttl=64))
     assert other_group.issues == ("ttl",)
+
+
+def _decode_item(ip_packet: bytes) -> tuple[object, Decoder]:
+    decoder = Decoder()
+    frame = Frame(1_700_000_000_000_000_000, 1, P.ethernet(ip_packet), 0, 1, source="t.pcap")
+    return decoder.decode(frame), decoder
+
+
+@pytest.mark.parametrize("mf", [False, True])
+def test_a_fragment_after_the_first_is_no_advert(mf):
+    """Issue 19: only a first fragment (offset 0) starts with a VRRP header; the bytes of a
+    later one are the middle of a message and must not become a phantom VRID."""
+    packet = P.ipv4(P.vrrp_v2(77, 100, ["198.18.1.1"]), src=SRC4, mf=mf, offset=185)
+    item, decoder = _decode_item(packet)
+    assert item is None
+    assert decoder.stats.undecodable == 1 and decoder.stats.adverts == 0
+    first = decode_eth(P.ipv4(P.vrrp_v2(77, 100, ["198.18.1.1"]), src=SRC4, mf=True))
+    assert first.vrid == 77 and "fragment" in first.issues  # the first one still is
+
+
+@pytest.mark.parametrize(("auth_type", "count"), [(1, 3), (1, 2), (0, 2), (254, 3)])
+def test_a_count_that_lies_never_shows_the_auth_bytes_as_addresses(auth_type, count):
+    """Issue 19: count 3 (or 2) in a 20-byte v2 message with one address: the last 8 bytes
+    are the authentication field (a password here), never addresses."""
+    msg = P.vrrp_v2(4, 100, ["198.18.1.1"], count=count, auth_type=auth_type, auth_data=b"s3cr3t!!")
+    adv = decode_eth(P.ipv4(msg, src=SRC4))
+    assert adv.addresses == ("198.18.1.1",)
+    assert "length" in adv.issues and not adv.valid
+    password_as_address = "115.51.99.114"  # b"s3cr"
+    assert password_as_address not in repr(adv)
+
+
+def test_a_v2_advert_without_its_auth_field_says_so_and_keeps_its_addresses():
+    """Issue 17 (PcapPlusPlus VRRP-V2.pcap): count 3 in 20 bytes, authentication none: the
+    three addresses are there, what is missing is the 8-byte authentication field."""
+    msg = P.vrrp_v2(1, 100, ["192.0.2.1", "192.0.2.2", "192.0.2.3"], with_auth_field=False)
+    adv = decode_eth(P.ipv4(msg, src=SRC4))
+    assert adv.addresses == ("192.0.2.1", "192.0.2.2", "192.0.2.3")
+    assert adv.issues == ("no-auth-field",)
+    assert adv.auth_data is None

@@ -77,7 +77,9 @@ def ip_columns(view: ByteView, link: LinkColumns) -> IPColumns:
     fallback |= neighbour_ad
     # VRRP the fast path decodes: the whole message captured and at least 8 bytes long.
     vrrp = ip & (proto == PROTO_VRRP)
-    fallback |= vrrp & ((length < 8) | (captured < length))
+    # A fragment after the first carries no VRRP header: the general path says so.
+    later = v4 & ((view.u16(net + 6) & 0x1FFF) != 0)
+    fallback |= vrrp & ((length < 8) | (captured < length) | later)
     family = np.where(fallback, 0, family)
     return IPColumns(
         family, proto, ttl, payload, length, captured, fragment, header_len, multicast, fallback

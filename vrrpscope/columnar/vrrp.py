@@ -23,6 +23,7 @@ from vrrpscope.model import (
     ISSUE_INTERVAL,
     ISSUE_IP_CHECKSUM,
     ISSUE_LENGTH,
+    ISSUE_NO_AUTH,
     ISSUE_RESERVED,
     ISSUE_TRUNCATED,
     ISSUE_TTL,
@@ -46,6 +47,7 @@ ISSUE_BITS = (
     ISSUE_INTERVAL,
     ISSUE_RESERVED,
     ISSUE_AUTH_V3,
+    ISSUE_NO_AUTH,
 )
 FORMS = (None, FORM_V2, FORM_PSEUDO, FORM_PSEUDO_GROUP, FORM_MESSAGE_ONLY)
 _BIT = {name: 1 << i for i, name in enumerate(ISSUE_BITS)}
@@ -136,7 +138,12 @@ def vrrp_columns(view: ByteView, ip: IPColumns, rows: np.ndarray) -> VrrpColumns
     interval = np.where(carp, wire.carp_interval_cs(advbase, advskew), interval)
     addr_len = wire.address_width(family, version)
     count = _V2["count"].column(view, m)
-    shown = np.where(carp, 0, wire.addresses_shown(count, length, length, addr_len))
+    auth_type = _V2["auth_type"].column(view, m)
+    end = m + length - wire.V2_AUTH_LEN
+    tail_zero = (length >= 16) & (view.u32(end) == 0) & (view.u32(end + 4) == 0)
+    no_auth = wire.auth_missing(version, auth_type, count, length, tail_zero) & ~carp
+    room = wire.address_room(version, length, no_auth)
+    shown = np.where(carp, 0, wire.addresses_shown(count, room, length, addr_len))
     expected = wire.expected_length(version, count, addr_len)
 
     # Checksums: the message sum, then the pseudo-header forms for VRRPv3.
@@ -158,7 +165,8 @@ def vrrp_columns(view: ByteView, ip: IPColumns, rows: np.ndarray) -> VrrpColumns
         _flag(wire.version_bad(version), ISSUE_VERSION)
         | _flag(wire.type_bad(ptype), ISSUE_TYPE)
         | _flag(wire.reserved_bad(v3, _V3["reserved"].column(view, m)), ISSUE_RESERVED)
-        | _flag(wire.length_bad(length, expected), ISSUE_LENGTH)
+        | _flag(wire.length_bad(length, expected, no_auth), ISSUE_LENGTH)
+        | _flag(no_auth, ISSUE_NO_AUTH)
         | _flag(wire.interval_bad(interval), ISSUE_INTERVAL)
     )
     carp_issues = _flag(wire.carp_interval_bad(advbase, advskew), ISSUE_INTERVAL)
@@ -177,7 +185,7 @@ def vrrp_columns(view: ByteView, ip: IPColumns, rows: np.ndarray) -> VrrpColumns
         priority=np.where(carp, -1, priority),
         interval_cs=interval,
         count=np.where(carp, -1, count),
-        auth_type=np.where(carp | v3, -1, _V2["auth_type"].column(view, m)),
+        auth_type=np.where(carp | v3, -1, auth_type),
         advskew=np.where(carp, advskew, minus),
         advbase=np.where(carp, advbase, minus),
         checksum_ok=form > 0,

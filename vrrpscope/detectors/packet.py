@@ -12,6 +12,7 @@ from vrrpscope.model import (
     ISSUE_INTERVAL,
     ISSUE_IP_CHECKSUM,
     ISSUE_LENGTH,
+    ISSUE_NO_AUTH,
     ISSUE_RESERVED,
     ISSUE_TEXT,
     ISSUE_TRUNCATED,
@@ -58,6 +59,11 @@ _ADVICE = {
     ISSUE_LENGTH: (
         "keepalived logs 'receive an invalid ip number count associated with VRID!' or "
         "'bogus VRRP packet received'; check the sender's implementation"
+    ),
+    ISSUE_NO_AUTH: (
+        "receivers that check the length (keepalived: 'bogus VRRP packet received') "
+        "discard it; the sender leaves out the 8 authentication bytes every VRRPv2 advert "
+        "carries, even with authentication none: check its implementation"
     ),
     ISSUE_VERSION: (
         "keepalived logs a wrong-version error and 'bogus VRRP packet received'; "

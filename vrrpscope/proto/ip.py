@@ -47,6 +47,7 @@ class IPPacket:
     payload: bytes  # upper-layer bytes as captured (may be shorter than payload_len)
     payload_len: int  # upper-layer length the IP header announces
     fragment: bool = False  # MF set or non-zero offset (IPv4), fragment header (IPv6)
+    later_fragment: bool = False  # a fragment after the first (non-zero offset): no header
     header_checksum_ok: bool = True  # IPv4 only
     ah_spi: int | None = None
     ah_icv: bytes | None = None
@@ -75,6 +76,7 @@ def parse_ipv4(data: bytes) -> IPPacket:
         payload=payload,
         payload_len=max(total - header_len, 0),
         fragment=bool(ip.mf or ip.offset),
+        later_fragment=bool(ip.offset),
         header_checksum_ok=verifies(data[:header_len]),
     )
     if packet.proto == PROTO_AH:
@@ -123,6 +125,7 @@ def parse_ipv6(data: bytes) -> IPPacket:
     for ext in ip.all_extension_headers:
         if isinstance(ext, dpkt.ip6.IP6FragmentHeader):
             packet.fragment = True
+            packet.later_fragment = packet.later_fragment or bool(ext.frag_off)
         elif isinstance(ext, dpkt.ip6.IP6AHHeader):
             packet.ah_spi = ext.spi
             packet.ah_icv = bytes(ext.auth_data)

@@ -22,6 +22,7 @@ from vrrpscope.model import (
     ISSUE_INTERVAL,
     ISSUE_IP_CHECKSUM,
     ISSUE_LENGTH,
+    ISSUE_NO_AUTH,
     ISSUE_RESERVED,
     ISSUE_TRUNCATED,
     ISSUE_TTL,
@@ -32,7 +33,7 @@ from vrrpscope.model import (
 )
 from vrrpscope.proto import wire
 from vrrpscope.proto.checksum import pseudo_header_v4, pseudo_header_v6, verifies
-from vrrpscope.proto.ip import IPPacket
+from vrrpscope.proto.ip import IPError, IPPacket
 from vrrpscope.secrets import SecretBytes
 
 CARP_LENGTH = wire.CARP_LENGTH
@@ -61,6 +62,8 @@ def is_carp(ip: IPPacket) -> bool:
 
 def parse_advert(ip: IPPacket, ctx: FrameContext) -> Advert | None:
     """Decode the VRRP or CARP message in `ip`; None if fewer than 2 bytes were captured."""
+    if ip.later_fragment:  # its bytes are the middle of a message, not a header
+        raise IPError("IP fragment after the first: it carries no VRRP header")
     if len(ip.payload) < 2:
         return None
     if is_carp(ip):
@@ -117,7 +120,10 @@ def _parse_vrrp(ip: IPPacket, ctx: FrameContext) -> Advert:
     addr_len = wire.address_width(ip.family, version)
     family = socket.AF_INET6 if addr_len == 16 else socket.AF_INET
     n = count or 0
-    shown = wire.addresses_shown(n, length, len(msg), addr_len)
+    tail = msg[length - V2_AUTH_LEN : length] if len(msg) >= length >= 16 else b"\x01"
+    no_auth = wire.auth_missing(version, auth_type or 0, n, length, not any(tail))
+    room = wire.address_room(version, length, no_auth)
+    shown = wire.addresses_shown(n, room, len(msg), addr_len)
     starts = range(wire.HEADER_LEN, wire.HEADER_LEN + shown * addr_len, addr_len)
     addresses = tuple(socket.inet_ntop(family, msg[at : at + addr_len]) for at in starts)
     expected = wire.expected_length(version, n, addr_len)
@@ -131,8 +137,11 @@ def _parse_vrrp(ip: IPPacket, ctx: FrameContext) -> Advert:
     truncated = len(msg) < length or length < wire.HEADER_LEN
     if truncated:
         issues.append(ISSUE_TRUNCATED)
-    if count is not None and length >= wire.HEADER_LEN and wire.length_bad(length, expected):
-        issues.append(ISSUE_LENGTH)
+    if count is not None and length >= wire.HEADER_LEN:
+        if wire.length_bad(length, expected, no_auth):
+            issues.append(ISSUE_LENGTH)
+        elif no_auth:
+            issues.append(ISSUE_NO_AUTH)
     if wire.vrid_bad(vrid):
         issues.append(ISSUE_VRID)
     if len(msg) >= _V2["adver_int"].end and wire.interval_bad(interval_cs):

@@ -208,12 +208,30 @@ def expected_length(version: N, count: N, width: N) -> N:
     return HEADER_LEN + count * width + V2_AUTH_LEN * (version == 2)
 
 
-def length_bad(length: N, expected: N) -> N:
-    return length != expected
+def auth_missing(version: N, auth_type: N, count: N, length: N, tail_zero: N) -> N:
+    """A VRRPv2 message without its 8-byte authentication field (RFC 3768 7.1 wants it
+    whatever the auth type): no authentication, and the message ends right after the
+    addresses its count announces, the last 8 of them not zero (``tail_zero``: they are,
+    so they are the zeroed authentication field and the count lies). With a password or
+    key those last 8 bytes are the secret and the count lies: see :func:`address_room`."""
+    fits = length == HEADER_LEN + count * 4
+    return (version == 2) & (auth_type == 0) & fits & (tail_zero == 0)
 
 
-def addresses_shown(count: N, length: N, captured: N, width: N) -> N:
-    """How many addresses to decode: the count, but never past the message or capture."""
-    room = maximum(length - HEADER_LEN, 0) // width
+def length_bad(length: N, expected: N, no_auth: N) -> N:
+    """The length is not what the count implies (a missing auth field is told apart)."""
+    return (length != expected) & (no_auth == 0)
+
+
+def address_room(version: N, length: N, no_auth: N) -> N:
+    """Bytes the addresses may take: the message less its header and (v2) the
+    authentication field at its end, so that a count that lies never shows those
+    (secret) bytes as addresses."""
+    auth = V2_AUTH_LEN * ((version == 2) & (no_auth == 0))
+    return maximum(length - HEADER_LEN - auth, 0)
+
+
+def addresses_shown(count: N, room: N, captured: N, width: N) -> N:
+    """How many addresses to decode: the count, but never past their room or the capture."""
     held = maximum(captured - HEADER_LEN, 0) // width
-    return minimum(minimum(count, room), held)
+    return minimum(minimum(count, room // width), held)
