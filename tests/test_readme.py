@@ -62,3 +62,19 @@ def test_finding_table_matches_the_detectors_registry():
     in_readme = {name.strip().strip("`"): severity.strip() for name, severity in rows}
     declared = {str(kind): str(spec.severity) for kind, spec in registry().items()}
     assert in_readme == declared
+
+
+def test_design_catalogue_names_each_kinds_detector():
+    from vrrpscope.findings import registry
+
+    design = (ROOT / "docs/DESIGN.md").read_text()
+    table = re.search(r"\| detector module \| kinds \|\n\|[-|]+\|\n((?:\|.*\|\n)+)", design)
+    assert table
+    in_design = {
+        kind.strip(): module.strip()
+        for line in table.group(1).splitlines()
+        for module, kinds in [line.split("|")[1:3]]
+        for kind in kinds.split(",")
+    }
+    declared = {str(kind): spec.detector.rsplit(".", 1)[1] for kind, spec in registry().items()}
+    assert in_design == declared
