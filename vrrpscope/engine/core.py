@@ -234,6 +234,8 @@ class Engine:
             sp.invalid += 1
             router.invalid += 1
             self.stats.invalid += 1
+            if sp.config_sig is None:  # nothing valid yet: the inventory shows what it said
+                sp.heard_priority, sp.heard_addresses = advert.priority, advert.addresses
             contract.advert_rejected(self._ctx, router, sp, advert, t)
             return
         self._accept(router, sp, advert, t, regular)

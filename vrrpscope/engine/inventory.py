@@ -218,11 +218,12 @@ def _observed(sp: SpeakerState, periods: list[MasterPeriod]) -> dict[str, Any]:
 def summarise_speaker(
     router: RouterState, sp: SpeakerState, periods: list[MasterPeriod] | None = None
 ) -> SpeakerSummary:
+    heard = sp.config_sig is None  # only invalid adverts: what they said
     return SpeakerSummary(
         src=sp.src,
         mac=sp.mac,
         version=sp.version,
-        priority=sp.priority,
+        priority=sp.heard_priority if heard else sp.priority,
         priority_min=sp.prio_min,
         priority_max=sp.prio_max,
         priority_changes=sp.priority_changes,
@@ -238,7 +239,7 @@ def summarise_speaker(
         checksum_forms=dict(sp.checksum_forms),
         auth=None if sp.auth_type is None else AUTH_NAMES.get(sp.auth_type, str(sp.auth_type)),
         auth_masked=mask_secret(sp.auth_data) if sp.auth_type == 1 else None,
-        addresses=list(sp.addresses),
+        addresses=list(sp.heard_addresses if heard else sp.addresses),
         master_now=sp.key in router.active,
         state=speaker_state(router, sp),
     )
@@ -251,7 +252,9 @@ def summarise_router(router: RouterState) -> RouterSummary:
     addresses: dict[str, None] = {}
     forms: Counter[str] = Counter()
     for sp in router.speakers.values():
-        addresses.update(dict.fromkeys(sp.addresses))
+        addresses.update(
+            dict.fromkeys(sp.heard_addresses if sp.config_sig is None else sp.addresses)
+        )
         forms.update(sp.checksum_forms)
     master = router.speakers.get(router.master) if router.master else None
     if master is None and router.active:

@@ -117,6 +117,9 @@ class SpeakerState:
     address_set: frozenset[str] = frozenset()
     checksum_forms: dict[str, int] = field(default_factory=dict)
     config_sig: tuple[Any, ...] | None = None
+    # What its invalid adverts said while none was valid (for the inventory only).
+    heard_priority: int | None = None
+    heard_addresses: tuple[str, ...] = ()
     priority_history: deque[tuple[int, int]] = field(default_factory=deque)
     # An interval-drift evaluation a bulk apply left for later (heldruns).
     drift_pending: DeferredDrift | None = field(default=None, repr=False, compare=False)
