@@ -26,6 +26,7 @@ from vrrpscope.errors import (
     EXIT_USAGE,
     VrrpscopeError,
 )
+from vrrpscope.report.stderr import say
 
 _CODES = {
     EXIT_OK: "success (no finding at or above --fail-on)",
@@ -232,10 +233,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _handler(args.handler)(args)
     except VrrpscopeError as exc:
-        print(f"vrrpscope: error: {exc}", file=sys.stderr)
+        say(f"error: {exc}")
         return exc.exit_code
     except KeyboardInterrupt:
-        print("vrrpscope: interrupted", file=sys.stderr)
+        say("interrupted")
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         sys.stderr.close()  # reader went away (e.g. `| head`): not an error
@@ -250,7 +251,7 @@ def internal_error(exc: BaseException, debug: bool = False) -> int:
     what = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
     if debug:
         sys.stderr.write(text)
-        print(f"vrrpscope: internal error (a bug): {what}", file=sys.stderr)
+        say(f"internal error (a bug): {what}")
         return EXIT_INTERNAL
     try:
         fd, path = tempfile.mkstemp(prefix="vrrpscope-traceback-", suffix=".txt")
@@ -261,11 +262,7 @@ def internal_error(exc: BaseException, debug: bool = False) -> int:
         where = "traceback above"
     else:
         where = f"traceback saved in {path}"
-    print(
-        f"vrrpscope: internal error (a bug): {what}; {where}; please report it "
-        "(--debug prints the traceback)",
-        file=sys.stderr,
-    )
+    say(f"internal error (a bug): {what}; {where}; please report it (--debug prints the traceback)")
     return EXIT_INTERNAL
 
 

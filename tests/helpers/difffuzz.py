@@ -21,8 +21,8 @@ from tests.helpers import packets as P
 from tests.helpers.capturewriter import PcapFile
 from tests.helpers.layers import pbb
 from vrrpscope.analysis import analyze_files
-from vrrpscope.commands.analyze_cmd import write_json
 from vrrpscope.errors import InputError
+from vrrpscope.report.jsonl import write_json
 
 INTERESTING = [0, 1, 2, 0x7F, 0x80, 0xFF, 0x08, 0x00, 0x81, 0x88, 0xA8, 0xE7, 0x86, 0xDD, 112, 2]
 

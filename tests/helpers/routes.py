@@ -11,8 +11,8 @@ import numpy as np
 
 from vrrpscope.analysis import Analysis, analyze_files
 from vrrpscope.columnar.feed import FeedDecoder
-from vrrpscope.commands.analyze_cmd import write_json
 from vrrpscope.pipeline import DecodeSession
+from vrrpscope.report.jsonl import write_json
 
 
 def deep_state(obj: Any, _path: frozenset[int] = frozenset()) -> Any:

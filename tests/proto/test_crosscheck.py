@@ -30,9 +30,10 @@ def crosscheck(path: Path) -> tuple[int, str]:
 def test_tcpdump_fuzzed_record_is_explained() -> None:
     code, out = crosscheck(FIXTURE)
     assert code == 0, out
-    assert "2 adverts, 2 Wireshark VRRP/CARP frames, 1 difference(s), 0 unexplained" in out
+    assert "2 adverts, 2 Wireshark VRRP/CARP frames, 2 difference(s), 0 unexplained" in out
     assert "frame 1: checksum: vrrpscope='unverified' wireshark='bad'" in out
     assert "34 recorded, 64 captured" in out and "Invalid header" in out
+    assert "frame 2: addresses" in out and "never shows them as an address" in out
 
 
 def _truncated(path: Path, cut: int, orig: int) -> Path:

@@ -202,7 +202,7 @@ def test_a_fragment_after_the_first_is_no_advert(mf):
     assert first.vrid == 77 and "fragment" in first.issues  # the first one still is
 
 
-@pytest.mark.parametrize(("auth_type", "count"), [(1, 3), (1, 2), (0, 2), (254, 3)])
+@pytest.mark.parametrize(("auth_type", "count"), [(1, 3), (1, 2), (2, 2), (254, 3)])
 def test_a_count_that_lies_never_shows_the_auth_bytes_as_addresses(auth_type, count):
     """Issue 19: count 3 (or 2) in a 20-byte v2 message with one address: the last 8 bytes
     are the authentication field (a password here), never addresses."""
@@ -212,6 +212,15 @@ def test_a_count_that_lies_never_shows_the_auth_bytes_as_addresses(auth_type, co
     assert "length" in adv.issues and not adv.valid
     password_as_address = "115.51.99.114"  # b"s3cr"
     assert password_as_address not in repr(adv)
+
+
+def test_without_authentication_the_addresses_present_are_shown():
+    """Auth type none: no secret to keep, so a count past the message shows the addresses
+    present, as tcpdump and Wireshark do (PcapPlusPlus' trailing-partial-address file)."""
+    msg = P.vrrp_v2(4, 100, ["198.18.1.1", "198.18.1.2"], count=3, auth_type=0)
+    adv = decode_eth(P.ipv4(msg, src=SRC4))
+    assert adv.addresses == ("198.18.1.1", "198.18.1.2", "0.0.0.0")[: len(adv.addresses)]
+    assert "198.18.1.2" in adv.addresses and "length" in adv.issues
 
 
 def test_a_v2_advert_without_its_auth_field_says_so_and_keeps_its_addresses():

@@ -142,7 +142,7 @@ def vrrp_columns(view: ByteView, ip: IPColumns, rows: np.ndarray) -> VrrpColumns
     end = m + length - wire.V2_AUTH_LEN
     tail_zero = (length >= 16) & (view.u32(end) == 0) & (view.u32(end + 4) == 0)
     no_auth = wire.auth_missing(version, auth_type, count, length, tail_zero) & ~carp
-    room = wire.address_room(version, length, no_auth)
+    room = wire.address_room(version, length, no_auth, auth_type)
     shown = np.where(carp, 0, wire.addresses_shown(count, room, length, addr_len))
     expected = wire.expected_length(version, count, addr_len)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from dataclasses import fields
@@ -12,8 +11,9 @@ from typing import TYPE_CHECKING
 from vrrpscope.commands.options import threshold_type
 from vrrpscope.errors import EXIT_DAMAGED, EXIT_FINDINGS, EXIT_OK, UsageError
 from vrrpscope.findings import Severity
-from vrrpscope.proto.link import linktype_name
+from vrrpscope.report.jsonl import write_json
 from vrrpscope.report.progress import progress_for
+from vrrpscope.report.stderr import say
 from vrrpscope.thresholds import Thresholds
 
 if TYPE_CHECKING:
@@ -73,7 +73,7 @@ def run_analyze(args: argparse.Namespace) -> int:
         from vrrpscope.report.plot.figures import save_plots
 
         for path in save_plots(analysis, args.plot, local=args.local):
-            print(f"vrrpscope: wrote {path}", file=sys.stderr)
+            say(f"wrote {path}")
     return exit_code(analysis, args.fail_on)
 
 
@@ -91,9 +91,9 @@ def report_width() -> int | None:
 def report_problems(analysis: Analysis, notes: bool = True) -> None:
     """Notes and damage on stderr, one line each."""
     for note in analysis.notes if notes else ():
-        print(f"vrrpscope: note: {note}", file=sys.stderr)
+        say(f"note: {note}")
     for damage in analysis.damage:
-        print(f"vrrpscope: damaged input: {damage}; analysed up to there", file=sys.stderr)
+        say(f"damaged input: {damage}; analysed up to there")
 
 
 def exit_code(analysis: Analysis, fail_on: str | None) -> int:
@@ -105,41 +105,3 @@ def exit_code(analysis: Analysis, fail_on: str | None) -> int:
         if any(f.severity >= bar for f in analysis.findings):
             return EXIT_FINDINGS
     return EXIT_OK
-
-
-def summary_dict(analysis: Analysis, inventory: list, findings: list) -> dict:
-    stats = analysis.stats
-    return {
-        "type": "summary",
-        "files": analysis.files,
-        "frames": stats.frames,
-        "adverts": stats.adverts,
-        "other_multicast": stats.other,
-        "address_claims": stats.claims,
-        "undecodable": stats.undecodable,
-        "ignored": stats.ignored,
-        "link_types": {linktype_name(k): v for k, v in sorted(stats.link_types.items())},
-        "unknown_link_types": {str(k): v for k, v in stats.unknown_link_types.items()},
-        "first_ts": None if analysis.first_ts_ns is None else analysis.first_ts_ns / 1e9,
-        "last_ts": None if analysis.last_ts_ns is None else analysis.last_ts_ns / 1e9,
-        "timestamps_backwards": analysis.backwards_ts,
-        "damage": [str(d) for d in analysis.damage],
-        "notes": analysis.notes,
-        "segments": [
-            {k: v for k, v in seg.to_dict().items() if k not in ("routers", "type")}
-            for seg in inventory
-        ],
-        "findings": {sev.value: sum(f.severity == sev for f in findings) for sev in Severity},
-    }
-
-
-def write_json(analysis: Analysis, out) -> None:
-    """JSON lines: one summary, one object per virtual router, one per finding."""
-    dump = lambda obj: out.write(json.dumps(obj, separators=(",", ":")) + "\n")  # noqa: E731
-    inventory, findings = analysis.inventory, analysis.findings  # each built once
-    dump(summary_dict(analysis, inventory, findings))
-    for segment in inventory:
-        for router in segment.routers:
-            dump(router.to_dict())
-    for finding in findings:
-        dump(finding.to_dict())

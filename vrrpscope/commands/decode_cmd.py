@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from collections.abc import Iterator, Sequence
@@ -14,6 +13,8 @@ from vrrpscope.model import Advert
 from vrrpscope.pipeline import DecodeSession
 from vrrpscope.proto.decode import Decoded, DecodeStats
 from vrrpscope.report.adverts import advert_to_dict, format_advert
+from vrrpscope.report.jsonl import json_line
+from vrrpscope.report.stderr import say
 
 
 class _Run:
@@ -65,7 +66,7 @@ def run_decode(args: argparse.Namespace) -> int:
         if not isinstance(item, Advert):
             continue
         if args.json:
-            line = json.dumps(advert_to_dict(item, args.show_secrets), separators=(",", ":"))
+            line = json_line(advert_to_dict(item, args.show_secrets))
         else:
             line = format_advert(item, args.show_secrets, args.local)
             if multi:
@@ -75,16 +76,10 @@ def run_decode(args: argparse.Namespace) -> int:
             out.flush()
     out.flush()
     for note in run.notes():
-        print(f"vrrpscope: note: {note}", file=sys.stderr)
+        say(f"note: {note}")
     for damage in run.damage:
-        print(
-            f"vrrpscope: damaged input: {damage}; frames before it were decoded",
-            file=sys.stderr,
-        )
+        say(f"damaged input: {damage}; frames before it were decoded")
     stats = run.stats
     if not args.json:
-        print(
-            f"vrrpscope: {stats.adverts} advert(s) in {stats.frames} frame(s)",
-            file=sys.stderr,
-        )
+        say(f"{stats.adverts} advert(s) in {stats.frames} frame(s)")
     return EXIT_DAMAGED if run.damage else EXIT_OK

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import io
-import json
 import signal
 import sys
 import threading
@@ -19,11 +17,13 @@ from vrrpscope.analysis import Analysis
 from vrrpscope.capture.live import LiveCapture, drop_privileges
 from vrrpscope.capture.writer import PcapngWriter
 from vrrpscope.columnar.feed import BatchDecoder
-from vrrpscope.commands.analyze_cmd import exit_code, thresholds_from, write_json
+from vrrpscope.commands.analyze_cmd import exit_code, thresholds_from
 from vrrpscope.engine.core import Engine
 from vrrpscope.errors import EXIT_LIVE, UsageError, VrrpscopeError
 from vrrpscope.findings import FindingEvent
 from vrrpscope.model import AddressClaim, Advert, Frame, OtherTraffic
+from vrrpscope.report.jsonl import write_json, write_line
+from vrrpscope.report.stderr import say
 
 TICK_S = 0.2  # engine timer and dashboard cadence
 #: A frame at most this much earlier than the latest one fed is fed at the latest time,
@@ -166,8 +166,7 @@ class LiveSession:
             self._emit(self.events.line(event))
 
     def _emit(self, obj: dict) -> None:
-        sys.stdout.write(json.dumps(obj, separators=(",", ":")) + "\n")
-        sys.stdout.flush()
+        write_line(obj, sys.stdout, flush=True)
 
     def request_stop(self, reason: str) -> None:
         self.stop_reason = reason
@@ -243,10 +242,9 @@ class LiveSession:
         stats = self.capture.stats
         if stats.link_downs > self._downs_reported:
             self._downs_reported = stats.link_downs
-            print(
-                f"vrrpscope: warning: {self.args.interface} went down; capturing on when it "
-                "comes back (frames meanwhile are lost: silence findings may follow)",
-                file=sys.stderr,
+            say(
+                f"warning: {self.args.interface} went down; capturing on when it "
+                "comes back (frames meanwhile are lost: silence findings may follow)"
             )
         if self.dashboard is not None:
             self.dashboard.status = "" if link == "up" else f"interface {link.upper()}"
@@ -259,7 +257,7 @@ class LiveSession:
             self.writer.write(frames)
         except VrrpscopeError as exc:
             self.write_error = f"stopped writing after {self.writer.frames} frames: {exc}"
-            print(f"vrrpscope: warning: {self.write_error}", file=sys.stderr)
+            say(f"warning: {self.write_error}")
 
     def _feed(self, item: Advert | OtherTraffic | AddressClaim) -> None:
         if isinstance(item, Advert):
@@ -333,27 +331,22 @@ def _run(args: argparse.Namespace, holder: list[LiveSession], pending: list[str]
     session.run()
     analysis = session.analysis()
     if session.json_mode:
-        buffer = io.StringIO()
-        write_json(analysis, buffer)
-        summary, _, rest = buffer.getvalue().partition("\n")
-        summary_obj = {**json.loads(summary), "capture": session.capture_summary()}
-        sys.stdout.write(json.dumps(summary_obj, separators=(",", ":")) + "\n" + rest)
+        write_json(analysis, sys.stdout, {"capture": session.capture_summary()})
         sys.stdout.flush()
     else:
         from vrrpscope.report.text import render
 
         render(analysis, Console(highlight=False))
     for note in [session.privileges, *analysis.notes]:
-        print(f"vrrpscope: {note}", file=sys.stderr)
+        say(f"{note}")
     if session.write_error is not None:
-        print(f"vrrpscope: warning: {session.write_error}", file=sys.stderr)
+        say(f"warning: {session.write_error}")
     elif session.writer is not None:
-        print(f"vrrpscope: wrote {session.writer.frames} frames to {args.write}", file=sys.stderr)
+        say(f"wrote {session.writer.frames} frames to {args.write}")
     if session.stop_reason == "interface-gone":
-        print(
-            f"vrrpscope: error: {args.interface}: the interface was deleted during the "
-            "capture; the summary covers the capture up to then",
-            file=sys.stderr,
+        say(
+            f"error: {args.interface}: the interface was deleted during the "
+            "capture; the summary covers the capture up to then"
         )
         return EXIT_LIVE
     return exit_code(analysis, args.fail_on)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 from vrrpscope.commands.analyze_cmd import add_threshold_options, report_problems, thresholds_from
 from vrrpscope.errors import EXIT_DAMAGED, EXIT_OK
+from vrrpscope.report.stderr import say
 
 PLOT_EPILOG = """output naming:
   one virtual router: OUT is its timeline
@@ -60,5 +60,5 @@ def run_plot(args: argparse.Namespace) -> int:
     if args.vrid is not None or args.segment is not None:
         routers = select_routers(analysis, vrid=args.vrid, segment=args.segment)
     for path in save_plots(analysis, out, routers, local=args.local):
-        print(f"vrrpscope: wrote {path}", file=sys.stderr)
+        say(f"wrote {path}")
     return EXIT_DAMAGED if analysis.damage else EXIT_OK

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -16,6 +15,7 @@ from vrrpscope.errors import EXIT_DAMAGED, EXIT_FINDINGS, EXIT_OK, UsageError
 from vrrpscope.model import FORM_MESSAGE_ONLY, FORM_PSEUDO_GROUP, ISSUE_FRAGMENT, Advert, Frame
 from vrrpscope.pipeline import DecodeSession
 from vrrpscope.proto.decode import Decoded
+from vrrpscope.report.stderr import say
 
 _CARP_AS_VRRP = (
     "Wireshark decoded this 36-byte CARP advert as VRRP (its CARP heuristic did not claim it); "
@@ -129,7 +129,8 @@ def compare(
     }
     for key, value in ours.items():
         if key in theirs and theirs[key] != value:
-            diffs.append(Difference(advert.frame, key, value, theirs[key]))
+            reason = _AUTH_NOT_ADDRESS if key == "addresses" and _count_into_auth(advert) else None
+            diffs.append(Difference(advert.frame, key, value, theirs[key], reason))
     if "checksum" in theirs:
         mine = _checksum_status(advert)
         if theirs["checksum"] is not None and mine != theirs["checksum"]:
@@ -140,6 +141,24 @@ def compare(
                 reason = _past_frame(advert, lengths)
             diffs.append(Difference(advert.frame, "checksum", mine, theirs["checksum"], reason))
     return diffs
+
+
+_AUTH_NOT_ADDRESS = (
+    "the address count reaches into the 8-byte authentication field (VRRPv2 with "
+    "authentication, the message too short for both): vrrpscope keeps those bytes as the "
+    "secret and never shows them as an address (issue 'length'); Wireshark reads them as one"
+)
+
+
+def _count_into_auth(advert: Advert) -> bool:
+    """A VRRPv2 advert with authentication whose count claims addresses where the
+    authentication data stands (the decoder then shows fewer addresses)."""
+    return (
+        advert.version == 2
+        and bool(advert.auth_type)
+        and "length" in advert.issues
+        and len(advert.addresses) < (advert.count or 0)
+    )
 
 
 def _past_frame(advert: Advert, lengths: tuple[int, int] | None) -> str | None:
@@ -192,7 +211,7 @@ def run_crosscheck(args: argparse.Namespace) -> int:
             status = EXIT_FINDINGS
         if run.damage:
             for damage in run.damage:
-                print(f"vrrpscope: damaged input: {damage}", file=sys.stderr)
+                say(f"damaged input: {damage}")
             status = max(status, EXIT_DAMAGED)
     return status
 

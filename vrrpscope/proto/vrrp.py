@@ -122,7 +122,7 @@ def _parse_vrrp(ip: IPPacket, ctx: FrameContext) -> Advert:
     n = count or 0
     tail = msg[length - V2_AUTH_LEN : length] if len(msg) >= length >= 16 else b"\x01"
     no_auth = wire.auth_missing(version, auth_type or 0, n, length, not any(tail))
-    room = wire.address_room(version, length, no_auth)
+    room = wire.address_room(version, length, no_auth, auth_type or 0)
     shown = wire.addresses_shown(n, room, len(msg), addr_len)
     starts = range(wire.HEADER_LEN, wire.HEADER_LEN + shown * addr_len, addr_len)
     addresses = tuple(socket.inet_ntop(family, msg[at : at + addr_len]) for at in starts)

@@ -223,11 +223,12 @@ def length_bad(length: N, expected: N, no_auth: N) -> N:
     return (length != expected) & (no_auth == 0)
 
 
-def address_room(version: N, length: N, no_auth: N) -> N:
-    """Bytes the addresses may take: the message less its header and (v2) the
-    authentication field at its end, so that a count that lies never shows those
-    (secret) bytes as addresses."""
-    auth = V2_AUTH_LEN * ((version == 2) & (no_auth == 0))
+def address_room(version: N, length: N, no_auth: N, auth_type: N) -> N:
+    """Bytes the addresses may take: the message less its header and, for VRRPv2 with
+    authentication (a password or key), the authentication field at its end, so that a
+    count that lies never shows those secret bytes as addresses. Without authentication
+    the addresses present are shown, as tcpdump and Wireshark do."""
+    auth = V2_AUTH_LEN * ((version == 2) & (no_auth == 0) & (auth_type != 0))
     return maximum(length - HEADER_LEN - auth, 0)
 
 
