@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from vrrpscope import reprs
 from vrrpscope.columnar.adverts import AdvertTable
 from vrrpscope.columnar.decoder import fast_table
 from vrrpscope.columnar.feed import FeedDecoder
@@ -26,45 +24,16 @@ from vrrpscope.engine.bulk.runs import HeldRun, SpeakerRun
 from vrrpscope.engine.core import Engine
 from vrrpscope.engine.crossfile import CrossFileDuplicates, distinct_files
 from vrrpscope.engine.state import router_key
-from vrrpscope.errors import Damage
-from vrrpscope.findings import Finding, FindingEvent
+from vrrpscope.findings import FindingEvent
 from vrrpscope.model import AddressClaim, Advert, OtherTraffic
 from vrrpscope.parallel import ForkedPlans, can_fork
 from vrrpscope.pipeline import DecodeSession, decode_notes
-from vrrpscope.proto.decode import Decoded, DecodeStats
+from vrrpscope.proto.decode import Decoded
 from vrrpscope.proto.link import LINKTYPE_LINUX_SLL
+from vrrpscope.result import Analysis
 from vrrpscope.thresholds import Thresholds
 
 FAST_BLOCK = BLOCK  # bytes per block of a plain pcap file on the fast route
-
-
-@dataclass
-class Analysis:
-    """The result of analysing one or more captures."""
-
-    __repr__ = reprs.analysis
-
-    files: list[str]
-    stats: DecodeStats
-    engine: Engine
-    damage: list[Damage] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    first_ts_ns: int | None = None
-    last_ts_ns: int | None = None
-    backwards_ts: int = 0
-    adverts: AdvertTable | None = None
-
-    @property
-    def findings(self) -> list[Finding]:
-        return self.engine.findings
-
-    @property
-    def routers(self):
-        return self.engine.routers
-
-    @property
-    def inventory(self):
-        return self.engine.inventory()
 
 
 def analyze_files(

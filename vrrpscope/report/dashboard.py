@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from rich import box
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from vrrpscope.engine.core import Engine
 from vrrpscope.engine.state import RouterState
 from vrrpscope.findings import Finding, Severity
 from vrrpscope.report.text import SEVERITY_STYLE
+
+if TYPE_CHECKING:
+    from vrrpscope.engine.core import Engine
 
 ELLIPSIS = "…"
 #: (header, least, most width). A narrow terminal shrinks master (the speakers advertising

@@ -11,7 +11,7 @@ from vrrpscope.findings import Severity
 from vrrpscope.proto.link import linktype_name
 
 if TYPE_CHECKING:
-    from vrrpscope.analysis import Analysis
+    from vrrpscope.result import Analysis
 
 
 def json_line(obj: Mapping[str, Any]) -> str:

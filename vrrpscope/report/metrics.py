@@ -9,12 +9,15 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector, CollectorRegistry
 
-from vrrpscope.engine.core import Engine
 from vrrpscope.findings import Kind, Severity
+
+if TYPE_CHECKING:
+    from vrrpscope.engine.core import Engine
 
 ROUTER_LABELS = ["segment", "family", "proto", "vrid"]
 SPEAKER_LABELS = [*ROUTER_LABELS, "speaker", "mac"]

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from rich.console import Console
 from rich.text import Text
 
-from vrrpscope.analysis import Analysis
 from vrrpscope.engine.inventory import (
     RouterSummary,
     SegmentInventory,
@@ -26,6 +25,7 @@ from vrrpscope.engine.inventory import (
 from vrrpscope.findings import Finding, Severity
 from vrrpscope.proto.link import linktype_name
 from vrrpscope.report.adverts import format_time
+from vrrpscope.result import Analysis
 
 SEVERITY_STYLE = {
     Severity.CRITICAL: "bold red",

@@ -20,13 +20,13 @@ from pathlib import Path
 
 from matplotlib.figure import Figure
 
-from vrrpscope.analysis import Analysis
 from vrrpscope.engine.state import RouterState
 from vrrpscope.errors import UsageError
 from vrrpscope.findings import Severity
 from vrrpscope.report.plot.data import AdvertIndex, router_data
 from vrrpscope.report.plot.overview import overview_figure
 from vrrpscope.report.plot.router import router_figure
+from vrrpscope.result import Analysis
 
 FORMATS = (".png", ".svg", ".pdf")
 DPI = 110

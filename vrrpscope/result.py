@@ -1,0 +1,48 @@
+"""The result of an analysis: what the report layer, the commands and the API read.
+
+The orchestrator (:mod:`vrrpscope.analysis`) builds it; the report modules import this
+type only, never the orchestrator or the engine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from vrrpscope import reprs
+from vrrpscope.errors import Damage
+
+if TYPE_CHECKING:
+    from vrrpscope.columnar.adverts import AdvertTable
+    from vrrpscope.engine.core import Engine
+    from vrrpscope.findings import Finding
+    from vrrpscope.proto.decode import DecodeStats
+
+
+@dataclass
+class Analysis:
+    """The result of analysing one or more captures."""
+
+    __repr__ = reprs.analysis
+
+    files: list[str]
+    stats: DecodeStats
+    engine: Engine
+    damage: list[Damage] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    first_ts_ns: int | None = None
+    last_ts_ns: int | None = None
+    backwards_ts: int = 0
+    adverts: AdvertTable | None = None
+
+    @property
+    def findings(self) -> list[Finding]:
+        return self.engine.findings
+
+    @property
+    def routers(self):
+        return self.engine.routers
+
+    @property
+    def inventory(self):
+        return self.engine.inventory()
