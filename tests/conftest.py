@@ -1,4 +1,5 @@
-"""Fixtures of the fuzz tests: scratch directories."""
+"""Fixtures shared by every test package: scratch directories (the fuzz and damage tests
+write thousands of small files)."""
 
 from __future__ import annotations
 
