@@ -14,29 +14,10 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import packets as P
+from tests.helpers.cli import assert_clean_error, run
 
 PEER = Path(__file__).parents[1] / "fixtures" / "peer"
 VRRP_PCAP = PEER / "tcpdump" / "vrrp.pcap"
-
-
-def run(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "vrrpscope", *args],
-        input=stdin,
-        capture_output=True,
-        timeout=120,
-    )
-
-
-def assert_clean_error(result: subprocess.CompletedProcess, code: int, *needles: str) -> str:
-    err = result.stderr.decode()
-    assert result.returncode == code, err
-    assert "Traceback" not in err
-    lines = [line for line in err.splitlines() if line.startswith("vrrpscope: error")]
-    assert len(lines) == 1, err
-    for needle in needles:
-        assert needle in lines[0], lines[0]
-    return lines[0]
 
 
 def pcap_bytes(frames: list[bytes], linktype: int = 1) -> bytes:

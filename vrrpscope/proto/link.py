@@ -150,40 +150,39 @@ def _llc_snap(data: bytes, offset: int) -> tuple[int, int]:
     return 0, offset  # plain 802.2 LLC (STP, CDP, ...): not IP
 
 
+def _cooked(
+    data: bytes, ethertype: int, offset: int, mac: bytes | None, interface: str | None
+) -> LinkPacket:
+    """The rest of a Linux cooked frame (SLL or SLL2): its tags from ``offset`` on, the
+    source MAC (the customer's inside PBB) and the capture interface when it says one."""
+    tags = _strip_tags(ethertype, data, offset)
+    if tags.customer:
+        mac = tags.customer[6:12]
+    return LinkPacket(
+        ethertype=tags.ethertype,
+        payload=data[tags.offset :],
+        src_mac=None if mac is None else format_mac(mac),
+        vlans=tags.vlans,
+        interface=interface,
+        isid=tags.isid,
+    )
+
+
 def _sll(data: bytes) -> LinkPacket:
     if len(data) < 16:
         raise LinkError("truncated Linux cooked (SLL) header")
     _pkttype, hatype, halen = struct.unpack_from("!HHH", data, 0)
     (ethertype,) = struct.unpack_from("!H", data, 14)
-    tags = _strip_tags(ethertype, data, 16)
-    src = format_mac(data[6:12]) if hatype == 1 and halen == 6 else None
-    if tags.customer:
-        src = format_mac(tags.customer[6:12])
-    return LinkPacket(
-        ethertype=tags.ethertype,
-        payload=data[tags.offset :],
-        src_mac=src,
-        vlans=tags.vlans,
-        isid=tags.isid,
-    )
+    mac = data[6:12] if hatype == 1 and halen == 6 else None
+    return _cooked(data, ethertype, 16, mac, None)
 
 
 def _sll2(data: bytes) -> LinkPacket:
     if len(data) < 20:
         raise LinkError("truncated Linux cooked v2 (SLL2) header")
     ethertype, _reserved, ifindex, hatype, _pkttype, halen = struct.unpack_from("!HHIHBB", data, 0)
-    tags = _strip_tags(ethertype, data, 20)
-    src = format_mac(data[12:18]) if hatype == 1 and halen == 6 else None
-    if tags.customer:
-        src = format_mac(tags.customer[6:12])
-    return LinkPacket(
-        ethertype=tags.ethertype,
-        payload=data[tags.offset :],
-        src_mac=src,
-        vlans=tags.vlans,
-        interface=f"if{ifindex}",
-        isid=tags.isid,
-    )
+    mac = data[12:18] if hatype == 1 and halen == 6 else None
+    return _cooked(data, ethertype, 20, mac, f"if{ifindex}")
 
 
 def _raw(data: bytes) -> LinkPacket:
