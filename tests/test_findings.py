@@ -67,6 +67,8 @@ def test_to_dict_keys_and_json() -> None:
     d = f.to_dict()
     assert list(d) == [
         "type",
+        "id",
+        "incident",
         "kind",
         "severity",
         "segment",

@@ -142,6 +142,8 @@ class Finding:
     details: dict[str, Any]
     open: bool = True
     key: Hashable = field(default=None, repr=False)
+    id: int = 0  # 1, 2, ...: opening order live, time order once the capture ended
+    incident: str | None = None  # the id of the incident it belongs to (vrrpscope.incidents)
 
     def sort_key(self) -> tuple[int, int, str, str, int, str, int, tuple[str, ...]]:
         """Worst first, then earliest (then by where and who: an order that does not
@@ -161,6 +163,8 @@ class Finding:
         """JSON-ready form (stable field names; times in float seconds since the epoch)."""
         return {
             "type": "finding",
+            "id": self.id,
+            "incident": self.incident,
             "kind": str(self.kind),
             "severity": str(self.severity),
             "segment": self.segment,
@@ -267,6 +271,7 @@ class FindingBook:
             message=message,
             details=details,
             key=key,
+            id=len(self._all) + 1,
         )
         self._all.append(finding)
         self._open[key] = finding
@@ -315,6 +320,26 @@ class FindingBook:
             end = finding.last_ts_ns if ts_ns is None else max(finding.last_ts_ns, ts_ns)
             self.close(finding, end if finding.kind in _RUNS_TO_END else None)
 
+    def number(self) -> None:
+        """Give every finding its final id: 1, 2, ... in time order (then by kind, where
+        and who), so that the ids of one capture do not depend on the route that read it.
+        """
+        ordered = sorted(
+            self._all,
+            key=lambda f: (
+                f.first_ts_ns,
+                f.kind,
+                f.segment or "",
+                f.vrid or 0,
+                f.proto or "",
+                f.family or 0,
+                f.speakers,
+                f.last_ts_ns,
+            ),
+        )
+        for n, finding in enumerate(ordered, 1):
+            finding.id = n
+
     def _note_suppressed(self, ts_ns: int) -> None:
         total = sum(self.suppressed.values())
         details = {"limit": self._max, "suppressed": dict(self.suppressed)}
@@ -336,6 +361,7 @@ class FindingBook:
                 ),
                 details=details,
                 key=("capacity", "findings"),
+                id=len(self._all) + 1,
             )
             self._all.append(self._cap_finding)
             self._open[self._cap_finding.key] = self._cap_finding

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from vrrpscope.columnar.adverts import AdvertTable
     from vrrpscope.engine.core import Engine
     from vrrpscope.findings import Finding
+    from vrrpscope.incidents import Incident
     from vrrpscope.proto.decode import DecodeStats
 
 
@@ -34,6 +35,7 @@ class Analysis:
     last_ts_ns: int | None = None
     backwards_ts: int = 0
     adverts: AdvertTable | None = None
+    _incidents: list[Incident] | None = field(default=None, repr=False)
 
     @property
     def findings(self) -> list[Finding]:
@@ -46,3 +48,13 @@ class Analysis:
     @property
     def inventory(self):
         return self.engine.inventory()
+
+    @property
+    def incidents(self) -> list[Incident]:
+        """The findings grouped by cause, worst first (computed once; sets each
+        finding's ``incident``)."""
+        if self._incidents is None:
+            from vrrpscope.incidents import correlate
+
+            self._incidents = correlate(self.findings)
+        return self._incidents

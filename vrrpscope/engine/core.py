@@ -340,6 +340,7 @@ class Engine:
             contract.capture_ended(self._ctx, self._routers.values(), end)
             self._ctx.refresh()
             self._book.close_all(end)
+            self._book.number()
             self.stats.last_ts_ns = end
         self.stats.suppressed_findings = dict(self._book.suppressed)
         self._finished = True

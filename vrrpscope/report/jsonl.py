@@ -56,11 +56,14 @@ def write_json(
     analysis: Analysis, out: TextIO, summary_extra: Mapping[str, Any] | None = None
 ) -> None:
     """JSON lines: one summary (with ``summary_extra``'s fields after its own, e.g. live's
-    ``capture``), one object per virtual router, one per finding."""
+    ``capture``), one object per virtual router, one per incident, one per finding."""
     inventory, findings = analysis.inventory, analysis.findings  # each built once
+    incidents = analysis.incidents  # (gives each finding its incident id)
     write_line({**summary_dict(analysis, inventory, findings), **(summary_extra or {})}, out)
     for segment in inventory:
         for router in segment.routers:
             write_line(router.to_dict(), out)
+    for incident in incidents:
+        write_line(incident.to_dict(), out)
     for finding in findings:
         write_line(finding.to_dict(), out)

@@ -1,0 +1,110 @@
+"""Incidents: findings that share one cause, told as one story (issue 13).
+
+INTERFACE STUB (this session's coordination): the shapes below are the contract the
+report, the API and live code against; the correlation itself is being written.
+Today every finding is its own incident.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Literal
+
+from vrrpscope.findings import Finding, Severity
+
+
+class IncidentKind(StrEnum):
+    """Incident kinds (stable: they appear in JSON output)."""
+
+    NODE_STOPPED = "node-stopped"  # a node resigned / went silent; others took over
+    NODE_RETURNED = "node-returned"  # a node came back and preempted / rejoined
+    SPLIT_BRAIN = "split-brain"  # a pair (or more) of nodes both master over VRIDs
+    DUPLICATE_VRID = "duplicate-vrid"  # two clusters on the same VRIDs
+    FLAPPING = "flapping"  # one cause repeating (tracker, link): count and times
+    CAPTURE_GAP = "capture-gap"  # every speaker of a segment silent at once
+    MISMATCH = "mismatch"  # config / checksum form / auth disagreements between nodes
+    ROLLUP = "rollup"  # informational notes that repeat per VRID, per node and segment
+    SINGLE = "single"  # a finding with nothing to share its cause
+
+
+@dataclass(slots=True, eq=False)
+class Incident:
+    """One cause: the findings it explains, who and what it touched, when."""
+
+    id: str  # "i1", "i2", ...: stable for one analysis
+    kind: IncidentKind
+    severity: Severity  # the worst of its findings
+    segment: str | None
+    nodes: tuple[str, ...]  # speaker IPs (MAC in details when one IP has several)
+    vrids: tuple[int, ...]
+    first_ts_ns: int
+    last_ts_ns: int
+    findings: list[Finding]
+    message: str  # one line, e.g. "198.18.1.2 stopped: resigned VRIDs 2,4-20 ..."
+    details: dict[str, Any] = field(default_factory=dict)
+    open: bool = False
+
+    def sort_key(self) -> tuple[int, int, str]:
+        """Worst first, then earliest."""
+        return (-self.severity.rank, self.first_ts_ns, self.id)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form, in the style of :meth:`Finding.to_dict`."""
+        return {
+            "type": "incident",
+            "id": self.id,
+            "kind": str(self.kind),
+            "severity": str(self.severity),
+            "segment": self.segment,
+            "nodes": list(self.nodes),
+            "vrids": list(self.vrids),
+            "first_ts": self.first_ts_ns / 1e9,
+            "last_ts": self.last_ts_ns / 1e9,
+            "open": self.open,
+            "findings": [f.id for f in self.findings],
+            "message": self.message,
+            "details": self.details,
+        }
+
+
+def correlate(findings: Iterable[Finding]) -> list[Incident]:
+    """Group findings by cause into incidents, worst first; sets each finding's
+    ``incident`` to its incident's id. STUB: one incident per finding."""
+    out = []
+    for n, f in enumerate(sorted(findings, key=Finding.sort_key), 1):
+        inc = Incident(
+            id=f"i{n}",
+            kind=IncidentKind.SINGLE,
+            severity=f.severity,
+            segment=f.segment,
+            nodes=f.speakers,
+            vrids=() if f.vrid is None else (f.vrid,),
+            first_ts_ns=f.first_ts_ns,
+            last_ts_ns=f.last_ts_ns,
+            findings=[f],
+            message=f.message.split(". ")[0],
+            open=f.open,
+        )
+        f.incident = inc.id
+        out.append(inc)
+    return out
+
+
+@dataclass(slots=True)
+class IncidentEvent:
+    """An incident opened, changed materially, or closed (live)."""
+
+    action: Literal["open", "update", "close"]
+    incident: Incident
+
+
+class IncidentTracker:
+    """Live: turns finding events into incident events (STUB: not yet)."""
+
+    def __init__(self, on_event: Callable[[IncidentEvent], None]) -> None:
+        self._on_event = on_event
+
+    def feed(self, findings: list[Finding], ts_ns: int) -> None:
+        """Re-correlate after a finding event; emit what opened, changed or closed."""
