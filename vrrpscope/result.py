@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from vrrpscope.engine.core import Engine
     from vrrpscope.findings import Finding
     from vrrpscope.incidents import Incident
+    from vrrpscope.nodes import Node
     from vrrpscope.proto.decode import DecodeStats
 
 
@@ -58,3 +59,10 @@ class Analysis:
 
             self._incidents = correlate(self.findings)
         return self._incidents
+
+    @property
+    def nodes(self) -> dict[str, list[Node]]:
+        """Segment -> the nodes seen on it (see :mod:`vrrpscope.nodes`)."""
+        from vrrpscope.nodes import node_view
+
+        return node_view(self.inventory, self.incidents)
