@@ -13,7 +13,10 @@ a table with packets/s and each tool's time as a ratio of ``vrrpscope analyze --
 is, and writes it all to RESULTS.md. Output of every tool goes to /dev/null. On the
 smallest file, analyze also reads the file together with a copy of it (a segment
 captured on two nodes). ``--memory N`` also runs analyze alone on an N-packet file
-(memory must not grow with the file).
+(memory must not grow with the file). ``--intervals N`` times analyze on one master
+sending N identical adverts at 1, 5 and 10 s (VRRPv2) and 100 and 10 cs (VRRPv3), and 2N
+at 5 s: the cost must follow the adverts, not the capture's duration, so every line
+stays near 1.0x of the 1 s one (and the 2N line near 2x).
 """
 
 from __future__ import annotations
@@ -269,6 +272,45 @@ def verdicts(results: list[Result]) -> str:
     return "\n".join(out)
 
 
+# (label, interval in centiseconds, VRRP version, adverts as a multiple of N)
+INTERVAL_SHAPES = (
+    ("VRRPv2 1 s", 100, 2, 1),
+    ("VRRPv2 5 s", 500, 2, 1),
+    ("VRRPv2 10 s", 1000, 2, 1),
+    ("VRRPv3 100 cs", 100, 3, 1),
+    ("VRRPv3 10 cs", 10, 3, 1),
+    ("VRRPv2 5 s, twice the adverts", 500, 2, 2),
+)
+
+
+def interval_shapes(folder: Path, adverts: int) -> str:
+    """analyze --json on one steady master per interval shape, as ratios of the 1 s case."""
+    rows = []
+    for label, interval_cs, version, times in INTERVAL_SHAPES:
+        count = adverts * times
+        path = folder / f"steady-v{version}-{interval_cs}cs-{count}.pcap"
+        if not path.exists():
+            generate.write_scenario(str(path), generate.steady(count, interval_cs, version))
+        tool = Tool(
+            f"analyze --json, {label}", [PY, "-m", "vrrpscope", "analyze", "--json", str(path)]
+        )
+        result = measure(tool, count)
+        _progress(result)
+        rows.append((label, count, count * interval_cs / 100 / 3600, result))
+    base = rows[0][3].seconds
+    lines = [
+        "| one master | adverts | capture hours | seconds | time vs the 1 s line |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for label, count, hours, result in rows:
+        note = "" if result.ok else " (failed)"
+        lines.append(
+            f"| {label}{note} | {count:,} | {hours:.1f} | {result.seconds:.2f} "
+            f"| {result.seconds / base:.2f}x |"
+        )
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--packets", type=int, nargs="+", default=[2_000_000, 200_000])
@@ -276,6 +318,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip", default="", help="comma-separated tool name fragments")
     parser.add_argument("--results", default=str(ROOT / "bench" / "RESULTS.md"))
     parser.add_argument("--memory", type=int, default=0, help="also analyze an N-packet file")
+    parser.add_argument(
+        "--intervals", type=int, default=0, help="also time one master at several intervals"
+    )
     args = parser.parse_args(argv)
     skip = [s for s in args.skip.split(",") if s]
     folder = Path(args.dir)
@@ -316,6 +361,8 @@ def main(argv: list[str] | None = None) -> int:
         results.append(result)
         _progress(result)
     text = table(results) + "\n\n" + verdicts(results)
+    if args.intervals:
+        text += "\n\n" + interval_shapes(folder, args.intervals)
     print(text)
     header = (
         "# Benchmark results\n\n"
