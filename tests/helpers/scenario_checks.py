@@ -270,6 +270,53 @@ def check_any_sll(a: Analysis, s: Sidecar) -> None:
     assert {f.details["from"] for f in of_kind(a, "failover")} <= {R1, "198.18.2.1"}
 
 
+MANY_EVEN, MANY_ODD = range(2, 21, 2), range(1, 20, 2)  # many-vrids: r2's VRIDs, r1's
+SKEW_100_S = (256 - 100) / 256  # RFC 3768 Skew_Time of a priority-100 backup
+MDI_150_S = 3 + (256 - 150) / 256  # Master_Down_Interval of a priority-150 backup at 1 s
+
+
+def check_many_vrids(a: Analysis, s: Sidecar) -> None:
+    stop, restart = s.event_ts("stop", "r2"), s.event_ts("start", "r2", nth=1)
+    assert sorted(r.vrid for r in a.routers.values()) == list(range(1, 21))
+    kinds = {"failover", "resigned", "plaintext-auth", "non-standard-mac"}
+    assert {f.kind for f in a.findings} == kinds, sorted({f.kind for f in a.findings})
+    assert {f.kind for f in serious(a)} == {"failover"}
+    bundle = bundled(a)
+    for vrid in MANY_EVEN:  # r2 resigned them, r1 took over, r2 preempted them back
+        (resigned,) = of_kind(a, "resigned", vrid)
+        assert resigned.speakers == (R2,) and resigned.details["was_master"]
+        away, back = sorted(of_kind(a, "failover", vrid), key=lambda f: f.first_ts_ns)
+        assert (away.details["from"], away.details["to"], away.details["cause"]) == (
+            R2,
+            R1,
+            "resigned",
+        )
+        assert abs(away.details["takeover_s"] - SKEW_100_S) < 0.3, away.details
+        assert stop < ts(resigned)[0] < stop + 1.0 and ts(away)[0] == ts(resigned)[0]
+        assert (back.details["from"], back.details["to"], back.details["cause"]) == (
+            R1,
+            R2,
+            "preempted",
+        )
+        # r2 restarts in BACKUP, discards r1's priority-100 adverts and takes the VRID
+        # back when its own Master_Down_Interval ends: its first advert closes the move
+        assert restart + MDI_150_S - 0.5 < ts(back)[1] < restart + MDI_150_S + 1.5
+        if bundle:  # the captured run: every move within a few ms of what the RFC says
+            assert ts(resigned)[0] - stop < 0.1
+            assert abs(away.details["takeover_s"] - SKEW_100_S) < 0.02
+            assert abs(ts(back)[1] - restart - MDI_150_S) < 0.1
+    for vrid in MANY_ODD:  # r1 mastered them throughout
+        assert of_kind(a, "failover", vrid) == [] and of_kind(a, "resigned", vrid) == []
+    for r in a.routers.values():
+        assert [sp.src for sp in r.active.values()] == [R2 if r.vrid % 2 == 0 else R1]
+    # Today one info per VRID and speaker: r1 on all 20 VRIDs, r2 on its 10.
+    spoke = {(v, R1) for v in range(1, 21)} | {(v, R2) for v in MANY_EVEN}
+    for kind in ("plaintext-auth", "non-standard-mac"):
+        assert {(f.vrid, sp) for f in of_kind(a, kind) for sp in f.speakers} == spoke, kind
+    text = " ".join(f.message + str(f.details) for f in a.findings)
+    assert not any(f"vrid{v}" in text for v in range(1, 21)), "a password is shown"
+
+
 CHECKS: dict[str, Callable[[Analysis, Sidecar], None]] = {
     "baseline": check_baseline,
     "failover": check_failover,
@@ -290,4 +337,5 @@ CHECKS: dict[str, Callable[[Analysis, Sidecar], None]] = {
     "carp-collision": check_carp_collision,
     "any-sll": check_any_sll,
     "any-sll2": check_any_sll2,
+    "many-vrids": check_many_vrids,
 }

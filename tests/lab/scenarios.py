@@ -71,6 +71,14 @@ class Session:
     lab: Lab
     notes: dict[str, Any] = field(default_factory=dict)
     result: ScenarioResult | None = None
+    starter: Callable[[], None] | None = None
+
+    def start_captures(self) -> None:
+        """Start the captures now, for ``recording(..., deferred=True)``."""
+        if self.starter is None:
+            raise RuntimeError("captures already started")
+        start, self.starter = self.starter, None
+        start()
 
     def done(self) -> ScenarioResult:
         """The result, once the ``recording`` block has finished."""
@@ -88,31 +96,42 @@ def recording(
     captures: Sequence[CaptureSpec] = (CaptureSpec(),),
     timeout: float = 90.0,
     summary: str = "",
+    deferred: bool = False,
 ) -> Iterator[Session]:
     """Lab + running captures; on exit stop them and write the sidecars into ``out_dir``.
 
-    After the block, ``session.done()`` is the :class:`ScenarioResult`. When the block
-    fails, the partial capture files are removed and the error propagates.
+    With ``deferred``, the captures start only when the block calls
+    ``session.start_captures()`` (a capture of a system already running; events before
+    it get negative capture times). After the block, ``session.done()`` is the
+    :class:`ScenarioResult`. When the block fails, the partial capture files are removed
+    and the error propagates.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.monotonic()
     with Lab(routers, timeout=timeout) as lab:
         caps: list[Capture] = []
-        for spec in captures:
-            caps.append(
-                lab.start_capture(
-                    out / f"{name}{spec.suffix}.pcap",
-                    segment=spec.segment,
-                    router=spec.router,
-                    iface=spec.iface,
-                    linktype=spec.linktype,
-                    count=spec.count,
+
+        def start() -> None:
+            for spec in captures:
+                caps.append(
+                    lab.start_capture(
+                        out / f"{name}{spec.suffix}.pcap",
+                        segment=spec.segment,
+                        router=spec.router,
+                        iface=spec.iface,
+                        linktype=spec.linktype,
+                        count=spec.count,
+                    )
                 )
-            )
-        session = Session(lab)
+
+        session = Session(lab, starter=start if deferred else None)
+        if not deferred:
+            start()
         try:
             yield session
+            if session.starter is not None:
+                raise RuntimeError(f"{name}: deferred captures were never started")
             lab.wait(0.5)
         except BaseException:
             for cap in caps:
@@ -623,6 +642,70 @@ def vlans(out_dir: Path | str) -> ScenarioResult:
     return s.done()
 
 
+#: VRIDs of :func:`many_vrids`; r1 masters the odd ones, r2 the even ones.
+MANY_VRIDS = tuple(range(1, 21))
+
+
+def many_vrid_instances(router: str) -> list[VrrpInstance]:
+    """The 20 instances of ``router`` ("r1" or "r2") in :func:`many_vrids`.
+
+    VRID N: VIP 198.18.1.(100 + N), auth PASS ``vrid<N>``; priority 150 (``MASTER``) on
+    the router that masters it (r1 odd, r2 even), 100 on the other.
+    """
+    own = 1 if router == "r1" else 0
+    return [
+        VrrpInstance(
+            f"VI_{vrid}",
+            vrid,
+            150 if vrid % 2 == own else 100,
+            [f"198.18.1.{100 + vrid}/24"],
+            state="MASTER" if vrid % 2 == own else "BACKUP",
+            auth_pass=f"vrid{vrid}",
+        )
+        for vrid in MANY_VRIDS
+    ]
+
+
+#: Seconds the :func:`many_vrids` pair runs before its capture starts.
+MANY_VRIDS_SETTLE_S = 10.0
+
+
+def many_vrids(out_dir: Path | str) -> ScenarioResult:
+    """Two keepalived nodes share 20 VRIDs; one node is stopped, then restarted.
+
+    VRIDs 1-20, VIP 198.18.1.(100 + N), auth PASS ``vrid<N>`` on all. r1 has priority
+    150 (``MASTER``) on the odd VRIDs and 100 on the even ones, r2 the reverse. The
+    capture starts only after the pair has run 10 s, as an operator's would: at start-up
+    both nodes wait in BACKUP, and a lower-priority instance whose master-down timer
+    (3.61 s) expires before its peer's (3.41 s, started ~0.1-0.3 s later) briefly masters
+    the VRID and is preempted at once, with gratuitous ARPs then and 5 s later. Keeping
+    that race out of the capture keeps it the same from run to run.
+
+    In the capture: r1 masters 1, 3, ..., 19 and r2 2, 4, ..., 20 (20 adverts a second);
+    ~3.1 s ``stop`` r2 (SIGTERM): one prio-0 advert on each of its 10 VRIDs; r1
+    advertises prio 100 on each ~0.61 s later (Skew_Time (256-100)/256), with 5
+    gratuitous ARPs per VIP; ~8.2 s r2 restarted (same config): it starts in BACKUP,
+    discards r1's lower-priority adverts and preempts all 10 even VRIDs when its
+    master-down timer expires (3.41 s at prio 150), ~11.6 s; r1 falls silent on them.
+    Expected today: per even VRID resigned, failover r2→r1 (resigned, ~0.61 s) and
+    failover r1→r2 (preempted); plaintext-auth and non-standard-mac per VRID and speaker;
+    nothing else.
+    """
+    with recording("many-vrids", out_dir, deferred=True) as s:
+        for name in ("r1", "r2"):
+            s.lab.start_keepalived(
+                name, keepalived_config(*many_vrid_instances(name), router_id=name)
+            )
+        s.lab.wait(MANY_VRIDS_SETTLE_S)
+        s.start_captures()
+        s.lab.wait(3)
+        s.lab.stop("r2")
+        s.lab.wait(5)
+        s.lab.start_keepalived("r2", keepalived_config(*many_vrid_instances("r2"), router_id="r2"))
+        s.lab.wait(6)
+    return s.done()
+
+
 ScenarioFn = Callable[[Path | str], ScenarioResult]
 
 #: name → scenario function (names are also the capture file stems).
@@ -646,4 +729,5 @@ SCENARIOS: dict[str, ScenarioFn] = {
     "carp-collision": carp_collision,
     "any-sll": any_sll,
     "vlans": vlans,
+    "many-vrids": many_vrids,
 }
