@@ -2,7 +2,8 @@
 
 The same checks as tests/test_scenarios.py (which reads the bundled captures), on fresh
 traffic: timings move by tens of milliseconds between runs, findings must not. The
-scenarios run three at a time (each in namespaces of its own), ~2 minutes in all.
+scenarios of the selected tests run three at a time (each in namespaces of its own),
+~2 minutes for all of them.
 """
 
 from __future__ import annotations
@@ -23,9 +24,15 @@ CAPTURE_OF = {"any-sll2": ("any-sll", "any-sll2.pcap")}
 
 
 @pytest.fixture(scope="module")
-def fresh_runs(lab_ok, tmp_path_factory) -> dict[str, ScenarioResult | BaseException]:
+def fresh_runs(lab_ok, request, tmp_path_factory) -> dict[str, ScenarioResult | BaseException]:
     out = tmp_path_factory.mktemp("scenarios")
-    names = sorted({CAPTURE_OF.get(name, (name,))[0] for name in CHECKS})
+    # only the scenarios of the selected tests (``-k many`` runs one lab, not all)
+    selected = {
+        item.callspec.params["name"]
+        for item in request.session.items
+        if item.module is request.module and hasattr(item, "callspec")
+    }
+    names = sorted({CAPTURE_OF.get(name, (name,))[0] for name in selected})
 
     def run(name: str) -> ScenarioResult | BaseException:
         try:
