@@ -86,7 +86,7 @@ def analyze_files(
         try:
             table = fast_table(list(paths), FAST_BLOCK)[0]
             if selection is not None:
-                table.rows = table.rows[selection.table_mask(table)]
+                table = selection.select_table(table)
         except (OverflowError, ValueError):  # e.g. times past 2262: advert by advert
             bulk = False
     if bulk and isinstance(run, FeedDecoder):

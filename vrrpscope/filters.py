@@ -308,7 +308,7 @@ class Selection:
     heard: dict[tuple[str, int], Heard] = field(default_factory=dict)
     start_of: Callable[[], int | None] | None = field(default=None, repr=False, compare=False)
     _window: tuple[int, int] | None = field(default=None, repr=False)
-    _segments: dict[str, bool] = field(default_factory=dict, repr=False)
+    _segments: dict[str, bool] = field(default_factory=dict, repr=False, compare=False)
 
     def __getstate__(self) -> dict:  # (sent back by the decoding child: no callable)
         return {**self.__dict__, "start_of": None}
@@ -467,15 +467,40 @@ class Selection:
 
     # -------------------------------------------------------------- reporting
 
-    def table_mask(self, table: Any) -> np.ndarray:
-        """Rows of an :class:`~vrrpscope.columnar.adverts.AdvertTable` that are selected."""
+    def select_table(self, table: Any) -> Any:
+        """The selected rows of an :class:`~vrrpscope.columnar.adverts.AdvertTable`, its
+        side tables cut to what they use, in order of first use (as
+        ``AdvertTable.from_adverts`` of the selected adverts makes them)."""
         rows = table.rows
         seg_ok = np.array([self.segment_ok(s) for s in table.segments] + [False], bool)
         lo, hi = self.window()
         mask = seg_ok[rows["segment"]] & (rows["ts_ns"] >= lo) & (rows["ts_ns"] < hi)
         if self.view.vrids is not None:
             mask &= np.isin(rows["vrid"], sorted(self.view.vrids))
-        return mask
+        rows = rows[mask]
+        sides = {}
+        for column, values in (
+            ("file", table.files),
+            ("segment", table.segments),
+            ("src", table.sources),
+            ("src_mac", table.macs),
+            ("addresses", table.address_sets),
+        ):
+            index = rows[column]
+            used, first = np.unique(index[index >= 0], return_index=True)
+            used = used[np.argsort(first)]  # in order of first use
+            remap = np.full(len(values) + 1, -1, np.int64)
+            remap[used] = np.arange(len(used))
+            rows[column] = np.where(index >= 0, remap[index], -1)
+            sides[column] = [values[i] for i in used.tolist()]
+        return type(table)(
+            rows,
+            sides["file"],
+            sides["segment"],
+            sides["src"],
+            sides["src_mac"],
+            sides["addresses"],
+        )
 
     def note(self) -> str:
         """The capture summary's line: what was selected, what was left out."""

@@ -51,8 +51,8 @@ def run_plot(args: argparse.Namespace) -> int:
     thresholds = thresholds_from(args)
     view = view_from(args)
     analysis = analyze_files(args.files, thresholds, keep_adverts=True, view=view)
-    report_problems(analysis)
     check_selection(analysis)
+    report_problems(analysis)
     for path in save_plots(analysis, out, local=args.local):
         say(f"wrote {path}")
     return EXIT_DAMAGED if analysis.damage else EXIT_OK
