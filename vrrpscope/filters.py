@@ -220,8 +220,9 @@ class ViewFilter:
     def segment_matches(self, name: str) -> bool:
         if self.segments is None:
             return True
+        # (a name is itself first: interface names may hold '[' or '*')
         return any(
-            fnmatchcase(name, pattern) if _GLOB.search(pattern) else name == pattern
+            name == pattern or (_GLOB.search(pattern) is not None and fnmatchcase(name, pattern))
             for pattern in self.segments
         )
 
@@ -501,6 +502,18 @@ class Selection:
             sides["src_mac"],
             sides["addresses"],
         )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The summary's ``selection`` (JSON): what was asked, the window, the counts."""
+        lo, hi = self.bounds if self._window is not None else (None, None)
+        return {
+            "vrids": sorted(self.view.vrids) if self.view.vrids is not None else None,
+            "segments": list(self.view.segments) if self.view.segments is not None else None,
+            "since": None if lo is None else lo / NS,
+            "until": None if hi is None else hi / NS,
+            "adverts": self.kept,
+            "left_out": self.left_out,
+        }
 
     def note(self) -> str:
         """The capture summary's line: what was selected, what was left out."""
