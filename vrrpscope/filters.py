@@ -246,7 +246,10 @@ class ViewFilter:
 
             zone = "" if self.local or window is None else " UTC"
             if self.since is not None and self.until is not None:
-                span = f"{show(self.since, lo)} .. {show(self.until, hi)}"
+                first, last = show(self.since, lo), show(self.until, hi)
+                if lo is not None and hi is not None and first[:11] == last[:11]:
+                    last = last[11:]  # the same day: the time alone
+                span = f"{first} .. {last}"
             elif self.since is not None:
                 span = f"since {show(self.since, lo)}"
             else:

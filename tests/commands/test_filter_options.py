@@ -145,3 +145,15 @@ def test_plot_draws_the_selection(tmp_path: Path) -> None:
     assert [p.name for p in one.iterdir()] == ["q.svg"]  # one router: its timeline only
     svg = (one / "q.svg").read_text()
     assert "198.18.2.1" in svg and "198.18.1.1" not in svg
+
+
+def test_local_times_are_in_the_zone_the_report_shows() -> None:
+    """--local: a time without a zone is local (TZ), as the report prints times."""
+    paris = {"TZ": "Europe/Paris"}  # CET in November: UTC+1
+    window = ["--since", "2026-11-25 10:21:20", "--until", "2026-11-25T09:21:21Z"]
+    local = run("decode", "--local", *window, TWO_VRIDS, env=paris)
+    utc = run("decode", "--since", "2026-11-25 09:21:20", "--until", "@1795598481", TWO_VRIDS)
+    assert local.returncode == utc.returncode == EXIT_OK
+    frames = [line.split()[0] for line in local.stdout.decode().splitlines()]
+    assert frames and frames == [line.split()[0] for line in utc.stdout.decode().splitlines()]
+    assert all(" CET " in line for line in local.stdout.decode().splitlines())

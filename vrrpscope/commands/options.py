@@ -64,23 +64,20 @@ def add_filter_options(parser: argparse.ArgumentParser) -> None:
     (vrrpscope.filters; README "Selecting what to look at")."""
     from vrrpscope.filters import NEGATIVE_VALUE, segments_arg, time_arg, vrids_arg
 
-    group = parser.add_argument_group(
-        "selection (repeat --vrid/--segment or give comma lists; times: UTC unless "
-        "--local or a zone is given)"
-    )
+    group = parser.add_argument_group("selection (times in UTC unless --local; see README)")
     group.add_argument(
         "--vrid",
         action="append",
         type=vrids_arg,
         metavar="N[,M-K]",
-        help="only these VRIDs (CARP: vhids), e.g. 51 or 1,5,10-20",
+        help="only these VRIDs (CARP: vhids), e.g. 51 or 1,5,10-20; repeatable",
     )
     group.add_argument(
         "--segment",
         action="append",
         type=segments_arg,
         metavar="S",
-        help="only these segments: names (eth0.vlan30) or globs ('eth0.*')",
+        help="only these segments: names (eth0.vlan30) or globs ('eth0.*'); repeatable",
     )
     group.add_argument(
         "--since",
