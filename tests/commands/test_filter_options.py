@@ -157,3 +157,14 @@ def test_local_times_are_in_the_zone_the_report_shows() -> None:
     frames = [line.split()[0] for line in local.stdout.decode().splitlines()]
     assert frames and frames == [line.split()[0] for line in utc.stdout.decode().splitlines()]
     assert all(" CET " in line for line in local.stdout.decode().splitlines())
+
+
+@pytest.mark.parametrize(
+    "options", [["--vrid", "53", "--since", "+4s"], ["--segment", "if2", "--until", "-3s"]]
+)
+@pytest.mark.parametrize("capture", [TWO_VRIDS, TWO_SEGMENTS])
+def test_decode_selects_alike_on_both_routes(capture: str, options: list[str]) -> None:
+    fast = run("decode", "--json", *options, capture)
+    general = run("decode", "--json", *options, capture, env={"VRRPSCOPE_GENERAL": "1"})
+    assert fast.returncode == general.returncode == EXIT_OK
+    assert fast.stdout == general.stdout and fast.stderr == general.stderr

@@ -24,7 +24,7 @@ class _Run:
     files, the general decoder frame by frame for stdin and pipes (adverts print as they
     arrive) or with ``VRRPSCOPE_GENERAL=1``."""
 
-    def __init__(self, paths: Sequence[str], view: ViewFilter | None = None) -> None:
+    def __init__(self, paths: Sequence[str]) -> None:
         general = os.environ.get("VRRPSCOPE_GENERAL", "") not in ("", "0")
         self.fast = None
         self.general = None
@@ -34,11 +34,17 @@ class _Run:
             from vrrpscope.columnar.feed import FeedDecoder
 
             self.fast = FeedDecoder(list(paths))
-        self.selection = Selection.prepare(view, paths) if view is not None else None
-        if self.selection is not None:
-            self.selection.start_of = lambda: self.stats.first_ts_ns
-            if self.fast is not None:
-                self.fast.decoder.selection = self.selection
+        self.paths = paths
+        self.selection: Selection | None = None
+
+    def select(self, view: ViewFilter | None) -> None:
+        """Only the adverts ``view`` selects (both routes: vrrpscope.filters)."""
+        if view is None:
+            return
+        self.selection = Selection.prepare(view, self.paths)
+        self.selection.start_of = lambda: self.stats.first_ts_ns
+        if self.fast is not None:
+            self.fast.decoder.selection = self.selection
 
     def items(self) -> Iterator[Decoded]:
         if self.general is None:
@@ -68,7 +74,8 @@ def run_decode(args: argparse.Namespace) -> int:
         from vrrpscope.proto.crosscheck import run_crosscheck
 
         return run_crosscheck(args)
-    run = _Run(args.files, view_from(args))
+    run = _Run(args.files)
+    run.select(view_from(args))
     multi = len(args.files) > 1
     out = sys.stdout
     interactive = any(path == "-" for path in args.files)
