@@ -290,3 +290,16 @@ def test_both_routes_select_alike(capture: str, options: dict) -> None:
     assert fast.selection == slow.selection
     if fast.selection.kept:
         assert_same([capture], view=v)
+
+
+@pytest.mark.parametrize("text", ["@1e30", "@-1e12", "@nan", "+99999999999999d", "-200y"])
+def test_times_out_of_range_are_value_errors(text: str) -> None:
+    with pytest.raises(ValueError, match="out of range|100 years|not a time"):
+        parse_time(text)
+
+
+def test_far_bounds_select_everything_or_nothing() -> None:
+    every = analyze_files([FAILOVER], view=view(since=parse_time("0001-01-01")))
+    assert every.selection.left_out == 0 and every.selection.kept == len(adverts(FAILOVER))
+    none = analyze_files([FAILOVER], view=view(since=parse_time("9999-12-31")))
+    assert none.selection.kept == 0

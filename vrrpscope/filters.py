@@ -46,6 +46,7 @@ NS = 1_000_000_000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _UNITS = {"ms": NS // 1000, "s": NS, "m": 60 * NS, "h": 3600 * NS, "d": 86400 * NS}
 _PART = re.compile(r"(\d+(?:\.\d+)?|\.\d+)(ms|s|m|h|d)?")
+_MAX_OFFSET = 100 * 366 * 86400 * NS  # relative times beyond are typing errors
 _GLOB = re.compile(r"[*?\[]")
 TIME_HELP = (
     "give 2026-11-25 09:20:30 (ISO 8601; UTC unless it names a zone, or --local), "
@@ -126,9 +127,11 @@ def parse_time(text: str) -> TimeSpec:
             seconds = float(value[1:])
         except ValueError:
             seconds = math.nan
-        if math.isfinite(seconds):
+        try:
             moment = _EPOCH + timedelta(seconds=seconds)
-            return TimeSpec(text, "absolute", moment=moment)
+        except (OverflowError, ValueError):  # nan, or beyond the years 1-9999
+            raise ValueError(f"not a time: {text!r} is out of range; {TIME_HELP}") from None
+        return TimeSpec(text, "absolute", moment=moment)
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
@@ -148,6 +151,8 @@ def _duration_ns(text: str) -> int | None:
             return None  # a bare number only alone: "+90" is 90 s, "+1h30" is unclear
         total += round(float(number) * _UNITS[unit or "s"])
         at, parts = match.end(), parts + 1
+    if total > _MAX_OFFSET:
+        raise ValueError(f"{text!r} is more than 100 years: not a capture's time")
     return total if parts else None
 
 
@@ -351,11 +356,10 @@ class Selection:
             view = self.view
             if self.start_ns is None and self.start_of is not None:
                 self.start_ns = self.start_of()
-            lo, hi = -(1 << 63), (1 << 63) - 1
             since = view.since and view.since.at(self.start_ns, self.end_ns, view.local)
             until = view.until and view.until.at(self.start_ns, self.end_ns, view.local)
-            lo = lo if since is None else since
-            hi = hi if until is None else until
+            lo = _I64_MIN if since is None else _int64(since)  # (the times' columns)
+            hi = _I64_MAX if until is None else _int64(until)
             if since is not None and until is not None:
                 _check_order(lo, hi, view)
             self._window = (lo, hi)
@@ -555,6 +559,13 @@ class Selection:
             f"no advert matches {self.describe()} (the input has {seen}, "
             f"adverts from {span}{'' if local else ' UTC'})"
         )
+
+
+_I64_MIN, _I64_MAX = -(1 << 63), (1 << 63) - 1
+
+
+def _int64(ns: int) -> int:
+    return min(max(ns, _I64_MIN), _I64_MAX)
 
 
 _FIELDS: dict[type, dict[str, int]] = {}
