@@ -24,11 +24,12 @@ from vrrpscope.engine.bulk.runs import HeldRun, SpeakerRun
 from vrrpscope.engine.core import Engine
 from vrrpscope.engine.crossfile import CrossFileDuplicates, distinct_files
 from vrrpscope.engine.state import router_key
+from vrrpscope.filters import Selection, ViewFilter
 from vrrpscope.findings import FindingEvent
 from vrrpscope.model import AddressClaim, Advert, OtherTraffic
 from vrrpscope.parallel import ForkedPlans, can_fork
 from vrrpscope.pipeline import DecodeSession, decode_notes
-from vrrpscope.proto.decode import Decoded
+from vrrpscope.proto.decode import Decoded, DecodeStats
 from vrrpscope.proto.link import LINKTYPE_LINUX_SLL
 from vrrpscope.result import Analysis
 from vrrpscope.thresholds import Thresholds
@@ -45,6 +46,7 @@ def analyze_files(
     on_progress: Callable[[DecodeSession | FeedDecoder], None] | None = None,
     general: bool | None = None,
     parallel: bool | None = None,
+    view: ViewFilter | None = None,
 ) -> Analysis:
     """Decode `paths` (merged in time order) and feed the engine; never raises on damage.
 
@@ -53,7 +55,9 @@ def analyze_files(
     than ``0``. Both give the same findings, inventory, counts and notes. ``parallel``:
     decode in a second process (:mod:`vrrpscope.parallel`) while the engine runs; by
     default (``VRRPSCOPE_PARALLEL`` unset) for a single capture of 16 MiB or more when
-    there is a second CPU; ``VRRPSCOPE_PARALLEL=0`` / ``1`` never / always.
+    there is a second CPU; ``VRRPSCOPE_PARALLEL=0`` / ``1`` never / always. ``view``:
+    only the VRIDs, segments and time window it selects reach the engine (both routes
+    alike: :mod:`vrrpscope.filters`); ``Analysis.selection`` says what it kept.
     """
     if general is None:
         general = os.environ.get("VRRPSCOPE_GENERAL", "") not in ("", "0")
@@ -61,6 +65,13 @@ def analyze_files(
     run: DecodeSession | FeedDecoder
     run = DecodeSession(list(paths)) if general else FeedDecoder(list(paths), FAST_BLOCK)
     engine = Engine(thresholds or Thresholds(), on_event=on_event)
+    selection = None
+    if view is not None and view.active:  # (the fast route filters in its decoder)
+        selection = Selection.prepare(view, paths)
+        selection.start_of = lambda: _stats(run).first_ts_ns
+        if isinstance(run, FeedDecoder):
+            run.decoder.selection = selection
+    keep = selection.keep if selection is not None and not isinstance(run, FeedDecoder) else None
     kept: list[Advert] = []
     duplicates = CrossFileDuplicates() if len(paths) > 1 else None
     # Change points: regular adverts applied in bulk (adverts seen twice dropped by the
@@ -74,6 +85,8 @@ def analyze_files(
     if bulk and keep_adverts:  # the columnar decode's table is the same (test_fastpath.py)
         try:
             table = fast_table(list(paths), FAST_BLOCK)[0]
+            if selection is not None:
+                table = selection.select_table(table)
         except (OverflowError, ValueError):  # e.g. times past 2262: advert by advert
             bulk = False
     if bulk and isinstance(run, FeedDecoder):
@@ -93,6 +106,8 @@ def analyze_files(
     else:
         items = run.items()
     for count, item in enumerate(items, 1):
+        if keep is not None and not keep(item):
+            continue
         if isinstance(item, Advert):
             if duplicates is not None and duplicates.seen(item):
                 continue
@@ -105,17 +120,19 @@ def analyze_files(
             engine.feed_claim(item)
         if on_progress is not None and count % 50_000 == 0:
             on_progress(run)
-    if isinstance(run, FeedDecoder):
-        stats = run.stats
-        damage = run.damage
-        notes = decode_notes(stats)
-    else:
-        stats = run.decoder.stats
-        damage = run.damage
-        notes = decode_notes(stats)
+    stats = _stats(run)
+    damage = run.damage
+    notes = decode_notes(stats)
+    first_ns, last_ns = stats.first_ts_ns, stats.last_ts_ns
+    if isinstance(run, FeedDecoder) and run.decoder.selection is not None:
+        selection = run.decoder.selection  # (the decoding child's counts: parallel.py)
+    if selection is not None:
+        first_ns, last_ns = _clip(first_ns, last_ns, selection)
+        notes.append(selection.note())
     # The capture lasts until its last frame of any kind, not its last advert: silence
-    # at the end of a capture filtered with `vrrp or arp` is still silence.
-    engine.finish(stats.last_ts_ns)
+    # at the end of a capture filtered with `vrrp or arp` is still silence (and the
+    # window until --until, when the capture goes on past it).
+    engine.finish(last_ns)
     if stats.link_types.get(LINKTYPE_LINUX_SLL):  # one segment of several interfaces
         concurrency.sll_merged(engine.findings)
     notes[:0] = repeats
@@ -130,15 +147,32 @@ def analyze_files(
         engine=engine,
         damage=damage,
         notes=notes,
-        first_ts_ns=stats.first_ts_ns,
-        last_ts_ns=stats.last_ts_ns,
+        first_ts_ns=first_ns,
+        last_ts_ns=last_ns,
         backwards_ts=stats.backwards_ts,
         adverts=table
         if table is not None
         else AdvertTable.from_adverts(kept)
         if keep_adverts
         else None,
+        selection=selection,
     )
+
+
+def _stats(run: DecodeSession | FeedDecoder) -> DecodeStats:
+    return run.stats if isinstance(run, FeedDecoder) else run.decoder.stats
+
+
+def _clip(first: int | None, last: int | None, selection: Selection) -> tuple:
+    """The capture's span cut to the selected window (what the engine saw)."""
+    if first is None or last is None:
+        return first, last
+    lo, hi = selection.bounds
+    if lo is not None:
+        first = max(first, lo)
+    if hi is not None:
+        last = min(last, hi)
+    return first, max(first, last)
 
 
 def feed_plans(

@@ -13,7 +13,7 @@ from typing import NoReturn
 
 from vrrpscope import __version__
 from vrrpscope.commands.analyze_cmd import add_threshold_options
-from vrrpscope.commands.options import host_port, integer, seconds
+from vrrpscope.commands.options import add_filter_options, host_port, integer, seconds
 from vrrpscope.commands.plot_cmd import add_plot_parser
 from vrrpscope.errors import (
     EXIT_DAMAGED,
@@ -137,6 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="compare our decode with Wireshark's (tshark via pyshark) and list differences",
     )
+    add_filter_options(decode)
     decode.set_defaults(handler="vrrpscope.commands.decode_cmd:run_decode")
 
     analyze = sub.add_parser(
@@ -157,6 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     analyze.add_argument("--plot", metavar="OUT", help="also draw timelines (.png/.svg/.pdf)")
     analyze.add_argument("--local", action="store_true", help="local time instead of UTC")
+    add_filter_options(analyze)
     add_threshold_options(analyze)
     analyze.set_defaults(handler="vrrpscope.commands.analyze_cmd:run_analyze")
 

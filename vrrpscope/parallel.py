@@ -79,7 +79,9 @@ class ForkedPlans:
                         yield block
                     elif kind == "end":
                         run = self.run
-                        run.stats, run.damage, run.fast_frames, run.fallback_frames = rest
+                        run.stats, run.damage, run.fast_frames, run.fallback_frames = rest[:4]
+                        if run.decoder.selection is not None:  # its counts, from the child
+                            run.decoder.selection.__dict__.update(rest[4].__getstate__())
                         done = True
                         return
                     else:
@@ -124,6 +126,7 @@ def _child(run: FeedDecoder, write_fd: int, thresholds: Thresholds) -> None:
                     run.damage,
                     run.fast_frames,
                     run.fallback_frames,
+                    run.decoder.selection,
                 )
             except BrokenPipeError:
                 raise

@@ -15,6 +15,7 @@ from vrrpscope.errors import Damage
 if TYPE_CHECKING:
     from vrrpscope.columnar.adverts import AdvertTable
     from vrrpscope.engine.core import Engine
+    from vrrpscope.filters import Selection
     from vrrpscope.findings import Finding
     from vrrpscope.incidents import Incident
     from vrrpscope.nodes import Node
@@ -36,6 +37,7 @@ class Analysis:
     last_ts_ns: int | None = None
     backwards_ts: int = 0
     adverts: AdvertTable | None = None
+    selection: Selection | None = None  # --vrid/--segment/--since/--until: what was kept
     _incidents: list[Incident] | None = field(default=None, repr=False)
 
     @property

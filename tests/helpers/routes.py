@@ -52,13 +52,16 @@ def _json(analysis: Analysis) -> str:
     return out.getvalue()
 
 
-def _run(paths: list[str], general: bool) -> tuple[Analysis | None, list, BaseException | None]:
+def _run(
+    paths: list[str], general: bool, **options: Any
+) -> tuple[Analysis | None, list, BaseException | None]:
     events: list = []
     try:
         analysis = analyze_files(
             paths,
             keep_adverts=True,
             general=general,
+            **options,
             on_event=lambda e: events.append((e.action, e.finding.to_dict())),
         )
     except Exception as exc:  # e.g. timestamps past 2262 overflow the adverts table
@@ -81,14 +84,15 @@ def _state(analysis: Analysis) -> tuple:
     )
 
 
-def assert_same(paths: list[str]) -> Analysis | None:
+def assert_same(paths: list[str], **options: Any) -> Analysis | None:
+    """Both routes end alike on ``paths`` (``options`` for analyze_files, e.g. ``view``)."""
     # Without the adverts table (what `analyze --json` does): never raises on odd input.
     # On the fast route that takes regular adverts in bulk (vrrpscope.engine.bulk.planner).
-    plain = [analyze_files(paths, general=general) for general in (True, False)]
+    plain = [analyze_files(paths, general=general, **options) for general in (True, False)]
     assert _state(plain[1]) == _state(plain[0])
     assert list(FeedDecoder(paths).items()) == list(DecodeSession(paths).items())
-    slow, slow_events, slow_exc = _run(paths, general=True)
-    fast, fast_events, fast_exc = _run(paths, general=False)
+    slow, slow_events, slow_exc = _run(paths, True, **options)
+    fast, fast_events, fast_exc = _run(paths, False, **options)
     if slow_exc is not None or fast_exc is not None:
         assert type(fast_exc) is type(slow_exc), (slow_exc, fast_exc)
         return None

@@ -374,8 +374,8 @@ def test_plot_command_writes_the_figure(main, tmp_path: Path, capsys):
 @pytest.mark.parametrize(
     ("args", "code", "needle"),
     [
-        (["--vrid", "99"], 2, "no virtual router VRID 99"),
-        (["--segment", "eth9"], 2, "on segment eth9"),
+        (["--vrid", "99"], 2, "no advert matches VRID 99 (the input has VRIDs 42-46"),
+        (["--segment", "eth9"], 2, "no advert matches segment eth9"),
         (["-o", "x.txt"], 2, ".png, .svg or .pdf"),
     ],
 )

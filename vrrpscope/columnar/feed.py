@@ -47,6 +47,7 @@ from vrrpscope.proto.link import LinkError, UnsupportedLinkType, parse_link
 
 if TYPE_CHECKING:
     from vrrpscope.engine.crossfile import CrossFileDuplicates
+    from vrrpscope.filters import Selection
     from vrrpscope.thresholds import Thresholds
 
 _INT64 = range(-(1 << 63), 1 << 63)
@@ -72,6 +73,7 @@ class ItemDecoder:
         self.core = core
         self.templates = Decoder()  # decodes one frame per group; its counts are unused
         self.planner: Planner | None = None  # set: blocks become BlockPlans (FeedDecoder.plans)
+        self.selection: Selection | None = None  # set: only the items it keeps (filters.py)
         self._known: dict[tuple, Template] = {}  # see _template
 
     def items(self, block: RecordBlock) -> list[Decoded] | None:
@@ -108,6 +110,8 @@ class ItemDecoder:
             note_time(frame.ts_ns)
             item = decode(frame)
             if item is None:
+                continue
+            if self.selection is not None and not self.selection.keep(item):
                 continue
             if duplicates is not None and isinstance(item, Advert) and duplicates.seen(item):
                 continue
@@ -161,6 +165,10 @@ class ItemDecoder:
         decode_alone = self.templates.decode
         for i in odd_rows.tolist():
             singles[i] = decode_alone(self._frame(block, i))
+        if self.selection is not None:
+            events = self.selection.keep_events(block.ts_ns, events, tid, makers, singles)
+            if len(events) == 0:
+                return None
         return _Prepared(block, events, tid, makers, singles)
 
     def _frame(self, block: RecordBlock, i: int) -> Frame:

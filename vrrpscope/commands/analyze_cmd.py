@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from vrrpscope.commands.options import threshold_type
 from vrrpscope.errors import EXIT_DAMAGED, EXIT_FINDINGS, EXIT_OK, UsageError
+from vrrpscope.filters import view_from
 from vrrpscope.findings import Severity
 from vrrpscope.report.jsonl import write_json
 from vrrpscope.report.progress import progress_for
@@ -52,14 +53,20 @@ def run_analyze(args: argparse.Namespace) -> int:
     from vrrpscope.analysis import analyze_files
 
     thresholds = thresholds_from(args)
+    view = view_from(args)
     if args.plot:
         from vrrpscope.report.plot.figures import check_output
 
         check_output(args.plot)
     with progress_for(args.files, enabled=not args.json) as on_progress:
         analysis = analyze_files(
-            args.files, thresholds, keep_adverts=bool(args.plot), on_progress=on_progress
+            args.files,
+            thresholds,
+            keep_adverts=bool(args.plot),
+            on_progress=on_progress,
+            view=view,
         )
+    check_selection(analysis)
     if args.json:
         write_json(analysis, sys.stdout)
     else:
@@ -86,6 +93,15 @@ def report_width() -> int | None:
     if columns.isdigit() and int(columns) > 0:
         return int(columns)
     return None if sys.stdout.isatty() else PIPE_WIDTH
+
+
+def check_selection(analysis: Analysis) -> None:
+    """A selection that kept no advert is an error (what the input has, in one line)."""
+    selection = analysis.selection
+    if selection is not None and not selection.kept:
+        for damage in analysis.damage:
+            say(f"damaged input: {damage}; analysed up to there")
+        raise UsageError(selection.nothing_matched())
 
 
 def report_problems(analysis: Analysis, notes: bool = True) -> None:

@@ -9,6 +9,7 @@ from collections.abc import Iterator, Sequence
 
 from vrrpscope.columnar.records import is_plain_file
 from vrrpscope.errors import EXIT_DAMAGED, EXIT_OK, Damage
+from vrrpscope.filters import Selection, ViewFilter, view_from
 from vrrpscope.model import Advert
 from vrrpscope.pipeline import DecodeSession
 from vrrpscope.proto.decode import Decoded, DecodeStats
@@ -33,9 +34,24 @@ class _Run:
             from vrrpscope.columnar.feed import FeedDecoder
 
             self.fast = FeedDecoder(list(paths))
+        self.paths = paths
+        self.selection: Selection | None = None
+
+    def select(self, view: ViewFilter | None) -> None:
+        """Only the adverts ``view`` selects (both routes: vrrpscope.filters)."""
+        if view is None:
+            return
+        self.selection = Selection.prepare(view, self.paths)
+        self.selection.start_of = lambda: self.stats.first_ts_ns
+        if self.fast is not None:
+            self.fast.decoder.selection = self.selection
 
     def items(self) -> Iterator[Decoded]:
-        return self.general.items() if self.general is not None else self.fast.items()
+        if self.general is None:
+            return self.fast.items()  # (filtered in its decoder)
+        if self.selection is not None:
+            return filter(self.selection.keep, self.general.items())
+        return self.general.items()
 
     @property
     def stats(self) -> DecodeStats:
@@ -59,6 +75,7 @@ def run_decode(args: argparse.Namespace) -> int:
 
         return run_crosscheck(args)
     run = _Run(args.files)
+    run.select(view_from(args))
     multi = len(args.files) > 1
     out = sys.stdout
     interactive = any(path == "-" for path in args.files)
@@ -80,6 +97,10 @@ def run_decode(args: argparse.Namespace) -> int:
     for damage in run.damage:
         say(f"damaged input: {damage}; frames before it were decoded")
     stats = run.stats
+    selection = run.selection
+    if selection is not None and not selection.kept:
+        say(f"note: {selection.nothing_matched()}")
     if not args.json:
-        say(f"{stats.adverts} advert(s) in {stats.frames} frame(s)")
+        shown = f"{selection.kept} of " if selection is not None else ""
+        say(f"{shown}{stats.adverts} advert(s) in {stats.frames} frame(s)")
     return EXIT_DAMAGED if run.damage else EXIT_OK

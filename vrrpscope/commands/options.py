@@ -59,6 +59,41 @@ def host_port(text: str) -> str:
     return text
 
 
+def add_filter_options(parser: argparse.ArgumentParser) -> None:
+    """--vrid, --segment, --since, --until: one meaning for analyze, decode and plot
+    (vrrpscope.filters; README "Selecting what to look at")."""
+    from vrrpscope.filters import NEGATIVE_VALUE, segments_arg, time_arg, vrids_arg
+
+    group = parser.add_argument_group("selection (times in UTC unless --local; see README)")
+    group.add_argument(
+        "--vrid",
+        action="append",
+        type=vrids_arg,
+        metavar="N[,M-K]",
+        help="only these VRIDs (CARP: vhids), e.g. 51 or 1,5,10-20; repeatable",
+    )
+    group.add_argument(
+        "--segment",
+        action="append",
+        type=segments_arg,
+        metavar="S",
+        help="only these segments: names (eth0.vlan30) or globs ('eth0.*'); repeatable",
+    )
+    group.add_argument(
+        "--since",
+        type=time_arg,
+        metavar="T",
+        help="from T: '2026-11-25 09:20:30', ISO 8601, @EPOCH, +30s (after the start), "
+        "-10m (before the end; not on stdin)",
+    )
+    group.add_argument(
+        "--until", type=time_arg, metavar="T", help="up to T (excluded), same forms as --since"
+    )
+    # `--until -10m` is a value, not an option (argparse takes -10 as a number only).
+    if hasattr(parser, "_negative_number_matcher"):
+        parser._negative_number_matcher = NEGATIVE_VALUE
+
+
 def threshold_type(name: str, default: float | int) -> Callable[[str], float | int]:
     """The argparse type of one engine threshold (the rules of Thresholds.__post_init__)."""
     if isinstance(default, int):

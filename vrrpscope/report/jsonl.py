@@ -44,6 +44,7 @@ def summary_dict(analysis: Analysis, inventory: list, findings: list) -> dict:
         "timestamps_backwards": analysis.backwards_ts,
         "damage": [str(d) for d in analysis.damage],
         "notes": analysis.notes,
+        **({"selection": analysis.selection.to_dict()} if analysis.selection is not None else {}),
         "segments": [
             {k: v for k, v in seg.to_dict().items() if k not in ("routers", "type")}
             for seg in inventory
