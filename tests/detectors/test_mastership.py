@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from tests.helpers import packets as P
 from tests.helpers.advertfactory import AdvertFactory, at, capture, of_kind, run
+from tests.helpers.capturewriter import PcapFile
+from tests.helpers.routes import assert_same
 from vrrpscope.findings import Kind, Severity
 from vrrpscope.thresholds import Thresholds
 
@@ -174,3 +179,43 @@ def test_takeover_after_a_no_master_is_worded_as_a_recovery() -> None:
     assert fo.details["cause"] == "silence" and fo.details["recovered"] is True
     assert fo.details["slow"] is True
     assert "recovered after 15.00 s without a master" in fo.message
+
+
+def _start_up_race_then_resignation() -> list:
+    """Daemons start together: A (100) times out first and sends one advert, B (150)
+    preempts 0.11 s later and is master until it resigns at 3.5 s, before A's own
+    silence timer (3.61 s after its one advert) runs out; A takes over at Skew_Time."""
+    f = AdvertFactory()
+    a_first = [f.advert(0.0, A, priority=100)]
+    b = f.train(B, 0.113, 3.113, priority=150) + [f.advert(3.5, B, priority=0)]
+    a_back = f.train(A, 3.5 + SKEW_100, 20, priority=100)
+    return capture(a_first, b, a_back)
+
+
+def test_start_up_race_then_resignation_is_one_failover_and_no_no_master() -> None:
+    engine = run(_start_up_race_then_resignation(), end=20.5)
+    assert of_kind(engine, Kind.NO_MASTER) == []  # B advertised all along
+    assert of_kind(engine, Kind.FLAPPING) == []
+    (fo,) = of_kind(engine, Kind.FAILOVER)  # the start-up race is an election, no move
+    assert fo.details["from"] == B and fo.details["to"] == A
+    assert fo.first_ts_ns == at(3.5)
+    assert fo.details["takeover_s"] == pytest.approx(SKEW_100, abs=1e-3)
+    (router,) = engine.routers.values()
+    assert [(p.src, p.start_ns, p.end_ns) for p in router.periods] == [
+        (A, at(0.0), at(0.0)),
+        (B, at(0.113), at(3.5)),
+    ]
+
+
+def test_start_up_race_on_both_routes(tmp_path: Path) -> None:
+    pcap = PcapFile()
+    for adv in _start_up_race_then_resignation():
+        mac = "52:54:00:00:00:01" if adv.src == A else "52:54:00:00:00:02"
+        frame = P.vrrp_v2(51, adv.priority, ["10.0.0.100"])
+        pcap.add(adv.ts_ns, P.ethernet(P.ipv4(frame, src=adv.src), src_mac=mac))
+    path = tmp_path / "race.pcap"
+    path.write_bytes(pcap.to_bytes())
+    result = assert_same([str(path)])
+    assert result is not None
+    kinds = sorted(str(f.kind) for f in result.findings if f.severity >= Severity.WARNING)
+    assert kinds == ["failover"]

@@ -672,6 +672,7 @@ class Engine:
                 self._end_episode(router, other, last, "silence")
 
     def _end_episode(self, router: RouterState, sp: SpeakerState, end: int, reason: str) -> None:
+        self._end_yielded_to(router, sp)
         contract.episode_ending(self._ctx, router, sp)
         del router.active[sp.key]
         assert sp.active_since_ns is not None
@@ -703,6 +704,22 @@ class Engine:
         elif not router.active:
             router.silent_since_ns = end
 
+    def _end_yielded_to(self, router: RouterState, sp: SpeakerState) -> None:
+        """Before `sp`'s episode ends: end those of the speakers it outranks that have not
+        advertised since it started. They yielded to it then (RFC 5798 6.4.3: a master
+        hearing a better advert becomes backup at once), though their silence timers,
+        longer than its own episode (a start-up race, then a resignation), have not run out;
+        left active they would outlive it as a master that was no longer there."""
+        start = sp.active_since_ns
+        if start is None or len(router.active) < 2:
+            return
+        for other in sorted(router.active.values(), key=lambda s: s.last_valid_ns or 0):
+            last = other.last_valid_ns
+            if other is sp or other.key not in router.active or last is None or last >= start:
+                continue
+            if yields_to(other, sp):
+                self._end_episode(router, other, last, "silence")
+
     def _preempted_by(
         self, router: RouterState, old: SpeakerState, end: int
     ) -> SpeakerState | None:
@@ -733,7 +750,7 @@ class Engine:
             return  # the first master seen is not a failover
         old = router.speakers.get(prev)
         if old is not None:
-            if _election(old, sp):
+            if _election(router, old, sp):
                 return
             if contract.is_handover(old, sp, self.thresholds.timer_slack):
                 contested = not contract.outranks(sp, old)
@@ -773,11 +790,18 @@ def _other_cluster(old: SpeakerState, new: SpeakerState) -> bool:
     return bool(old.address_set and new.address_set) and old.address_set.isdisjoint(new.address_set)
 
 
-def _election(old: SpeakerState, new: SpeakerState) -> bool:
+def _election(router: RouterState, old: SpeakerState, new: SpeakerState) -> bool:
     """Both started advertising within one interval and `old` yielded: an election
-    (start-up race, or two masters resolving), not a move of an established master."""
+    (start-up race, or two masters resolving), not a move of an established master.
+
+    Without overlap (`old` fell silent before `new` spoke) only the router's first
+    master counts: daemons starting together, the first to time out sends one advert
+    and yields to the better one an instant later."""
     if old.episode_start_ns is None or old.end_ns is None or new.active_since_ns is None:
         return False
-    if old.end_ns < new.active_since_ns:
-        return False  # no overlap: the old master stopped first
-    return new.active_since_ns - old.episode_start_ns < interval_ns(old.interval_cs or 100)
+    if new.active_since_ns - old.episode_start_ns >= interval_ns(old.interval_cs or 100):
+        return False
+    if old.end_ns >= new.active_since_ns:
+        return True
+    first = old.episode_start_ns == router.first_ts_ns and len(router.periods) == 1
+    return first and yields_to(old, new)
