@@ -75,5 +75,9 @@ class Damage:
     offset: int
     message: str
 
+    def outcome(self, done: str) -> str:
+        """What became of the input, e.g. ``outcome("analysed")``."""
+        return f"{done} up to there"
+
     def __str__(self) -> str:
         return f"{display_name(self.path)}: byte {self.offset}: {self.message}"

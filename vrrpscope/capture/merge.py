@@ -8,6 +8,7 @@ from operator import attrgetter
 from types import TracebackType
 
 from vrrpscope.capture.opener import CaptureSource, open_capture
+from vrrpscope.capture.timeline import TimeLine, frame_chunks
 from vrrpscope.errors import Damage, InputError
 from vrrpscope.model import Frame
 
@@ -71,8 +72,11 @@ class FrameReader:
 
 
 def _chunks(source: CaptureSource, size: int) -> Iterator[list[Frame]]:
-    """The source's chunks; the source is closed once they are all read."""
-    yield from source.chunks(size)
+    """The source's chunks, frames with out-of-sequence timestamps left out (they land
+    in its damage); the source is closed once they are all read."""
+    line: TimeLine[Frame] = TimeLine(source.path, trust_first=source.interactive)
+    yield from frame_chunks(source.chunks(size), line)
+    source.damage[:0] = line.damage  # (frames left out come before where reading broke)
     source.close()
 
 

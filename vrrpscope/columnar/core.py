@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from vrrpscope.capture import CaptureSource, FrameReader, open_capture, read_frames
+from vrrpscope.capture.timeline import TimeLine, record_blocks
 from vrrpscope.columnar.adverts import AdvertTable
 from vrrpscope.columnar.byteview import ByteView
 from vrrpscope.columnar.frames import frames_block
@@ -94,7 +95,9 @@ class FastCore:
         info = fast_info(paths[0]) if len(paths) == 1 else None
         if info is not None:
             blocks = self.progress = PcapBlocks(paths[0], info, block, prefetch)
-            yield from blocks
+            line: TimeLine[tuple] = TimeLine(paths[0])
+            yield from record_blocks(blocks, line)
+            self.damage.extend(line.damage)
             self.damage.extend(blocks.damage)
         elif len(paths) == 1:
             yield from self._one_source(paths[0], per_frame)
@@ -112,20 +115,20 @@ class FastCore:
         if source.format != "pcapng" or source.interactive or source.compression:
             yield from self._frames(FrameReader([source], FRAME_CHUNK), per_frame)
             return
-        done = 0
+        done = 0  # frames passed on (read again, the same frames get the same decisions)
+        line: TimeLine[tuple] = TimeLine(path)
         try:
-            for block in PcapngBlocks(source):
+            for block in record_blocks(PcapngBlocks(source), line):
                 yield block
                 done += len(block.start)
         except OverflowError:  # a timestamp past int64: read on frame by frame
-            if not per_frame:
-                raise
             source.close()
             again = self.progress = open_capture(path)
             yield from self._frames(FrameReader([again], FRAME_CHUNK), per_frame, skip=done)
             return
         finally:
             source.close()
+        self.damage.extend(line.damage)  # (frames left out come before where reading broke)
         self.damage.extend(source.damage)
 
     def _frames(
@@ -135,15 +138,14 @@ class FastCore:
         self.progress = reader
         try:
             for frames in reader:
-                if per_frame:
-                    if skip:
-                        taken = min(skip, len(frames))
-                        frames, skip = frames[taken:], skip - taken
-                    if not frames:
-                        continue
-                    if not all(f.ts_ns in _INT64 for f in frames):
-                        yield frames
-                        continue
+                if skip:
+                    taken = min(skip, len(frames))
+                    frames, skip = frames[taken:], skip - taken
+                if not frames:
+                    continue
+                if per_frame and not all(f.ts_ns in _INT64 for f in frames):
+                    yield frames
+                    continue
                 yield frames_block(frames)
         finally:
             reader.close()

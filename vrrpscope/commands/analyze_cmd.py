@@ -100,7 +100,7 @@ def check_selection(analysis: Analysis) -> None:
     selection = analysis.selection
     if selection is not None and not selection.kept:
         for damage in analysis.damage:
-            say(f"damaged input: {damage}; analysed up to there")
+            say(f"damaged input: {damage}; {damage.outcome('analysed')}")
         raise UsageError(selection.nothing_matched())
 
 
@@ -109,7 +109,7 @@ def report_problems(analysis: Analysis, notes: bool = True) -> None:
     for note in analysis.notes if notes else ():
         say(f"note: {note}")
     for damage in analysis.damage:
-        say(f"damaged input: {damage}; analysed up to there")
+        say(f"damaged input: {damage}; {damage.outcome('analysed')}")
 
 
 def exit_code(analysis: Analysis, fail_on: str | None) -> int:

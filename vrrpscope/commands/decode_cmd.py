@@ -95,7 +95,7 @@ def run_decode(args: argparse.Namespace) -> int:
     for note in run.notes():
         say(f"note: {note}")
     for damage in run.damage:
-        say(f"damaged input: {damage}; frames before it were decoded")
+        say(f"damaged input: {damage}; {damage.outcome('decoded')}")
     stats = run.stats
     selection = run.selection
     if selection is not None and not selection.kept:

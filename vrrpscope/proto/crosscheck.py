@@ -11,6 +11,7 @@ import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from vrrpscope.capture.timeline import OutOfSequence
 from vrrpscope.errors import EXIT_DAMAGED, EXIT_FINDINGS, EXIT_OK, UsageError
 from vrrpscope.model import FORM_MESSAGE_ONLY, FORM_PSEUDO_GROUP, ISSUE_FRAGMENT, Advert, Frame
 from vrrpscope.pipeline import DecodeSession
@@ -21,6 +22,7 @@ _CARP_AS_VRRP = (
     "Wireshark decoded this 36-byte CARP advert as VRRP (its CARP heuristic did not claim it); "
     "byte 3 is CARP's authlen 7, not an address count"
 )
+_OUT_OF_SEQUENCE = "its timestamp is out of sequence with the frames around it: left out as damage"
 _QUOTED = "VRRP quoted inside an ICMP error: an old advert echoed back, not one on the wire"
 _LENGTH_PAST_FRAME = (
     "the IP header claims more bytes than the frame held on the wire ({orig} recorded, "
@@ -190,6 +192,7 @@ def run_crosscheck(args: argparse.Namespace) -> int:
         ours = {a.frame: a for a in _items(run, lengths) if isinstance(a, Advert)}
         theirs = wireshark_fields(path)
         diffs: list[Difference] = []
+        left_out = {d.frame for d in run.damage if isinstance(d, OutOfSequence)}
         for frame in sorted(set(ours) | set(theirs)):
             if frame not in theirs:
                 diffs.append(
@@ -197,6 +200,8 @@ def run_crosscheck(args: argparse.Namespace) -> int:
                 )
             elif frame not in ours:
                 reason = _QUOTED if theirs[frame]["proto"] == "quoted" else None
+                if frame in left_out:
+                    reason = _OUT_OF_SEQUENCE
                 diffs.append(Difference(frame, "decoded", False, True, reason))
             else:
                 diffs.extend(compare(ours[frame], theirs[frame], lengths.get(frame)))

@@ -129,7 +129,7 @@ def summary_lines(analysis: Analysis, width: int, local: bool = False) -> list[L
     for note in analysis.notes:
         rows.append(("note", note, "yellow"))
     for damage in analysis.damage:
-        rows.append(("DAMAGED", f"{damage}; analysed up to there", "bold red"))
+        rows.append(("DAMAGED", f"{damage}; {damage.outcome('analysed')}", "bold red"))
     key_w = max(len(k) for k, _, _ in rows)
     out: list[Line] = [[("Capture", "italic")]]
     for key, value, style in rows:
