@@ -315,6 +315,41 @@ def check_many_vrids(a: Analysis, s: Sidecar) -> None:
         assert {(f.vrid, sp) for f in of_kind(a, kind) for sp in f.speakers} == spoke, kind
     text = " ".join(f.message + str(f.details) for f in a.findings)
     assert not any(f"vrid{v}" in text for v in range(1, 21)), "a password is shown"
+    check_many_vrids_incidents(a, stop)
+
+
+def check_many_vrids_incidents(a: Analysis, stop: float) -> None:
+    """One node restart on 10 VRIDs reads as two incidents (its stop, its return), each
+    naming all its VRIDs and takeover times; the per-VRID notes roll up per node."""
+    incidents = a.incidents
+    assert [i.kind for i in incidents[:2]] == ["node-stopped", "node-returned"]
+    stopped, returned = incidents[:2]
+    for incident in (stopped, returned):
+        assert incident.vrids == tuple(MANY_EVEN) and incident.nodes == (R2, R1)
+        assert incident.details["node"] == R2
+        assert "2,4,...,20" in incident.message
+    assert len(stopped.findings) == 20  # 10 resignations, 10 failovers
+    assert stopped.message.startswith(f"{R2} stopped: resigned VRIDs 2,4,...,20 (priority 0)")
+    assert f"{R1} took over all of them in " in stopped.message
+    assert "RFC Skew_Time" in stopped.message
+    assert abs(stopped.first_ts_ns / 1e9 - stop) < 1.0
+    takeovers = {t["vrid"]: t["takeover_s"] for t in stopped.details["takeovers"]}
+    assert sorted(takeovers) == list(MANY_EVEN)
+    assert all(abs(s - SKEW_100_S) < 0.3 for s in takeovers.values())
+    assert len(returned.findings) == 10 and "preempted: priority 150 > 100" in returned.message
+    assert returned.details["after"] == stopped.id
+    rollups = incidents[2:]
+    assert [(i.kind, i.severity) for i in rollups] == [("rollup", "info")] * 4
+    assert sorted((i.details["kind"], i.details["node"], len(i.vrids)) for i in rollups) == [
+        ("non-standard-mac", R1, 20),
+        ("non-standard-mac", R2, 10),
+        ("plaintext-auth", R1, 20),
+        ("plaintext-auth", R2, 10),
+    ]
+    assert sorted(f.id for i in incidents for f in i.findings) == sorted(
+        f.id for f in a.findings
+    )
+    assert all(f.incident == i.id for i in incidents for f in i.findings)
 
 
 CHECKS: dict[str, Callable[[Analysis, Sidecar], None]] = {

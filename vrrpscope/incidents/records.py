@@ -1,16 +1,10 @@
-"""Incidents: findings that share one cause, told as one story (issue 13).
-
-INTERFACE STUB (this session's coordination): the shapes below are the contract the
-report, the API and live code against; the correlation itself is being written.
-Today every finding is its own incident.
-"""
+"""Incident records: findings that share one cause, told as one story."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Any
 
 from vrrpscope.findings import Finding, Severity
 
@@ -67,44 +61,3 @@ class Incident:
             "message": self.message,
             "details": self.details,
         }
-
-
-def correlate(findings: Iterable[Finding]) -> list[Incident]:
-    """Group findings by cause into incidents, worst first; sets each finding's
-    ``incident`` to its incident's id. STUB: one incident per finding."""
-    out = []
-    for n, f in enumerate(sorted(findings, key=Finding.sort_key), 1):
-        inc = Incident(
-            id=f"i{n}",
-            kind=IncidentKind.SINGLE,
-            severity=f.severity,
-            segment=f.segment,
-            nodes=f.speakers,
-            vrids=() if f.vrid is None else (f.vrid,),
-            first_ts_ns=f.first_ts_ns,
-            last_ts_ns=f.last_ts_ns,
-            findings=[f],
-            message=f.message.split(". ")[0],
-            open=f.open,
-        )
-        f.incident = inc.id
-        out.append(inc)
-    return out
-
-
-@dataclass(slots=True)
-class IncidentEvent:
-    """An incident opened, changed materially, or closed (live)."""
-
-    action: Literal["open", "update", "close"]
-    incident: Incident
-
-
-class IncidentTracker:
-    """Live: turns finding events into incident events (STUB: not yet)."""
-
-    def __init__(self, on_event: Callable[[IncidentEvent], None]) -> None:
-        self._on_event = on_event
-
-    def feed(self, findings: list[Finding], ts_ns: int) -> None:
-        """Re-correlate after a finding event; emit what opened, changed or closed."""

@@ -1,0 +1,338 @@
+"""Group findings by cause into incidents.
+
+The rules run in order, each taking the findings it explains out of the pool, so every
+finding lands in exactly one incident:
+
+1. capture gaps: masters of several VRIDs (of more than one node) silent at once and
+   the same masters resuming: the capture or the link lost them;
+2. duplicate VRIDs and CARP collisions (per VRID, then merged across VRIDs sharing a
+   node), with the split brains, disagreements and failovers they cause;
+3. split brains between a pair (per VRID, merged across VRIDs), with the mismatch that
+   explains them and the failovers that began or ended them;
+4. flapping: mastership or priority changing over and over on a VRID, with its failovers;
+5. node events: a node resigning / going silent on its VRIDs (and who took over, or
+   nobody), and its return (preemption of the VRIDs back);
+6. configuration and checksum-form disagreements per pair of nodes;
+7. the rest per kind and node: notes that repeat per VRID roll up into one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from vrrpscope.findings import Finding, Kind, Severity
+from vrrpscope.incidents import words
+from vrrpscope.incidents.records import Incident, IncidentKind
+from vrrpscope.incidents.roles import arrival_of, departure_of
+from vrrpscope.incidents.story import tell
+
+S = 1_000_000_000
+
+# A node's VRIDs stop within one advert interval of each other (keepalived sends every
+# priority-0 advert at once when it stops; after a crash the last adverts are spread over
+# one interval): departures of one node chained by gaps of up to this are one event. A
+# restart comes back later than this, so its return is an event of its own.
+NODE_GAP_NS = 5 * S
+# Findings this close before / after a split brain, a duplicate or a flap (the failover
+# that began it, the resignation that ended it) are part of it.
+SLACK_NS = 5 * S
+# No-master periods starting within this of each other are "at once" (capture gaps).
+GAP_TOGETHER_NS = 2 * S
+GAP_MIN_VRIDS = 3
+# Warnings of one kind on one node are one incident while they come within this of each
+# other (a node whose adverts drift on all its VRIDs at once); info notes: any time.
+REPEAT_GAP_NS = 60 * S
+
+_MISMATCH = (Kind.CONFIG_MISMATCH, Kind.CHECKSUM_FORM_MISMATCH)
+_FLAPS = (Kind.FLAPPING, Kind.PRIORITY_FLAP)
+
+
+@dataclass
+class _Group:
+    kind: IncidentKind
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def first(self) -> int:
+        return min(f.first_ts_ns for f in self.findings)
+
+    @property
+    def last(self) -> int:
+        return max(f.last_ts_ns for f in self.findings)
+
+    @property
+    def nodes(self) -> set[str]:
+        return {s for f in self.findings for s in f.speakers}
+
+    @property
+    def vrids(self) -> set[int]:
+        return {f.vrid for f in self.findings if f.vrid is not None}
+
+    @property
+    def segment(self) -> str | None:
+        return self.findings[0].segment
+
+    def of(self, *kinds: Kind) -> list[Finding]:
+        return [f for f in self.findings if f.kind in kinds]
+
+
+class _Pool:
+    """The findings no rule has taken yet, in report order."""
+
+    def __init__(self, findings: Iterable[Finding]) -> None:
+        self.left = sorted(findings, key=Finding.sort_key)
+
+    def take(self, keep: Callable[[Finding], bool]) -> list[Finding]:
+        taken = [f for f in self.left if keep(f)]
+        if taken:
+            ids = {id(f) for f in taken}
+            self.left = [f for f in self.left if id(f) not in ids]
+        return taken
+
+    def take_these(self, findings: list[Finding]) -> list[Finding]:
+        ids = {id(f) for f in findings}
+        return self.take(lambda f: id(f) in ids)
+
+
+def correlate(findings: Iterable[Finding]) -> list[Incident]:
+    """Group findings by cause into incidents, worst first; sets each finding's
+    ``incident`` to its incident's id (``i1``, ``i2``, ... in that order)."""
+    pool = _Pool(findings)
+    groups = [
+        *_capture_gaps(pool),
+        *_collisions(pool),
+        *_split_brains(pool),
+        *_flapping(pool),
+        *_node_events(pool),
+        *_mismatches(pool),
+        *_the_rest(pool),
+    ]
+    incidents = [tell(g.kind, g.findings) for g in groups]
+    incidents.sort(key=Incident.sort_key)
+    for n, incident in enumerate(incidents, 1):
+        incident.id = f"i{n}"
+        for finding in incident.findings:
+            finding.incident = incident.id
+    _link_returns(incidents)
+    return incidents
+
+
+# --- grouping helpers -------------------------------------------------------------------
+
+
+def _chains(findings: Sequence[Finding], gap_ns: int) -> list[list[Finding]]:
+    """Findings in time order, cut where nothing happened for more than ``gap_ns``."""
+    out: list[list[Finding]] = []
+    end = None
+    for f in sorted(findings, key=lambda f: (f.first_ts_ns, f.id)):
+        if end is None or f.first_ts_ns - end > gap_ns:
+            out.append([])
+            end = f.last_ts_ns
+        out[-1].append(f)
+        end = max(end, f.last_ts_ns)
+    return out
+
+
+def _by(findings: Iterable[Finding], key: Callable[[Finding], object]) -> dict:
+    out: dict[object, list[Finding]] = {}
+    for f in findings:
+        out.setdefault(key(f), []).append(f)
+    return out
+
+
+def _near(f: Finding, first: int, last: int, before: int = SLACK_NS) -> bool:
+    return f.last_ts_ns >= first - before and f.first_ts_ns <= last + SLACK_NS
+
+
+def _absorb(
+    pool: _Pool,
+    group: _Group,
+    kinds: tuple[Kind, ...],
+    before: int = SLACK_NS,
+    among_nodes: bool = True,
+) -> None:
+    """Take the findings of ``kinds`` on the group's VRIDs near it (and among its
+    nodes, with ``among_nodes``)."""
+    first, last, nodes, vrids = group.first, group.last, group.nodes, group.vrids
+    seg = group.segment
+
+    def belongs(f: Finding) -> bool:
+        return (
+            f.kind in kinds
+            and f.segment == seg
+            and f.vrid in vrids
+            and (not among_nodes or set(f.speakers) <= nodes)
+            and _near(f, first, last, before)
+        )
+
+    group.findings += pool.take(belongs)
+
+
+def _merge(groups: list[_Group]) -> list[_Group]:
+    """Merge groups of one segment that share a node and overlap in time (one cause
+    across VRIDs: a pair in split brain on all its VRIDs is one incident)."""
+    groups = sorted(groups, key=lambda g: g.first)
+    out: list[_Group] = []
+    for group in groups:
+        for into in out:
+            if (
+                into.segment == group.segment
+                and into.nodes & group.nodes
+                and group.first <= into.last + SLACK_NS
+                and into.first <= group.last + SLACK_NS
+            ):
+                into.findings += group.findings
+                break
+        else:
+            out.append(group)
+    return out
+
+
+# --- the rules --------------------------------------------------------------------------
+
+
+def _capture_gaps(pool: _Pool) -> list[_Group]:
+    """No-masters that start together on several VRIDs of more than one node, each
+    resumed by its own last master: nobody failed, the capture (or link) lost them."""
+    candidates = [
+        f
+        for f in pool.left
+        if f.kind == Kind.NO_MASTER
+        and f.details.get("resumed_by") is not None
+        and f.details.get("resumed_by") == f.details.get("last_master")
+    ]
+    out = []
+    for same_segment in _by(candidates, lambda f: f.segment).values():
+        for chain in _starts_together(same_segment):
+            masters = {f.details.get("last_master") for f in chain}
+            if len({f.vrid for f in chain}) >= GAP_MIN_VRIDS and len(masters) > 1:
+                out.append(_Group(IncidentKind.CAPTURE_GAP, pool.take_these(chain)))
+    return out
+
+
+def _starts_together(findings: list[Finding]) -> list[list[Finding]]:
+    out: list[list[Finding]] = []
+    for f in sorted(findings, key=lambda f: f.first_ts_ns):
+        if out and f.first_ts_ns - out[-1][0].first_ts_ns <= GAP_TOGETHER_NS:
+            out[-1].append(f)
+        else:
+            out.append([f])
+    return out
+
+
+def _collisions(pool: _Pool) -> list[_Group]:
+    """Two clusters on one VRID (or CARP and VRRP on one ID): per VRID over time, then
+    across VRIDs; the split brains, disagreements and moves on those VRIDs meanwhile are
+    its consequences."""
+    groups = []
+    for kind, ik in (
+        (Kind.DUPLICATE_VRID, IncidentKind.DUPLICATE_VRID),
+        (Kind.CARP_COLLISION, IncidentKind.DUPLICATE_VRID),
+    ):
+        found = pool.take(lambda f, kind=kind: f.kind == kind)
+        for per_vrid in _by(found, lambda f: (f.segment, f.vrid)).values():
+            groups += [_Group(ik, chain) for chain in _chains(per_vrid, SLACK_NS)]
+    for group in groups:
+        _absorb(pool, group, (Kind.SPLIT_BRAIN, *_MISMATCH), among_nodes=False)
+        # mastership moving between the two clusters (not within one: a node event)
+        sides = {
+            frozenset(f.speakers)
+            for f in group.of(Kind.DUPLICATE_VRID, Kind.CARP_COLLISION, Kind.SPLIT_BRAIN)
+        }
+        group.findings += pool.take_these(
+            [
+                f
+                for f in pool.left
+                if f.kind == Kind.FAILOVER
+                and f.segment == group.segment
+                and f.vrid in group.vrids
+                and frozenset(f.speakers) in sides
+                and _near(f, group.first, group.last)
+            ]
+        )
+    return _merge(groups)
+
+
+def _split_brains(pool: _Pool) -> list[_Group]:
+    found = pool.take(lambda f: f.kind == Kind.SPLIT_BRAIN)
+    groups = []
+    for per_pair in _by(found, lambda f: (f.segment, f.vrid, frozenset(f.speakers))).values():
+        groups += [_Group(IncidentKind.SPLIT_BRAIN, c) for c in _chains(per_pair, SLACK_NS)]
+    for group in groups:
+        _absorb(pool, group, (*_MISMATCH, Kind.FAILOVER, Kind.RESIGNED, Kind.NO_MASTER))
+    return _merge(groups)
+
+
+def _flapping(pool: _Pool) -> list[_Group]:
+    found = pool.take(lambda f: f.kind in _FLAPS)
+    groups = [
+        _Group(IncidentKind.FLAPPING, chain)
+        for per_vrid in _by(found, lambda f: (f.segment, f.vrid)).values()
+        for chain in _chains(per_vrid, SLACK_NS)
+    ]
+    for group in groups:
+        window = max(int(f.details.get("window_s") or 0) for f in group.findings) * S
+        # the moves that led up to the flap count (it opens once enough happened)
+        _absorb(pool, group, (Kind.FAILOVER, Kind.RESIGNED), before=max(window, SLACK_NS))
+    return _merge(groups)
+
+
+def _node_events(pool: _Pool) -> list[_Group]:
+    out = []
+    for node_of, kind in (
+        (departure_of, IncidentKind.NODE_STOPPED),
+        (arrival_of, IncidentKind.NODE_RETURNED),
+    ):
+        found = pool.take(lambda f, node_of=node_of: node_of(f) is not None)
+        for per_node in _by(found, lambda f, node_of=node_of: (f.segment, node_of(f))).values():
+            out += [_Group(kind, chain) for chain in _chains(per_node, NODE_GAP_NS)]
+    return out
+
+
+def _mismatches(pool: _Pool) -> list[_Group]:
+    found = pool.take(lambda f: f.kind in _MISMATCH)
+    return [
+        _Group(IncidentKind.MISMATCH, per_pair)
+        for per_pair in _by(found, lambda f: (f.segment, frozenset(f.speakers))).values()
+    ]
+
+
+def _the_rest(pool: _Pool) -> list[_Group]:
+    out = []
+    for (_kind, _seg, _node), same in _by(
+        pool.take(lambda f: True), lambda f: (f.kind, f.segment, f.speakers[:1])
+    ).items():
+        chains = (
+            [same]
+            if all(f.severity == Severity.INFO for f in same)
+            else _chains(same, REPEAT_GAP_NS)
+        )
+        for chain in chains:
+            kind = IncidentKind.ROLLUP if len(chain) > 1 else IncidentKind.SINGLE
+            out.append(_Group(kind, chain))
+    return out
+
+
+def _link_returns(incidents: list[Incident]) -> None:
+    """A node's return names the stop it came back from and how long it was away."""
+    stops = sorted(
+        (i for i in incidents if i.kind == IncidentKind.NODE_STOPPED),
+        key=lambda i: i.first_ts_ns,
+    )
+    for back in incidents:
+        if back.kind != IncidentKind.NODE_RETURNED:
+            continue
+        before = [
+            i
+            for i in stops
+            if i.segment == back.segment
+            and i.details.get("node") == back.details.get("node")
+            and i.first_ts_ns <= back.first_ts_ns
+        ]
+        if before:
+            stop = before[-1]
+            back.details["after"] = stop.id
+            back.details["away_s"] = round((back.first_ts_ns - stop.first_ts_ns) / S, 3)
+            away = words.duration(back.details["away_s"])
+            back.message += f" ({away} after it stopped: {stop.id})"

@@ -1,0 +1,334 @@
+"""Tell an incident: its one-line message and structured details, from its findings."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+from vrrpscope.findings import Finding, Kind, Severity
+from vrrpscope.incidents import words
+from vrrpscope.incidents.records import Incident, IncidentKind
+from vrrpscope.incidents.roles import departure_of
+
+_Story = tuple[str, dict[str, Any]]
+
+
+def tell(kind: IncidentKind, findings: list[Finding]) -> Incident:
+    """The incident of ``kind`` that ``findings`` make up (id set by the caller)."""
+    findings = sorted(findings, key=lambda f: (f.first_ts_ns, f.id))
+    message, details = _TELLERS.get(kind, _single)(findings)
+    nodes: dict[str, None] = {}
+    for f in findings:
+        nodes.update(dict.fromkeys(f.speakers))
+    lead = details.get("node")
+    if lead in nodes:  # the node the story is about comes first
+        nodes = {lead: None, **nodes}
+    return Incident(
+        id="",
+        kind=kind,
+        severity=max(f.severity for f in findings),
+        segment=findings[0].segment,
+        nodes=tuple(nodes),
+        vrids=tuple(sorted({f.vrid for f in findings if f.vrid is not None})),
+        first_ts_ns=min(f.first_ts_ns for f in findings),
+        last_ts_ns=max(f.last_ts_ns for f in findings),
+        findings=sorted(findings, key=Finding.sort_key),
+        message=message,
+        details=details,
+        open=any(f.open for f in findings),
+    )
+
+
+def _of(findings: list[Finding], *kinds: Kind) -> list[Finding]:
+    return [f for f in findings if f.kind in kinds]
+
+
+def _vrids(findings: list[Finding]) -> list[int]:
+    return sorted({f.vrid for f in findings if f.vrid is not None})
+
+
+def _ids(findings: list[Finding]) -> str:
+    carp = bool(findings) and all(f.proto == "carp" for f in findings)
+    return words.ids_phrase(_vrids(findings), carp)
+
+
+def _node_stopped(findings: list[Finding]) -> _Story:
+    node = next(n for n in map(departure_of, findings) if n is not None)
+    resigned = _of(findings, Kind.RESIGNED)
+    moves = _of(findings, Kind.FAILOVER)
+    lost = _of(findings, Kind.NO_MASTER)
+    silent = [f for f in moves if f.details.get("cause") == "silence"]
+    gone = sorted({*_vrids(resigned), *_vrids(moves), *_vrids(lost)})
+    carp = all(f.proto == "carp" for f in findings)
+    quiet = sorted({*_vrids(silent), *_vrids(lost)} - set(_vrids(resigned)))
+    if resigned:
+        t = [f.first_ts_ns for f in resigned]
+        within = f" within {words.duration((max(t) - min(t)) / 1e9)}" if len(t) > 1 else ""
+        head = f"{node} stopped: resigned {_ids(resigned)} (priority 0){within}"
+        if quiet:
+            head += f" and went silent on {words.ids_phrase(quiet, carp)}"
+    else:
+        head = f"{node} went silent on {words.ids_phrase(quiet, carp)}"
+    parts = [head]
+    details: dict[str, Any] = {
+        "node": node,
+        "how": "resigned" if not quiet else "silence" if not resigned else "mixed",
+        "vrids": gone,
+        "takeovers": [_takeover(f) for f in moves],
+    }
+    if moves:
+        parts.append(_took_over(moves, gone, carp))
+    if lost:
+        worst = max(f.details.get("silence_s") or 0.0 for f in lost)
+        parts.append(
+            f"nobody took over {_ids(lost)} for up to {words.duration(worst)}: no master, "
+            "the VIP unreachable unless a node held it silently"
+        )
+        details["no_master_vrids"] = _vrids(lost)
+    elif not moves:
+        parts.append("no takeover seen (it was not master, or the capture ends)")
+    return "; ".join(parts), details
+
+
+def _takeover(f: Finding) -> dict[str, Any]:
+    d = f.details
+    return {
+        "vrid": f.vrid,
+        "to": d.get("to"),
+        "cause": d.get("cause"),
+        "takeover_s": d.get("takeover_s"),
+        "expected_s": d.get("expected_s"),
+        "expected_rule": d.get("expected_rule"),
+        "slow": bool(d.get("slow")),
+    }
+
+
+def _took_over(moves: list[Finding], gone: list[int], carp: bool) -> str:
+    """'198.18.1.1 took over all of them in 0.61-0.62 s (RFC Skew_Time: 0.61 s)'."""
+    by_taker: dict[str, list[Finding]] = {}
+    for f in moves:
+        by_taker.setdefault(f.details.get("to") or "?", []).append(f)
+    out = []
+    for taker, mine in by_taker.items():
+        which = (
+            "all of them"
+            if len(by_taker) == 1 and len(_vrids(mine)) == len(gone) and len(gone) > 1
+            else ""
+            if len(gone) == 1
+            else words.ids_phrase(_vrids(mine), carp)
+        )
+        times = [f.details["takeover_s"] for f in mine if f.details.get("takeover_s") is not None]
+        when = f" in {words.span(min(times), max(times))}" if times else ""
+        out.append(f"{taker} took over{' ' + which if which else ''}{when}")
+    expected = [f for f in moves if f.details.get("expected_s") is not None]
+    rule = ""
+    if expected:
+        rules = Counter(f.details.get("expected_rule") for f in expected)
+        name = rules.most_common(1)[0][0]
+        e = [f.details["expected_s"] for f in expected]
+        slow = [f for f in expected if f.details.get("slow")]
+        rule = f" (RFC {name}: {words.span(min(e), max(e))}"
+        if slow:
+            rule += f"; slow on {_ids(slow)}"
+        rule += ")"
+    return ", ".join(out) + rule
+
+
+def _node_returned(findings: list[Finding]) -> _Story:
+    node = findings[0].details.get("to")
+    carp = all(f.proto == "carp" for f in findings)
+    losers = words.names(f.details.get("from") or "?" for f in findings)
+    reasons = Counter(f.details.get("preempt_reason") or "higher priority" for f in findings)
+    f0 = findings[0].details
+    if carp:
+        why = "lower advskew"
+    elif reasons.most_common(1)[0][0] == "higher priority":
+        prios = {(f.details.get("to_priority"), f.details.get("from_priority")) for f in findings}
+        why = (
+            f"priority {f0.get('to_priority')} > {f0.get('from_priority')}"
+            if len(prios) == 1
+            else "higher priority"
+        )
+    else:
+        why = "equal priority, higher primary IP"
+    message = f"{node} took back {_ids(findings)} from {losers} (preempted: {why})"
+    return message, {
+        "node": node,
+        "vrids": _vrids(findings),
+        "from": sorted({f.details.get("from") for f in findings if f.details.get("from")}),
+        "takeovers": [_takeover(f) for f in findings],
+    }
+
+
+def _pair_names(findings: list[Finding]) -> list[str]:
+    nodes: dict[str, None] = {}
+    for f in findings:
+        nodes.update(dict.fromkeys(f.speakers))
+    return list(nodes)
+
+
+def _split_brain(findings: list[Finding]) -> _Story:
+    splits = _of(findings, Kind.SPLIT_BRAIN)
+    nodes = _pair_names(splits)
+    longest = max(f.last_ts_ns - f.first_ts_ns for f in splits) / 1e9
+    message = (
+        f"{words.names(nodes)} both master of {_ids(splits)} for up to {words.duration(longest)}"
+    )
+    evidence = Counter(f.details.get("evidence") for f in splits)
+    cause = _mismatch_phrase(_of(findings, Kind.CONFIG_MISMATCH, Kind.CHECKSUM_FORM_MISMATCH))
+    if cause:
+        message += f": {cause}, so each rejects the other's adverts"
+    elif "rejected-adverts" in evidence:
+        message += ": each rejects the other's adverts"
+    elif "address-claims" in evidence:
+        message += ": one holds the VIP without advertising (its adverts blocked?)"
+    else:
+        message += ": they do not hear each other (a firewall dropping VRRP, a VLAN or link)"
+    ended = [f for f in findings if f.kind in (Kind.FAILOVER, Kind.RESIGNED)]
+    return message, {
+        "nodes": nodes,
+        "vrids": _vrids(splits),
+        "longest_s": round(longest, 3),
+        "evidence": sorted(e for e in evidence if e),
+        "moves": len(ended),
+    }
+
+
+def _duplicate(findings: list[Finding]) -> _Story:
+    collisions = _of(findings, Kind.CARP_COLLISION)
+    dups = _of(findings, Kind.DUPLICATE_VRID)
+    if collisions and not dups:
+        d = collisions[0].details
+        carp, vrrp = d.get("carp_speakers") or [], d.get("vrrp_speakers") or []
+        message = (
+            f"CARP ({words.names(carp)}) and VRRP ({words.names(vrrp)}) on the same ID "
+            f"{words.id_list(_vrids(collisions))}: they share the virtual MAC and fight over "
+            "it; give one of them a free ID"
+        )
+    else:
+        message = (
+            f"{words.names(_pair_names(dups))} claim {_ids(dups)}: two clusters on one VRID; "
+            "give one cluster a free VRID"
+        )
+    extra = [
+        word
+        for kind, word in ((Kind.SPLIT_BRAIN, "split brain"), (Kind.FAILOVER, "failovers"))
+        if _of(findings, kind)
+    ]
+    if extra:
+        message += f" (causing {' and '.join(extra)})"
+    return message, {"nodes": _pair_names(findings), "vrids": _vrids(findings)}
+
+
+def _flapping(findings: list[Finding]) -> _Story:
+    moves = _of(findings, Kind.FAILOVER)
+    prio = _of(findings, Kind.PRIORITY_FLAP)
+    flaps = _of(findings, Kind.FLAPPING)
+    nodes = _pair_names(findings)
+    parts = []
+    total_moves = max(
+        len(moves), max((f.details.get("moves_total") or 0 for f in flaps), default=0)
+    )
+    if total_moves:
+        parts.append(f"mastership moved {total_moves} times")
+    if prio:
+        changes = sum(f.details.get("changes_total") or 0 for f in prio)
+        who = words.names(s for f in prio for s in f.speakers)
+        lo = min(f.details.get("min") or 0 for f in prio)
+        hi = max(f.details.get("max") or 0 for f in prio)
+        parts.append(f"{who}'s priority changed {changes} times ({lo}-{hi})")
+    span = (max(f.last_ts_ns for f in findings) - min(f.first_ts_ns for f in findings)) / 1e9
+    message = f"{_ids(findings)} flapping: " + " and ".join(parts)
+    message += f" in {words.duration(span)}"
+    message += (
+        ": a tracker (track_script / track_interface weight) going up and down"
+        if prio
+        else ": nodes losing and regaining each other (link, load, or a flapping tracker)"
+    )
+    times = sorted(f.first_ts_ns / 1e9 for f in moves)
+    return message, {
+        "node": prio[0].speakers[0] if prio and prio[0].speakers else None,
+        "nodes": nodes,
+        "vrids": _vrids(findings),
+        "moves": total_moves,
+        "times": times,
+    }
+
+
+def _capture_gap(findings: list[Finding]) -> _Story:
+    longest = max(f.details.get("silence_s") or 0.0 for f in findings)
+    masters = {f.details.get("last_master") for f in findings}
+    message = (
+        f"every master of {_ids(findings)} silent at once for up to "
+        f"{words.duration(longest)} ({len(masters)} nodes), then the same masters "
+        "again: the capture (or the link) lost those frames, nobody failed over"
+    )
+    return message, {"vrids": _vrids(findings), "longest_s": longest, "masters": sorted(masters)}
+
+
+def _mismatch_phrase(findings: list[Finding]) -> str:
+    what: list[str] = []
+    for f in findings:
+        if f.kind == Kind.CHECKSUM_FORM_MISMATCH:
+            what.append("checksum form")
+        else:
+            what += list((f.details.get("fields") or {}).keys())
+    what = list(dict.fromkeys(w.replace("_", " ") for w in what))
+    return f"they disagree on {', '.join(what)}" if what else ""
+
+
+def _mismatch(findings: list[Finding]) -> _Story:
+    nodes = _pair_names(findings)
+    message = f"{words.names(nodes)} on {_ids(findings)}: " + _mismatch_phrase(findings)
+    return message, {"nodes": nodes, "vrids": _vrids(findings)}
+
+
+_ROLLUP_WORDS: dict[Kind, str] = {
+    Kind.PLAINTEXT_AUTH: "simple-text authentication: the password crosses the wire in clear",
+    Kind.NON_STANDARD_MAC: "advertises from its own MAC, not the virtual MAC (keepalived "
+    "without use_vmac: the VIP moves by gratuitous ARP)",
+    Kind.INTERVAL_DRIFT: "adverts late or missing",
+    Kind.INVALID_PACKET: "invalid adverts",
+    Kind.RESIGNED: "resigned (priority 0)",
+}
+
+
+def _rollup(findings: list[Finding]) -> _Story:
+    f0 = findings[0]
+    node = f0.speakers[0] if f0.speakers else None
+    what = (None if f0.proto == "carp" else _ROLLUP_WORDS.get(f0.kind)) or str(f0.kind)
+    where = _ids(findings)
+    who = f"{node} on {where}" if node else where
+    extra = ""
+    macs = sorted({str(f.details["mac"]) for f in findings if f.details.get("mac")})
+    if f0.kind == Kind.NON_STANDARD_MAC and macs:
+        extra = f" ({', '.join(macs)})"
+    return f"{who}: {what}{extra}", {"node": node, "kind": str(f0.kind), "count": len(findings)}
+
+
+def _single(findings: list[Finding]) -> _Story:
+    f = findings[0]
+    carp = f.proto == "carp"
+    head, _, rest = f.message.partition(": ")
+    text = rest if rest and f.vrid is not None else f.message  # without the VRID label
+    first = text.split(". ")[0]
+    if f.severity == Severity.INFO and f.kind in _ROLLUP_WORDS and f.speakers and not carp:
+        return _rollup(findings)
+    where = _ids(findings)
+    return (f"{where}: {first}" if where else first), {
+        "node": f.speakers[0] if f.speakers else None
+    }
+
+
+_TELLERS: dict[IncidentKind, Callable[[list[Finding]], _Story]] = {
+    IncidentKind.NODE_STOPPED: _node_stopped,
+    IncidentKind.NODE_RETURNED: _node_returned,
+    IncidentKind.SPLIT_BRAIN: _split_brain,
+    IncidentKind.DUPLICATE_VRID: _duplicate,
+    IncidentKind.FLAPPING: _flapping,
+    IncidentKind.CAPTURE_GAP: _capture_gap,
+    IncidentKind.MISMATCH: _mismatch,
+    IncidentKind.ROLLUP: _rollup,
+    IncidentKind.SINGLE: _single,
+}
