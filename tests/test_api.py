@@ -184,3 +184,24 @@ def test_carp_and_vrrp_with_one_number_are_told_apart_by_proto():
     with pytest.raises(UsageError, match="proto="):
         result.routers.get(vrid=51)
     assert result.plot(vrid=51, proto="carp").axes
+
+
+def test_incidents_and_nodes_of_a_node_restart():
+    result = vrrpscope.analyze(ROOT / "captures" / "many-vrids.pcap")
+    incidents = result.incidents
+    assert [i.kind for i in incidents] == ["node-stopped", "node-returned"] + ["rollup"] * 4
+    assert "6 incidents" in repr(incidents) and "in 6 incidents" in repr(result)
+    assert [i.id for i in incidents.where(severity="warning")] == ["i1", "i2"]
+    assert [i.id for i in incidents.where(node="198.18.1.2", kind="rollup")] == ["i5", "i6"]
+    assert len(incidents.where(vrid=1)) == 2  # only r1's notes touch VRID 1
+    frame = incidents.to_pandas()
+    assert list(frame["id"]) == [f"i{n}" for n in range(1, 7)]
+    assert str(frame["first_ts"].dt.tz) == "UTC"
+    assert frame.loc[0, "vrids"] == list(range(2, 21, 2)) and len(frame.loc[0, "findings"]) == 20
+    findings = result.findings.to_pandas()
+    assert set(findings["incident"]) == set(frame["id"])
+    assert "node-stopped" in result._repr_html_() and "<th>findings</th>" in incidents._repr_html_()
+    nodes = vrrpscope.api.nodes_frame(result.nodes)
+    assert list(nodes["ip"]) == ["198.18.1.1", "198.18.1.2"]
+    r2 = nodes.iloc[1]
+    assert r2["masters"] == list(range(2, 21, 2)) and r2["incidents"][:2] == ["i1", "i2"]

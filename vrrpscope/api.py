@@ -5,7 +5,8 @@
     >>> result.plot(vrid=51)                  # a matplotlib Figure
     >>> df = result.adverts.to_pandas()       # one row per advert
 
-`routers` and `findings` are lists with a rich HTML view in Jupyter and `to_pandas()`.
+`routers`, `findings` and `incidents` (findings grouped by cause) are lists with a rich
+HTML view in Jupyter and `to_pandas()`; `nodes` is the node view per segment.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from vrrpscope.engine.inventory import SegmentInventory
 from vrrpscope.engine.state import RouterState
 from vrrpscope.errors import UsageError
 from vrrpscope.findings import Finding, Severity
+from vrrpscope.incidents import Incident
+from vrrpscope.nodes import Node
 from vrrpscope.report.adverts import format_time
 from vrrpscope.thresholds import Thresholds
 
@@ -113,7 +116,7 @@ class FindingList(list[Finding]):
 
 
 _FINDING_COLUMNS = [
-    "type", "kind", "severity", "segment", "vrid", "family", "proto", "speakers",
+    "type", "id", "incident", "kind", "severity", "segment", "vrid", "family", "proto", "speakers",
     "first_ts", "last_ts", "open", "frames", "message", "details",
 ]  # fmt: skip
 
@@ -184,6 +187,76 @@ def _router_row(r: RouterState) -> dict[str, Any]:
     }
 
 
+class IncidentList(list[Incident]):
+    """Incidents (findings grouped by cause), worst first; `where()`, `to_pandas()`."""
+
+    def where(
+        self,
+        kind: str | None = None,
+        severity: str | None = None,
+        node: str | None = None,
+        vrid: int | None = None,
+        segment: str | None = None,
+    ) -> IncidentList:
+        """Incidents of this kind / at least this severity / about this node, VRID or
+        segment."""
+        bar = Severity(severity) if severity else None
+        return IncidentList(
+            i
+            for i in self
+            if (kind is None or i.kind == kind)
+            and (bar is None or i.severity >= bar)
+            and (node is None or node in i.nodes)
+            and (vrid is None or vrid in i.vrids)
+            and (segment is None or i.segment == segment)
+        )
+
+    def __repr__(self) -> str:
+        items = [f"{i.id} {i.severity} {i.kind}" for i in self]
+        return f"<IncidentList {reprs.plural(len(self), 'incident')}: {reprs.names(items)}>"
+
+    def to_pandas(self):
+        """One row per incident (times as UTC datetimes; `findings` lists finding ids)."""
+        import pandas as pd
+
+        frame = pd.DataFrame([i.to_dict() for i in self], columns=_INCIDENT_COLUMNS)
+        for col, attr in (("first_ts", "first_ts_ns"), ("last_ts", "last_ts_ns")):
+            ns = [getattr(i, attr) for i in self]
+            frame[col] = pd.to_datetime(pd.Series(ns, dtype="int64"), unit="ns", utc=True)
+        return frame.drop(columns=["type"])
+
+    def _repr_html_(self) -> str:
+        rows = [
+            [
+                html.escape(i.id),
+                f'<b style="color:{_SEVERITY_CSS[str(i.severity)]}">{i.severity}</b>',
+                html.escape(str(i.kind)),
+                html.escape(format_time(i.first_ts_ns)),
+                f"{(i.last_ts_ns - i.first_ts_ns) / 1e9:.2f} s",
+                str(len(i.findings)),
+                html.escape(i.message),
+            ]
+            for i in self
+        ]
+        head = ["id", "severity", "kind", "first (UTC)", "lasted", "findings", "what"]
+        return _table(f"{len(self)} incident(s)", head, rows)
+
+
+_INCIDENT_COLUMNS = [
+    "type", "id", "kind", "severity", "segment", "nodes", "vrids", "first_ts", "last_ts",
+    "open", "findings", "message", "details",
+]  # fmt: skip
+
+
+def nodes_frame(nodes: dict[str, list[Node]]):
+    """The node view as one pandas row per node and segment."""
+    import pandas as pd
+
+    rows = [n.to_dict() for per_segment in nodes.values() for n in per_segment]
+    columns = ["segment", "ip", "macs", "masters", "backups", "priorities", "states"]
+    return pd.DataFrame(rows, columns=[*columns, "adverts", "incidents"])
+
+
 class InventoryList(list[SegmentInventory]):
     """Per-segment inventories, with an HTML table per segment in Jupyter."""
 
@@ -200,6 +273,7 @@ class Result:
 
     def __init__(self, analysis: Analysis) -> None:
         self.analysis = analysis
+        self.incidents = IncidentList(analysis.incidents)  # (names each finding's incident)
         self.findings = FindingList(analysis.findings)
         self.routers = RouterList(
             sorted(analysis.routers.values(), key=lambda r: (r.segment, r.family, r.vrid))
@@ -215,6 +289,12 @@ class Result:
     def inventory(self) -> InventoryList:
         """Per segment: VRIDs used and free, speakers, masters, intervals, other protocols."""
         return InventoryList(self.analysis.inventory)
+
+    @property
+    def nodes(self) -> dict[str, list[Node]]:
+        """Segment -> its nodes: IP, MACs, VRIDs mastered / backed up, priorities,
+        incidents (`nodes_frame(result.nodes)` tabulates)."""
+        return self.analysis.nodes
 
     @property
     def files(self) -> list[str]:
@@ -251,7 +331,8 @@ class Result:
             f"<vrrpscope Result: {reprs.names(self.files, 3)}: "
             f"{reprs.plural(len(self.adverts), 'advert')}, "
             f"{reprs.plural(len(self.routers), 'virtual router')}, "
-            f"{reprs.plural(len(self.findings), 'finding')}>"
+            f"{reprs.plural(len(self.findings), 'finding')} in "
+            f"{reprs.plural(len(self.incidents), 'incident')}>"
         )
 
     def _repr_html_(self) -> str:
@@ -279,7 +360,12 @@ class Result:
         )
         serious = self.findings.where(severity="warning")
         caption = f"{len(serious)} warning or critical finding(s) (all: .findings)"
-        return summary + self.routers._repr_html_() + serious.html(caption)
+        return (
+            summary
+            + self.incidents._repr_html_()
+            + self.routers._repr_html_()
+            + serious.html(caption)
+        )
 
 
 def _router_name(segment: str | None, vrid: int | None, family: int | None) -> str:
