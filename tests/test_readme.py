@@ -29,12 +29,14 @@ def test_quick_start_runs_a_bundled_capture_and_finds_what_readme_shows():
     out = subprocess.run(
         [sys.executable, "-m", "vrrpscope", *match.group(1).split()],
         capture_output=True, text=True, timeout=60, cwd=ROOT,
-        env={k: v for k, v in os.environ.items() if k != "COLUMNS"},  # pipe width
+        env={**os.environ, "COLUMNS": "80"},  # README shows it at 80 columns
     ).stdout  # fmt: skip
-    shown = [line for line in README.splitlines() if line.startswith("[CRITICAL]")]
-    assert shown
+    after = README[README.index(quick) + len(quick) :]
+    shown = after.split("```\n")[2].splitlines()  # the output block after its own
+    assert any(line.startswith("  i1   CRITICAL") for line in shown)
+    printed = out.splitlines()
     for line in shown:
-        assert line in out.splitlines()
+        assert line in printed
 
 
 def test_decode_examples_are_real_output():

@@ -149,7 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
         "files", nargs="+", metavar="FILE", help="pcap/pcapng (optionally gz/bz2/xz), - = stdin"
     )
     analyze.add_argument(
-        "--json", action="store_true", help="JSON lines: summary, routers, findings"
+        "--json", action="store_true", help="JSON lines: summary, routers, incidents, findings"
     )
     analyze.add_argument(
         "--fail-on",
@@ -158,6 +158,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     analyze.add_argument("--plot", metavar="OUT", help="also draw timelines (.png/.svg/.pdf)")
     analyze.add_argument("--local", action="store_true", help="local time instead of UTC")
+    analyze.add_argument(
+        "--details",
+        action="store_true",
+        help="show every incident, virtual router and finding (long reports are cut)",
+    )
     add_filter_options(analyze)
     add_threshold_options(analyze)
     analyze.set_defaults(handler="vrrpscope.commands.analyze_cmd:run_analyze")

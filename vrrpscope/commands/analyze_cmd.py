@@ -74,7 +74,8 @@ def run_analyze(args: argparse.Namespace) -> int:
 
         from vrrpscope.report.text import render
 
-        render(analysis, Console(highlight=False, width=report_width()), local=args.local)
+        console = Console(highlight=False, width=report_width())
+        render(analysis, console, local=args.local, details=args.details)
     report_problems(analysis, notes=args.json)  # the text report shows notes itself
     if args.plot:
         from vrrpscope.report.plot.figures import save_plots

@@ -43,6 +43,9 @@ GAP_MIN_VRIDS = 3
 # Warnings of one kind on one node are one incident while they come within this of each
 # other (a node whose adverts drift on all its VRIDs at once); info notes: any time.
 REPEAT_GAP_NS = 60 * S
+# An info note from more nodes than this on one segment is one roll-up for the segment
+# (a fleet of keepalived pairs without use_vmac), not one per node.
+ROLLUP_NODES = 4
 
 _MISMATCH = (Kind.CONFIG_MISMATCH, Kind.CHECKSUM_FORM_MISMATCH)
 _FLAPS = (Kind.FLAPPING, Kind.PRIORITY_FLAP)
@@ -300,17 +303,22 @@ def _mismatches(pool: _Pool) -> list[_Group]:
 
 def _the_rest(pool: _Pool) -> list[_Group]:
     out = []
-    for (_kind, _seg, _node), same in _by(
-        pool.take(lambda f: True), lambda f: (f.kind, f.segment, f.speakers[:1])
-    ).items():
-        chains = (
-            [same]
-            if all(f.severity == Severity.INFO for f in same)
-            else _chains(same, REPEAT_GAP_NS)
-        )
-        for chain in chains:
-            kind = IncidentKind.ROLLUP if len(chain) > 1 else IncidentKind.SINGLE
-            out.append(_Group(kind, chain))
+    left = pool.take(lambda f: True)
+    for same in _by(left, lambda f: (f.kind, f.segment)).values():
+        nodes = {f.speakers[:1] for f in same}
+        if all(f.severity == Severity.INFO for f in same) and len(nodes) > ROLLUP_NODES:
+            # the same note from many nodes: one line for the segment
+            out.append(_Group(IncidentKind.ROLLUP, same))
+            continue
+        for per_node in _by(same, lambda f: f.speakers[:1]).values():
+            chains = (
+                [per_node]
+                if all(f.severity == Severity.INFO for f in per_node)
+                else _chains(per_node, REPEAT_GAP_NS)
+            )
+            for chain in chains:
+                kind = IncidentKind.ROLLUP if len(chain) > 1 else IncidentKind.SINGLE
+                out.append(_Group(kind, chain))
     return out
 
 

@@ -296,15 +296,25 @@ _ROLLUP_WORDS: dict[Kind, str] = {
 
 def _rollup(findings: list[Finding]) -> _Story:
     f0 = findings[0]
-    node = f0.speakers[0] if f0.speakers else None
+    nodes = list(dict.fromkeys(f.speakers[0] for f in findings if f.speakers))
     what = (None if f0.proto == "carp" else _ROLLUP_WORDS.get(f0.kind)) or str(f0.kind)
     where = _ids(findings)
-    who = f"{node} on {where}" if node else where
+    if len(nodes) > 1:
+        who = f"{len(nodes)} nodes on {where}"
+    else:
+        who = f"{nodes[0]} on {where}" if nodes else where
     extra = ""
     macs = sorted({str(f.details["mac"]) for f in findings if f.details.get("mac")})
-    if f0.kind == Kind.NON_STANDARD_MAC and macs:
-        extra = f" ({', '.join(macs)})"
-    return f"{who}: {what}{extra}", {"node": node, "kind": str(f0.kind), "count": len(findings)}
+    if f0.kind == Kind.NON_STANDARD_MAC and len(macs) == 1:
+        extra = f" ({macs[0]})"
+    details: dict[str, Any] = {
+        "node": nodes[0] if len(nodes) == 1 else None,
+        "kind": str(f0.kind),
+        "count": len(findings),
+    }
+    if len(nodes) > 1:
+        details["nodes"] = nodes
+    return f"{who}: {what}{extra}", details
 
 
 def _single(findings: list[Finding]) -> _Story:

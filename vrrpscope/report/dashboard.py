@@ -12,7 +12,7 @@ from rich.text import Text
 
 from vrrpscope.engine.state import RouterState
 from vrrpscope.findings import Finding, Severity
-from vrrpscope.report.text import SEVERITY_STYLE
+from vrrpscope.report.layout import SEVERITY_STYLE
 
 if TYPE_CHECKING:
     from vrrpscope.engine.core import Engine

@@ -9,9 +9,7 @@ a report of thousands of segments renders in a fraction of the analysis time.
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 
 from rich.console import Console
 from rich.text import Text
@@ -25,25 +23,31 @@ from vrrpscope.engine.inventory import (
 from vrrpscope.findings import Finding, Severity
 from vrrpscope.proto.link import linktype_name
 from vrrpscope.report.adverts import format_time
+from vrrpscope.report.incidents import incident_lines, node_lines, verdict_lines
+from vrrpscope.report.layout import (
+    INDENT,
+    SEVERITY_STYLE,
+    Column,
+    Line,
+    fit,
+    table_lines,
+    wrap,
+)
 from vrrpscope.result import Analysis
 
-SEVERITY_STYLE = {
-    Severity.CRITICAL: "bold red",
-    Severity.WARNING: "yellow",
-    Severity.INFO: "cyan",
-}
+# Without --details: virtual routers per segment table, findings shown in detail.
+SHOWN_ROUTERS = 40
+SHOWN_FINDINGS = 12
 MIN_WIDTH = 40  # narrower consoles are laid out as if this wide
-INDENT = "  "
-GAP = "  "  # between table columns
-
-Piece = tuple[str, str]  # (text, rich style or "")
-Line = list[Piece]
 
 
-def render(analysis: Analysis, console: Console, local: bool = False) -> None:
-    """Print the whole report, fitted to the console's width."""
+def render(
+    analysis: Analysis, console: Console, local: bool = False, details: bool = False
+) -> None:
+    """Print the whole report, fitted to the console's width (long sections cut unless
+    ``details``)."""
     width = max(console.width, MIN_WIDTH)
-    lines = report_lines(analysis, width, local)
+    lines = report_lines(analysis, width, local, details)
     if console.color_system is None:  # a pipe or a file: plain text
         console.file.write("".join(_plain(line).rstrip() + "\n" for line in lines))
         console.file.flush()
@@ -56,14 +60,29 @@ def render(analysis: Analysis, console: Console, local: bool = False) -> None:
     console.print(text, end="", soft_wrap=True)
 
 
-def report_lines(analysis: Analysis, width: int, local: bool = False) -> list[Line]:
-    """The report as styled lines, none longer than `width` (bar words that are)."""
+def report_lines(
+    analysis: Analysis, width: int, local: bool = False, details: bool = False
+) -> list[Line]:
+    """The report as styled lines, none longer than `width` (bar words that are): the
+    capture, a verdict per segment, the incidents, the nodes (one screen on most
+    captures), then per segment its virtual routers and the findings in detail."""
+    from vrrpscope.nodes import node_view
+
+    inventory, incidents = analysis.inventory, analysis.incidents
     lines = summary_lines(analysis, width, local)
-    for segment in analysis.inventory:
+    lines += [[], *verdict_lines(inventory, incidents, width)]
+    lines += [[], *incident_lines(incidents, width, local, details)]
+    serious = {i.id for i in incidents if i.severity > Severity.INFO}
+    nodes = node_view(inventory, incidents)
+    lines += [[], *node_lines(nodes, width, None if details else serious)]
+    concerned = {
+        (i.segment or "", v) for i in incidents if i.severity > Severity.INFO for v in i.vrids
+    }
+    for segment in inventory:
         lines.append([])
-        lines += segment_lines(segment, width)
+        lines += segment_lines(segment, width, None if details else concerned)
     lines.append([])
-    lines += findings_lines(analysis.findings, width, local)
+    lines += findings_lines(analysis.findings, width, local, details)
     return lines
 
 
@@ -79,19 +98,6 @@ def _duration(seconds: float) -> str:
     if minutes:
         return f"{minutes}m{sec:04.1f}s"
     return f"{sec:.1f}s"
-
-
-def _wrap(text: str, width: int, first: str = "", rest: str = "") -> list[str]:
-    """Lines of `text` within `width`, broken at spaces (a word longer than the line is
-    cut: only names such as a deep VLAN stack are that long)."""
-    return textwrap.wrap(
-        text,
-        width,
-        initial_indent=first,
-        subsequent_indent=rest,
-        break_on_hyphens=False,
-        drop_whitespace=True,
-    ) or [first.rstrip()]
 
 
 def summary_lines(analysis: Analysis, width: int, local: bool = False) -> list[Line]:
@@ -134,24 +140,38 @@ def summary_lines(analysis: Analysis, width: int, local: bool = False) -> list[L
     out: list[Line] = [[("Capture", "italic")]]
     for key, value, style in rows:
         lead = INDENT + key.ljust(key_w) + "   "
-        wrapped = _wrap(value, width, lead, " " * len(lead))
+        wrapped = wrap(value, width, lead, " " * len(lead))
         out.append([(lead, style or "bold"), (wrapped[0][len(lead) :], "")])
         out += [[(line, "")] for line in wrapped[1:]]
     return out
 
 
-def segment_lines(segment: SegmentInventory, width: int) -> list[Line]:
+def segment_lines(
+    segment: SegmentInventory,
+    width: int,
+    concerned: set[tuple[str, int]] | None = None,
+) -> list[Line]:
+    """The segment's VRIDs and speakers; with ``concerned`` ((segment, VRID) pairs of
+    warning/critical incidents) a long table keeps those rows first and counts the rest."""
     in_use = "; ".join(f"{k} {format_ranges(v)}" for k, v in segment.vrids_in_use.items())
     free = "; ".join(f"IPv{fam}: {format_ranges(v)}" for fam, v in segment.free_vrids.items())
     out: list[Line] = []
-    head = _wrap(f"Segment {segment.segment}  VRIDs in use: {in_use or 'none'}", width)
+    head = wrap(f"Segment {segment.segment}  VRIDs in use: {in_use or 'none'}", width)
     out.append([("Segment ", "bold"), (head[0][8:], "bold magenta")])
     out += [[(line, "")] for line in head[1:]]
-    free_lines = _wrap(f"Free VRIDs (for a new VRRP instance here): {free}", width)
+    free_lines = wrap(f"Free VRIDs (for a new VRRP instance here): {free}", width)
     out.append([("Free VRIDs", "bold green"), (free_lines[0][10:], "")])
     out += [[(line, "")] for line in free_lines[1:]]
-    if segment.routers:
-        out += router_table(segment.routers, width)
+    routers, left = list(segment.routers), 0
+    if concerned is not None and len(routers) > SHOWN_ROUTERS:
+        keep = [r for r in routers if (segment.segment, r.vrid) in concerned][:SHOWN_ROUTERS]
+        keep += [r for r in routers if r not in keep][: max(0, SHOWN_ROUTERS - len(keep))]
+        left = len(routers) - len(keep)
+        routers = sorted(keep, key=lambda r: (r.family, r.vrid, r.proto))
+    if routers:
+        out += router_table(routers, width)
+    if left:
+        out.append([(f"{INDENT}... {left:,} more virtual routers (--details shows all)", "italic")])
     if segment.silent_claimants:  # nodes seen only by their address claims
         held = "; ".join(
             f"VRID {c['vrid']} {c['vip']} by {c['mac']} ({c['claims']:,} claims from frame "
@@ -159,33 +179,11 @@ def segment_lines(segment: SegmentInventory, width: int) -> list[Line]:
             for c in segment.silent_claimants
         )
         text = f"VIP claimed by nodes that never advertised (gratuitous ARP): {held}"
-        out += [[(line, "")] for line in _wrap(text, width)]
+        out += [[(line, "")] for line in wrap(text, width)]
     if segment.other_protocols:
         others = ", ".join(f"{name} {n:,}" for name, n in segment.other_protocols.items())
-        out += [[(line, "")] for line in _wrap(f"Other multicast on this segment: {others}", width)]
+        out += [[(line, "")] for line in wrap(f"Other multicast on this segment: {others}", width)]
     return out
-
-
-@dataclass
-class Column:
-    """A table column: header, cells (lines of text and a style), layout."""
-
-    header: str
-    cells: list[tuple[list[str], str]] = field(default_factory=list)
-    right: bool = False
-    wrap: bool = False  # cells may break at spaces; otherwise a cell line is never split
-
-    def natural(self) -> int:
-        lines = (len(line) for text, _ in self.cells for line in text)
-        return max(len(self.header), max(lines, default=0))
-
-    def minimum(self) -> int:
-        words = [w for w in self.header.split()]
-        if self.wrap:
-            words += [w for text, _ in self.cells for line in text for w in line.split()]
-            return max(map(len, words), default=1)
-        lines = (len(line) for text, _ in self.cells for line in text)
-        return max(max(map(len, words), default=1), max(lines, default=0))
 
 
 # Ways to fit the speaker table, tried in order until one fits the width.
@@ -211,12 +209,12 @@ def router_table(routers: Iterable[RouterSummary], width: int = 160) -> list[Lin
     routers = list(routers)
     for drop in _LAYOUTS:
         columns, notes = _router_columns(routers, drop)
-        widths = _fit(columns, width - len(INDENT))
+        widths = fit(columns, width - len(INDENT))
         if widths is not None:
             break
     else:
         widths = [c.minimum() for c in columns]
-    return _table_lines(columns, widths, notes, width)
+    return table_lines(columns, widths, notes, width)
 
 
 def _router_columns(
@@ -276,74 +274,6 @@ def _router_columns(
     return list(cols.values()), notes
 
 
-def _fit(columns: Sequence[Column], width: int) -> list[int] | None:
-    """Column widths within `width` (gaps included), or None when even the narrowest
-    layout of these columns is wider."""
-    room = width - len(GAP) * (len(columns) - 1)
-    natural = [c.natural() for c in columns]
-    if sum(natural) <= room:
-        return natural
-    least = [c.minimum() for c in columns]
-    if sum(least) > room:
-        return None
-    spare = room - sum(least)
-    widths = list(least)
-    # the columns that need least to show whole come first: fewer cells wrap
-    for i in sorted(range(len(columns)), key=lambda i: natural[i] - least[i]):
-        grow = min(natural[i] - least[i], spare)
-        widths[i] += grow
-        spare -= grow
-    return widths
-
-
-def _cell_lines(text: list[str], width: int, wrap: bool) -> list[str]:
-    if not wrap:
-        return text
-    out: list[str] = []
-    for line in text:
-        out += textwrap.wrap(line, width, break_on_hyphens=False) or [""]
-    return out
-
-
-def _table_lines(
-    columns: Sequence[Column], widths: Sequence[int], notes: Sequence[str], width: int
-) -> list[Line]:
-    heads = [
-        textwrap.wrap(c.header, w, break_on_hyphens=False)
-        for c, w in zip(columns, widths, strict=True)
-    ]
-    depth = max(map(len, heads))
-    out: list[Line] = []
-    for row in range(depth):
-        line: Line = [(INDENT, "")]
-        for i, (col, head, w) in enumerate(zip(columns, heads, widths, strict=True)):
-            text = head[row - (depth - len(head))] if row >= depth - len(head) else ""
-            line.append((_just(text, w, col.right) + (GAP if i < len(columns) - 1 else ""), "bold"))
-        out.append(line)
-    out.append([(INDENT + "─" * (sum(widths) + len(GAP) * (len(columns) - 1)), "")])
-    for r in range(len(columns[0].cells)):
-        cells = [
-            (_cell_lines(col.cells[r][0], w, col.wrap), col.cells[r][1])
-            for col, w in zip(columns, widths, strict=True)
-        ]
-        height = max(len(text) for text, _ in cells)
-        if notes[r]:
-            out += [[(line, "")] for line in _wrap(notes[r], width, INDENT, INDENT + "  ")]
-        for k in range(height):
-            line = [(INDENT, "")]
-            for i, ((text, style), col, w) in enumerate(zip(cells, columns, widths, strict=True)):
-                piece = _just(text[k] if k < len(text) else "", w, col.right)
-                line.append((piece, style))
-                if i < len(columns) - 1:
-                    line.append((GAP, ""))
-            out.append(line)
-    return out
-
-
-def _just(text: str, width: int, right: bool) -> str:
-    return text.rjust(width) if right else text.ljust(width)
-
-
 def _rank(s: SpeakerSummary) -> str:
     if s.advskew is not None:
         return f"advskew {s.advskew} advbase {s.advbase}"
@@ -360,7 +290,11 @@ def _intervals(s: SpeakerSummary, long: bool = True) -> str:
     return "/".join("-" if v is None else f"{v:.2f}" for v in values) + " s"
 
 
-def findings_lines(findings: list[Finding], width: int, local: bool = False) -> list[Line]:
+def findings_lines(
+    findings: list[Finding], width: int, local: bool = False, details: bool = True
+) -> list[Line]:
+    """Every finding in detail, worst first; without ``details`` only the first
+    warning/critical ones (the incidents above tell the rest), the others counted."""
     if not findings:
         return [[("Findings: none", "bold green")]]
     counts: dict[str, int] = {}
@@ -368,9 +302,23 @@ def findings_lines(findings: list[Finding], width: int, local: bool = False) -> 
         counts[f.severity.value] = counts.get(f.severity.value, 0) + 1
     summary = ", ".join(f"{n:,} {sev}" for sev, n in counts.items())
     out: list[Line] = [[(f"Findings ({summary}), worst first", "bold")]]
-    for f in findings:
+    shown = findings
+    if not details:
+        shown = [f for f in findings if f.severity > Severity.INFO][:SHOWN_FINDINGS]
+    for f in shown:
         out.append([])
         out += finding_lines(f, width, local)
+    left = len(findings) - len(shown)
+    if left:
+        out.append([])
+        out.append(
+            [
+                (
+                    f"... {left:,} more findings (--details shows all; --json keeps everything)",
+                    "italic",
+                )
+            ]
+        )
     return out
 
 
@@ -387,12 +335,12 @@ def finding_lines(f: Finding, width: int, local: bool = False) -> list[Line]:
         span += " (still open at the end)"
     frames = ",".join(str(n) for n in sorted(set(f.frames)))
     tag = f"[{f.severity.value.upper()}] "
-    head = f"{tag}{f.kind} {where}  {span}"
+    head = f"{tag}{f.kind} {where}{f' ({f.incident})' if f.incident else ''}  {span}"
     if f.speakers:
         head += f"  speakers {', '.join(f.speakers)}"
     if frames:
         head += f"  frames {frames}"
-    wrapped = _wrap(head, width, "", "    ")
+    wrapped = wrap(head, width, "", "    ")
     kind = str(f.kind)
     first = wrapped[0]
     out: list[Line] = [[(tag, SEVERITY_STYLE[f.severity])]]
@@ -401,5 +349,5 @@ def finding_lines(f: Finding, width: int, local: bool = False) -> list[Line]:
     else:
         out[0].append((first[len(tag) :], ""))
     out += [[(line, "")] for line in wrapped[1:]]
-    out += [[(line, "")] for line in _wrap(f.message, width, "    ", "    ")]
+    out += [[(line, "")] for line in wrap(f.message, width, "    ", "    ")]
     return out
