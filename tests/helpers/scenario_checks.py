@@ -346,9 +346,7 @@ def check_many_vrids_incidents(a: Analysis, stop: float) -> None:
         ("plaintext-auth", R1, 20),
         ("plaintext-auth", R2, 10),
     ]
-    assert sorted(f.id for i in incidents for f in i.findings) == sorted(
-        f.id for f in a.findings
-    )
+    assert sorted(f.id for i in incidents for f in i.findings) == sorted(f.id for f in a.findings)
     assert all(f.incident == i.id for i in incidents for f in i.findings)
 
 
