@@ -219,3 +219,48 @@ def test_start_up_race_on_both_routes(tmp_path: Path) -> None:
     assert result is not None
     kinds = sorted(str(f.kind) for f in result.findings if f.severity >= Severity.WARNING)
     assert kinds == ["failover"]
+
+
+def _tracker_flapping(return_after: float) -> list:
+    """A (150) drops to 90 (a track_script weight) and B (100) preempts it 1 ms after
+    A's priority-90 advert; 4 s later A is back at 150 and preempts B, ``return_after``
+    seconds after B's last advert; six times over (a router that preempts at once on a
+    lower-priority advert, e.g. Cisco's, not keepalived, which waits Master_Down)."""
+    f = AdvertFactory()
+    adverts, t = [], 0.0
+    for _ in range(6):
+        adverts += f.train(A, t, t + 3, priority=150) + [f.advert(t + 4, A, priority=90)]
+        adverts += f.train(B, t + 4.001, t + 7.001, priority=100)
+        t += 7.001 + return_after
+    return capture(adverts, f.train(A, t, t + 10, priority=150))
+
+
+@pytest.mark.parametrize("return_after", [1.0, 0.005])
+def test_a_master_preempted_while_silent_comes_back_by_preemption_not_split_brain(
+    return_after: float,
+) -> None:
+    """A fell silent as soon as B's better advert came (RFC 5798 6.4.3): its later
+    advert at 150 begins a new episode. Before, A counted as master all along, ignoring
+    B's better adverts: a split brain, and no failover at all."""
+    engine = run(_tracker_flapping(return_after), end=60)
+    assert of_kind(engine, Kind.SPLIT_BRAIN) == []
+    moves = of_kind(engine, Kind.FAILOVER)
+    assert [(m.details["from"], m.details["cause"]) for m in moves] == [
+        (A, "preempted"),
+        (B, "preempted"),
+    ] * 6
+    assert [m.details["to_priority"] for m in moves[:2]] == [100, 150]
+    assert of_kind(engine, Kind.FLAPPING) and of_kind(engine, Kind.PRIORITY_FLAP)
+
+
+def test_tracker_flapping_on_both_routes(tmp_path: Path) -> None:
+    pcap = PcapFile()
+    for adv in _tracker_flapping(1.0):
+        mac = "52:54:00:00:00:01" if adv.src == A else "52:54:00:00:00:02"
+        frame = P.vrrp_v2(51, adv.priority, ["10.0.0.100"])
+        pcap.add(adv.ts_ns, P.ethernet(P.ipv4(frame, src=adv.src), src_mac=mac))
+    path = tmp_path / "flap.pcap"
+    path.write_bytes(pcap.to_bytes())
+    result = assert_same([str(path)])
+    assert result is not None
+    assert len([f for f in result.findings if f.kind == Kind.FAILOVER]) == 12

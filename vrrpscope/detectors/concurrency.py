@@ -45,6 +45,7 @@ from vrrpscope.engine.state import (
     PendingClaim,
     RouterState,
     SpeakerState,
+    election_rank,
     yields_to,
 )
 from vrrpscope.engine.timers import interval_ns
@@ -169,6 +170,42 @@ def yielded_at_end(ctx: Context, router: RouterState, sp: SpeakerState, freshest
         and _reject_each_other(router, sp, p) is None
         for p in router.active.values()
     )
+
+
+def yielded_meanwhile(
+    ctx: Context, router: RouterState, sp: SpeakerState, ts_ns: int
+) -> SpeakerState | None:
+    """Master `sp` advertises at `ts_ns` after a silence that missed adverts: the better
+    peer of its own cluster that started during that silence, more than an interval
+    before now, if any. `sp` heard it and became backup then (RFC 5798 6.4.3), so this
+    advert begins a new episode (a preemption back, e.g. a tracker's weight restored),
+    not a master going on over better adverts. Not for a pair that drops each other's
+    adverts (they stay master without advertising)."""
+    last = sp.last_valid_ns
+    if last is None:
+        return None
+    for p in router.active.values():
+        since = p.active_since_ns
+        if p is sp or since is None or since <= last:
+            continue
+        waited = interval_ns(sp.interval_cs or 100) * (1 + ctx.th.timer_slack)
+        if ts_ns - since <= waited or (p.last_valid_ns or 0) <= last:
+            continue
+        if p.address_set != sp.address_set or not _heard_better(sp, p):
+            continue
+        if _reject_each_other(router, sp, p) is None:
+            return p
+    return None
+
+
+def _heard_better(sp: SpeakerState, p: SpeakerState) -> bool:
+    """Whether `p` outranked `sp` as it started or as it is now (its priority may have
+    dropped since: a tracker). CARP's advskew is no election here."""
+    if yields_to(sp, p):
+        return True
+    if p.start_standing is None or p.advskew is not None:
+        return False
+    return election_rank(p.src, p.start_standing) > election_rank(sp.src, sp.standing)
 
 
 def started(ctx: Context, router: RouterState, sp: SpeakerState, ts_ns: int) -> None:

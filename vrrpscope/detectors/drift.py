@@ -41,8 +41,8 @@ def quiet_through(ctx: Context, router: RouterState, sp: SpeakerState, more: Any
     gaps = sp.gaps
     if gaps is None or ctx.book.get((Kind.INTERVAL_DRIFT, router.key, sp.key)) is not None:
         return False
-    if gaps.missed >= th.drift_missed_min:
-        return False
+    if _missed_in_window(th, sp, gaps, sp.last_ts_ns)[0] >= th.drift_missed_min:
+        return False  # (a regular run adds no miss: the window's count only falls)
     low, high = more.low_bin, more.high_bin
     if gaps.hist:
         low, high = min(low, min(gaps.hist)), max(high, max(gaps.hist))
@@ -61,12 +61,20 @@ def quiet_through(ctx: Context, router: RouterState, sp: SpeakerState, more: Any
 
 
 def open_for_good(ctx: Context, router: RouterState, sp: SpeakerState) -> Finding | None:
-    """The speaker's open drift finding, if missed adverts keep it open whatever gaps that
-    miss none add (each :func:`evaluate` then only updates it)."""
-    gaps = sp.gaps
-    if gaps is None or gaps.missed < ctx.th.drift_missed_min:
-        return None
-    return ctx.book.get((Kind.INTERVAL_DRIFT, router.key, sp.key))
+    """The speaker's open drift finding, if it stays open whatever gaps that miss none
+    add (each :func:`evaluate` then only updates it): never so, since missed adverts
+    count over a sliding window and leave it as regular gaps follow."""
+    del ctx, router, sp
+    return None
+
+
+def _missed_in_window(th: Any, sp: SpeakerState, gaps: Any, ts_ns: int) -> tuple[int, float]:
+    """Adverts missed in the window ending at ``ts_ns`` and their share of those due."""
+    window = int(th.drift_window_s * 1e9)
+    missed = gaps.missed_since(ts_ns - window)
+    since = sp.gaps_since_ns if sp.gaps_since_ns is not None else ts_ns
+    span = max(min(window, ts_ns - since), gaps.interval_ns)
+    return missed, missed * gaps.interval_ns / span
 
 
 def evaluate(ctx: Context, router: RouterState, sp: SpeakerState, ts_ns: int) -> None:
@@ -90,7 +98,8 @@ def evaluate(ctx: Context, router: RouterState, sp: SpeakerState, ts_ns: int) ->
             reasons.append("median")
         if jitter > th.drift_jitter_tolerance * iv:
             reasons.append("jitter")
-    if gaps.missed >= th.drift_missed_min:
+    recent, rate = _missed_in_window(th, sp, gaps, ts_ns)
+    if recent >= th.drift_missed_min and rate >= th.drift_missed_rate:
         reasons.append("missed")
     if worst >= th.drift_worst_gap_fraction * mdi:
         reasons.append("worst-gap")
@@ -111,6 +120,8 @@ def evaluate(ctx: Context, router: RouterState, sp: SpeakerState, ts_ns: int) ->
         "master_down_s": round(mdi, 4),
         "worst_gap_of_master_down": round(worst / mdi, 3),
         "missed": gaps.missed,
+        "missed_in_window": recent,
+        "window_s": th.drift_window_s,
         "worst_gap_at": None if gaps.max_at_ns is None else round(gaps.max_at_ns / 1e9, 6),
         "gaps": gaps.count,
         "mean_s": round(gaps.mean_s or 0.0, 4),
@@ -118,7 +129,8 @@ def evaluate(ctx: Context, router: RouterState, sp: SpeakerState, ts_ns: int) ->
     }
     message = (
         f"{router.label}: adverts from {who(sp)} drift from the advertised {iv:g} s interval "
-        f"(median gap {median:.3f} s, p95 {p95:.3f} s, {gaps.missed} missed, worst gap "
+        f"(median gap {median:.3f} s, p95 {p95:.3f} s, {gaps.missed} missed "
+        f"({recent} in the last {th.drift_window_s:g} s), worst gap "
         f"{worst:.2f} s = {worst / mdi:.0%} of the {mdi:.2f} s Master_Down_Interval). At "
         "100 % a backup takes over (a false failover). Check the master's CPU load and "
         "scheduling (keepalived may log 'A thread timer expired ... seconds ago'), a paused "
@@ -133,6 +145,8 @@ def evaluate(ctx: Context, router: RouterState, sp: SpeakerState, ts_ns: int) ->
     # Lost adverts date from the first gap that lost some; statistics from their start.
     lost_only = "median" not in reasons and "jitter" not in reasons
     starts = [gaps.first_missed_at_ns, gaps.max_at_ns] if lost_only else [sp.gaps_since_ns]
+    if reasons == ["worst-gap"]:  # one long gap: from it (earlier single misses are none)
+        starts = [gaps.max_at_ns]
     first = min((s for s in starts if s is not None), default=ts_ns)
     ctx.book.open(
         key,

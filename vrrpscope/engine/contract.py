@@ -55,6 +55,7 @@ MOMENTS: dict[str, tuple[str, ...]] = {
     "resign_over": ("priority.end_resigned",),
     "episode_started": ("nomaster.close_no_master",),
     "second_master": ("concurrency.started",),
+    "yielded_meanwhile": ("concurrency.yielded_meanwhile",),
     "gap_recorded": ("drift.due", "drift.evaluate"),
     "claimant_advertised": ("concurrency.claimant_advertised",),
     "advert_accepted": ("concurrency.judge_claims",),
@@ -251,6 +252,13 @@ def is_handover(old: SpeakerState, new: SpeakerState, slack: float) -> bool:
 def outranks(a: SpeakerState, b: SpeakerState) -> bool:
     """Whether ``a`` wins an election against ``b`` (mastership)."""
     return mastership.outranks(a, b)
+
+
+def yielded_meanwhile(
+    ctx: Context, router: RouterState, sp: SpeakerState, t: int
+) -> SpeakerState | None:
+    """Master ``sp`` back after a silence: the better peer it yielded to (concurrency)."""
+    return concurrency.yielded_meanwhile(ctx, router, sp, t)
 
 
 def yielded_at_end(ctx: Context, router: RouterState, sp: SpeakerState, freshest: int) -> bool:

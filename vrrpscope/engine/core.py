@@ -496,6 +496,18 @@ class Engine:
         self, router: RouterState, sp: SpeakerState, advert: Advert, t: int, regular: bool = False
     ) -> None:
         ctx = self._ctx
+        if (
+            not regular
+            and sp.active_since_ns is not None
+            and len(router.active) > 1
+            and sp.gaps is not None
+            and sp.last_valid_ns is not None
+            and misses_adverts(t - sp.last_valid_ns, sp.gaps.interval_ns)
+            and contract.yielded_meanwhile(ctx, router, sp, t) is not None
+        ):
+            # it became backup when the better peer started (judged as it last spoke,
+            # before this advert changes its priority): that episode ended then
+            self._end_episode(router, sp, sp.last_valid_ns, "silence")
         sig = (
             advert.version,
             advert.interval_cs,

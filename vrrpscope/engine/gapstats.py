@@ -11,10 +11,12 @@ episode after about 4 intervals of silence anyway).
 from __future__ import annotations
 
 import math
+from collections import deque
 from dataclasses import dataclass, field
 
 BINS_PER_INTERVAL = 200
 _LAST_BIN = 8 * BINS_PER_INTERVAL
+RECENT_MISSES = 64  # gaps that missed adverts, kept for windowed loss rates
 
 
 def misses_adverts(gap_ns, interval_ns):  # (ints, or numpy arrays of them)
@@ -36,6 +38,8 @@ class GapStats:
     hist: dict[int, int] = field(default_factory=dict)
     max_at_ns: int | None = None  # start of the longest gap
     first_missed_at_ns: int | None = None  # start of the first gap that missed adverts
+    # (end of gap, adverts it missed) of the latest gaps that missed some (bounded)
+    recent: deque[tuple[int, int]] = field(default_factory=lambda: deque(maxlen=RECENT_MISSES))
 
     def add(self, gap_ns: int, end_ns: int = 0) -> int:
         """Record one gap ending at `end_ns`; returns the adverts it missed (0 normally)."""
@@ -56,6 +60,7 @@ class GapStats:
             self.missed += missed
             if self.first_missed_at_ns is None:
                 self.first_missed_at_ns = end_ns - gap_ns
+            self.recent.append((end_ns, missed))
             return missed
         return 0
 
@@ -73,6 +78,16 @@ class GapStats:
         mine = self.hist
         for b, n in hist.items():
             mine[b] = mine.get(b, 0) + n
+
+    def missed_since(self, since_ns: int) -> int:
+        """Adverts missed by gaps ending after ``since_ns`` (among the latest kept)."""
+        return sum(n for end, n in self.recent if end > since_ns)
+
+    def copy(self) -> GapStats:
+        """An independent snapshot (histogram and recent misses copied)."""
+        from dataclasses import replace
+
+        return replace(self, hist=dict(self.hist), recent=deque(self.recent, RECENT_MISSES))
 
     @property
     def mean_s(self) -> float | None:

@@ -55,6 +55,17 @@ _FLAPS = (Kind.FLAPPING, Kind.PRIORITY_FLAP)
 class _Group:
     kind: IncidentKind
     findings: list[Finding] = field(default_factory=list)
+    core: tuple[int, int] | None = None  # span of the findings that define it
+
+    def __post_init__(self) -> None:
+        if self.findings and self.core is None:
+            self.core = (self.first, self.last)
+
+    @property
+    def span(self) -> tuple[int, int]:
+        """When the cause itself was seen (what it absorbed may last longer: a
+        disagreement that stays until the capture ends)."""
+        return self.core or (self.first, self.last)
 
     @property
     def first(self) -> int:
@@ -157,7 +168,7 @@ def _absorb(
 ) -> None:
     """Take the findings of ``kinds`` on the group's VRIDs near it (and among its
     nodes, with ``among_nodes``)."""
-    first, last, nodes, vrids = group.first, group.last, group.nodes, group.vrids
+    (first, last), nodes, vrids = group.span, group.nodes, group.vrids
     seg = group.segment
 
     def belongs(f: Finding) -> bool:
@@ -175,17 +186,20 @@ def _absorb(
 def _merge(groups: list[_Group]) -> list[_Group]:
     """Merge groups of one segment that share a node and overlap in time (one cause
     across VRIDs: a pair in split brain on all its VRIDs is one incident)."""
-    groups = sorted(groups, key=lambda g: g.first)
+    groups = sorted(groups, key=lambda g: g.span[0])
     out: list[_Group] = []
     for group in groups:
+        (first, last) = group.span
         for into in out:
+            (i_first, i_last) = into.span
             if (
                 into.segment == group.segment
                 and into.nodes & group.nodes
-                and group.first <= into.last + SLACK_NS
-                and into.first <= group.last + SLACK_NS
+                and first <= i_last + SLACK_NS
+                and i_first <= last + SLACK_NS
             ):
                 into.findings += group.findings
+                into.core = (min(first, i_first), max(last, i_last))
                 break
         else:
             out.append(group)
@@ -210,18 +224,38 @@ def _capture_gaps(pool: _Pool) -> list[_Group]:
         for chain in _starts_together(same_segment):
             masters = {f.details.get("last_master") for f in chain}
             if len({f.vrid for f in chain}) >= GAP_MIN_VRIDS and len(masters) > 1:
-                out.append(_Group(IncidentKind.CAPTURE_GAP, pool.take_these(chain)))
+                group = _Group(IncidentKind.CAPTURE_GAP, pool.take_these(chain))
+                _gap_drifts(pool, group)
+                out.append(group)
     return out
 
 
 def _starts_together(findings: list[Finding]) -> list[list[Finding]]:
+    """Chains of silences each starting within GAP_TOGETHER_NS of the one before (the
+    last adverts before a gap spread over one advert interval)."""
     out: list[list[Finding]] = []
     for f in sorted(findings, key=lambda f: f.first_ts_ns):
-        if out and f.first_ts_ns - out[-1][0].first_ts_ns <= GAP_TOGETHER_NS:
+        if out and f.first_ts_ns - out[-1][-1].first_ts_ns <= GAP_TOGETHER_NS:
             out[-1].append(f)
         else:
             out.append([f])
     return out
+
+
+def _gap_drifts(pool: _Pool, group: _Group) -> None:
+    """Drift findings whose only reason is their worst gap, which lies in the capture
+    gap (a slow master's gap shorter than its Master_Down_Interval): the capture's."""
+    first, last = group.span
+    seg = group.segment
+    group.findings += pool.take(
+        lambda f: (
+            f.kind == Kind.INTERVAL_DRIFT
+            and f.segment == seg
+            and f.details.get("reasons") == ["worst-gap"]
+            and f.details.get("worst_gap_at") is not None
+            and first - SLACK_NS <= f.details["worst_gap_at"] * S <= last
+        )
+    )
 
 
 def _collisions(pool: _Pool) -> list[_Group]:
@@ -251,7 +285,7 @@ def _collisions(pool: _Pool) -> list[_Group]:
                 and f.segment == group.segment
                 and f.vrid in group.vrids
                 and frozenset(f.speakers) in sides
-                and _near(f, group.first, group.last)
+                and _near(f, *group.span)
             ]
         )
     return _merge(groups)

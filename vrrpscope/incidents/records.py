@@ -29,7 +29,7 @@ class Incident:
 
     id: str  # "i1", "i2", ...: stable for one analysis
     kind: IncidentKind
-    severity: Severity  # the worst of its findings
+    severity: Severity  # the worst of its findings (a capture gap: at most warning)
     segment: str | None
     nodes: tuple[str, ...]  # speaker IPs (MAC in details when one IP has several)
     vrids: tuple[int, ...]

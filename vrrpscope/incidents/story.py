@@ -24,15 +24,20 @@ def tell(kind: IncidentKind, findings: list[Finding]) -> Incident:
     lead = details.get("node")
     if lead in nodes:  # the node the story is about comes first
         nodes = {lead: None, **nodes}
+    severity = max(f.severity for f in findings)
+    timed = findings
+    if kind == IncidentKind.CAPTURE_GAP:  # nobody failed: what the wire did is unknown
+        severity = min(severity, Severity.WARNING)
+        timed = _of(findings, Kind.NO_MASTER)  # (a drift it explains spans the capture)
     return Incident(
         id="",
         kind=kind,
-        severity=max(f.severity for f in findings),
+        severity=severity,
         segment=findings[0].segment,
         nodes=tuple(nodes),
         vrids=tuple(sorted({f.vrid for f in findings if f.vrid is not None})),
-        first_ts_ns=min(f.first_ts_ns for f in findings),
-        last_ts_ns=max(f.last_ts_ns for f in findings),
+        first_ts_ns=min(f.first_ts_ns for f in timed),
+        last_ts_ns=max(f.last_ts_ns for f in timed),
         findings=sorted(findings, key=Finding.sort_key),
         message=message,
         details=details,
@@ -257,14 +262,18 @@ def _flapping(findings: list[Finding]) -> _Story:
 
 
 def _capture_gap(findings: list[Finding]) -> _Story:
-    longest = max(f.details.get("silence_s") or 0.0 for f in findings)
-    masters = {f.details.get("last_master") for f in findings}
+    silent = _of(findings, Kind.NO_MASTER)
+    longest = max(f.details.get("silence_s") or 0.0 for f in silent)
+    masters = sorted({str(f.details.get("last_master")) for f in silent})
     message = (
-        f"every master of {_ids(findings)} silent at once for up to "
+        f"every master of {_ids(silent)} silent at once for up to "
         f"{words.duration(longest)} ({len(masters)} nodes), then the same masters "
         "again: the capture (or the link) lost those frames, nobody failed over"
     )
-    return message, {"vrids": _vrids(findings), "longest_s": longest, "masters": sorted(masters)}
+    drifts = _of(findings, Kind.INTERVAL_DRIFT)
+    if drifts:
+        message += f"; the gap is also the worst gap of {_ids(drifts)}"
+    return message, {"vrids": _vrids(findings), "longest_s": longest, "masters": masters}
 
 
 def _mismatch_phrase(findings: list[Finding]) -> str:

@@ -278,7 +278,7 @@ class HeldRuns:
             last = int(part.ts[stop - 1])
             self.host.book.update(finding, last, frames=frames, notify=False)
             g, b, _ = part.gap_tables()
-            then = replace(gaps, hist=dict(gaps.hist))
+            then = gaps.copy()
             piece = (g[start:stop], b[start:stop], part.ts[start:stop])
             sp.drift_pending = DeferredDrift(then, *piece, last, frames[-1])
             router.drift_pending = True
