@@ -86,13 +86,7 @@ class FindingList(list[Finding]):
 
     def to_pandas(self):
         """One row per finding (times as UTC datetimes, details as a dict column)."""
-        import pandas as pd
-
-        frame = pd.DataFrame([f.to_dict() for f in self], columns=_FINDING_COLUMNS)
-        for col, attr in (("first_ts", "first_ts_ns"), ("last_ts", "last_ts_ns")):
-            ns = [getattr(f, attr) for f in self]
-            frame[col] = pd.to_datetime(pd.Series(ns, dtype="int64"), unit="ns", utc=True)
-        return frame.drop(columns=["type"])
+        return _records_frame(self, _FINDING_COLUMNS)
 
     def _repr_html_(self) -> str:
         return self.html(f"{len(self)} finding(s)")
@@ -217,13 +211,7 @@ class IncidentList(list[Incident]):
 
     def to_pandas(self):
         """One row per incident (times as UTC datetimes; `findings` lists finding ids)."""
-        import pandas as pd
-
-        frame = pd.DataFrame([i.to_dict() for i in self], columns=_INCIDENT_COLUMNS)
-        for col, attr in (("first_ts", "first_ts_ns"), ("last_ts", "last_ts_ns")):
-            ns = [getattr(i, attr) for i in self]
-            frame[col] = pd.to_datetime(pd.Series(ns, dtype="int64"), unit="ns", utc=True)
-        return frame.drop(columns=["type"])
+        return _records_frame(self, _INCIDENT_COLUMNS)
 
     def _repr_html_(self) -> str:
         rows = [
@@ -366,6 +354,17 @@ class Result:
             + self.routers._repr_html_()
             + serious.html(caption)
         )
+
+
+def _records_frame(records: Sequence[Finding] | Sequence[Incident], columns: list[str]):
+    """Records' ``to_dict()`` as rows, their first/last times as UTC datetimes."""
+    import pandas as pd
+
+    frame = pd.DataFrame([r.to_dict() for r in records], columns=columns)
+    for col, attr in (("first_ts", "first_ts_ns"), ("last_ts", "last_ts_ns")):
+        ns = [getattr(r, attr) for r in records]
+        frame[col] = pd.to_datetime(pd.Series(ns, dtype="int64"), unit="ns", utc=True)
+    return frame.drop(columns=["type"])
 
 
 def _router_name(segment: str | None, vrid: int | None, family: int | None) -> str:

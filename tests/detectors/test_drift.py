@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import pytest
 
-from tests.helpers.advertfactory import AdvertFactory, at, of_kind, run
+from tests.helpers.advertfactory import AdvertFactory, at, of_kind, run, write_pcap
+from tests.helpers.routes import assert_same
 from vrrpscope.findings import Kind
 
 A = "10.0.0.1"
@@ -117,3 +119,14 @@ def test_losses_spread_thin_are_no_drift_but_a_run_is() -> None:
     adverts = [f.advert(k, A) for k in range(7200) if k not in lost]
     (d,) = of_kind(run(adverts, end=7200.5), Kind.INTERVAL_DRIFT)
     assert d.details["reasons"] == ["worst-gap"] and d.details["worst_gap_s"] == pytest.approx(3)
+
+
+def test_a_drift_kept_open_by_its_worst_gap_is_the_same_on_both_routes(tmp_path: Path) -> None:
+    """A 2.9 s pause, then two hours of regular adverts: the finding stays open through
+    the bulk route's summed runs (its worst gap only grows) and ends alike on both."""
+    f = AdvertFactory()
+    adverts = f.train(A, 0, 30) + f.train(A, 32.9, 7200)
+    analysis = assert_same([str(write_pcap(tmp_path / "pause.pcap", adverts))])
+    assert analysis is not None
+    (d,) = [x for x in analysis.findings if x.kind == Kind.INTERVAL_DRIFT]
+    assert d.details["reasons"] == ["worst-gap"] and d.details["gaps"] > 7000

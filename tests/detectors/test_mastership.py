@@ -6,9 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import packets as P
-from tests.helpers.advertfactory import AdvertFactory, at, capture, of_kind, run
-from tests.helpers.capturewriter import PcapFile
+from tests.helpers.advertfactory import AdvertFactory, at, capture, of_kind, run, write_pcap
 from tests.helpers.routes import assert_same
 from vrrpscope.findings import Kind, Severity
 from vrrpscope.thresholds import Thresholds
@@ -208,13 +206,7 @@ def test_start_up_race_then_resignation_is_one_failover_and_no_no_master() -> No
 
 
 def test_start_up_race_on_both_routes(tmp_path: Path) -> None:
-    pcap = PcapFile()
-    for adv in _start_up_race_then_resignation():
-        mac = "52:54:00:00:00:01" if adv.src == A else "52:54:00:00:00:02"
-        frame = P.vrrp_v2(51, adv.priority, ["10.0.0.100"])
-        pcap.add(adv.ts_ns, P.ethernet(P.ipv4(frame, src=adv.src), src_mac=mac))
-    path = tmp_path / "race.pcap"
-    path.write_bytes(pcap.to_bytes())
+    path = write_pcap(tmp_path / "race.pcap", _start_up_race_then_resignation())
     result = assert_same([str(path)])
     assert result is not None
     kinds = sorted(str(f.kind) for f in result.findings if f.severity >= Severity.WARNING)
@@ -254,13 +246,7 @@ def test_a_master_preempted_while_silent_comes_back_by_preemption_not_split_brai
 
 
 def test_tracker_flapping_on_both_routes(tmp_path: Path) -> None:
-    pcap = PcapFile()
-    for adv in _tracker_flapping(1.0):
-        mac = "52:54:00:00:00:01" if adv.src == A else "52:54:00:00:00:02"
-        frame = P.vrrp_v2(51, adv.priority, ["10.0.0.100"])
-        pcap.add(adv.ts_ns, P.ethernet(P.ipv4(frame, src=adv.src), src_mac=mac))
-    path = tmp_path / "flap.pcap"
-    path.write_bytes(pcap.to_bytes())
+    path = write_pcap(tmp_path / "flap.pcap", _tracker_flapping(1.0))
     result = assert_same([str(path)])
     assert result is not None
     assert len([f for f in result.findings if f.kind == Kind.FAILOVER]) == 12

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from vrrpscope.engine.core import Engine
@@ -125,3 +126,21 @@ def of_kind(engine: Engine, kind: str) -> list[Finding]:
 def serious(engine: Engine) -> list[tuple[str, tuple[str, ...]]]:
     """(kind, speakers) of every warning or critical finding."""
     return [(str(f.kind), f.speakers) for f in engine.findings if f.severity >= Severity.WARNING]
+
+
+def write_pcap(path: Path, adverts: Iterable[Advert]) -> Path:
+    """VRRPv2 IPv4 ``adverts`` (VRID, priority, addresses, interval) as an Ethernet
+    capture, each source from its own MAC (52:54:00:00:00:<last octet>), so a test can
+    run both routes on them."""
+    from tests.helpers import packets as P
+    from tests.helpers.capturewriter import pcap_bytes
+
+    frames = []
+    for adv in adverts:
+        mac = f"52:54:00:00:00:{int(adv.src.rsplit('.', 1)[1]) % 256:02x}"
+        msg = P.vrrp_v2(
+            adv.vrid, adv.priority, list(adv.addresses), interval_s=adv.interval_cs // 100
+        )
+        frames.append((adv.ts_ns, P.ethernet(P.ipv4(msg, src=adv.src), src_mac=mac)))
+    path.write_bytes(pcap_bytes(frames))
+    return path

@@ -41,7 +41,7 @@ def quiet_through(ctx: Context, router: RouterState, sp: SpeakerState, more: Any
     gaps = sp.gaps
     if gaps is None or ctx.book.get((Kind.INTERVAL_DRIFT, router.key, sp.key)) is not None:
         return False
-    if _missed_in_window(th, sp, gaps, sp.last_ts_ns)[0] >= th.drift_missed_min:
+    if _missed_in_window(th, sp, sp.last_ts_ns)[0] >= th.drift_missed_min:
         return False  # (a regular run adds no miss: the window's count only falls)
     low, high = more.low_bin, more.high_bin
     if gaps.hist:
@@ -54,22 +54,35 @@ def quiet_through(ctx: Context, router: RouterState, sp: SpeakerState, more: Any
         return False
     if (high + 1 - low) / BINS_PER_INTERVAL >= th.drift_jitter_tolerance * margin:
         return False
-    takeover = router.takeover_ns(sp)
-    mdi = takeover / 1e9 if takeover else 3 * gaps.interval_ns / 1e9
     worst = max(gaps.max_ns, more.max_ns) / 1e9
-    return worst < th.drift_worst_gap_fraction * mdi * margin
+    return worst < th.drift_worst_gap_fraction * _master_down_s(router, sp) * margin
 
 
 def open_for_good(ctx: Context, router: RouterState, sp: SpeakerState) -> Finding | None:
     """The speaker's open drift finding, if it stays open whatever gaps that miss none
-    add (each :func:`evaluate` then only updates it): never so, since missed adverts
-    count over a sliding window and leave it as regular gaps follow."""
-    del ctx, router, sp
-    return None
+    add (each :func:`evaluate` then only updates it): so when its worst gap is near the
+    takeover (the worst gap only grows); missed adverts do not keep it open, they count
+    over a sliding window and leave it as regular gaps follow."""
+    gaps = sp.gaps
+    if gaps is None:
+        return None
+    near_takeover = ctx.th.drift_worst_gap_fraction * _master_down_s(router, sp)
+    if gaps.max_ns / 1e9 < near_takeover:
+        return None
+    return ctx.book.get((Kind.INTERVAL_DRIFT, router.key, sp.key))
 
 
-def _missed_in_window(th: Any, sp: SpeakerState, gaps: Any, ts_ns: int) -> tuple[int, float]:
+def _master_down_s(router: RouterState, sp: SpeakerState) -> float:
+    """The Master_Down_Interval a backup of ``sp`` waits (3 intervals when unknown)."""
+    assert sp.gaps is not None
+    takeover = router.takeover_ns(sp)
+    return takeover / 1e9 if takeover else 3 * sp.gaps.interval_ns / 1e9
+
+
+def _missed_in_window(th: Any, sp: SpeakerState, ts_ns: int) -> tuple[int, float]:
     """Adverts missed in the window ending at ``ts_ns`` and their share of those due."""
+    gaps = sp.gaps
+    assert gaps is not None
     window = int(th.drift_window_s * 1e9)
     missed = gaps.missed_since(ts_ns - window)
     since = sp.gaps_since_ns if sp.gaps_since_ns is not None else ts_ns
@@ -89,8 +102,7 @@ def evaluate(ctx: Context, router: RouterState, sp: SpeakerState, ts_ns: int) ->
     p95 = gaps.p95_s or 0.0
     offset = median - iv
     jitter = p95 - median
-    takeover = router.takeover_ns(sp)
-    mdi = takeover / 1e9 if takeover else 3 * iv
+    mdi = _master_down_s(router, sp)
     worst = gaps.max_ns / 1e9
     reasons = []
     if gaps.count >= th.drift_min_samples:  # statistics need samples; lost adverts do not
@@ -98,7 +110,7 @@ def evaluate(ctx: Context, router: RouterState, sp: SpeakerState, ts_ns: int) ->
             reasons.append("median")
         if jitter > th.drift_jitter_tolerance * iv:
             reasons.append("jitter")
-    recent, rate = _missed_in_window(th, sp, gaps, ts_ns)
+    recent, rate = _missed_in_window(th, sp, ts_ns)
     if recent >= th.drift_missed_min and rate >= th.drift_missed_rate:
         reasons.append("missed")
     if worst >= th.drift_worst_gap_fraction * mdi:

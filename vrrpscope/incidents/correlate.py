@@ -92,16 +92,33 @@ class _Group:
 
 
 class _Pool:
-    """The findings no rule has taken yet, in report order."""
+    """The findings no rule has taken yet, in report order, also by (segment, VRID)."""
 
     def __init__(self, findings: Iterable[Finding]) -> None:
-        self.left = sorted(findings, key=Finding.sort_key)
+        self._order = sorted(findings, key=Finding.sort_key)
+        self._gone: set[int] = set()
+        self._at: dict[tuple[str | None, int | None], list[Finding]] = {}
+        for f in self._order:
+            self._at.setdefault((f.segment, f.vrid), []).append(f)
 
-    def take(self, keep: Callable[[Finding], bool]) -> list[Finding]:
-        taken = [f for f in self.left if keep(f)]
-        if taken:
-            ids = {id(f) for f in taken}
-            self.left = [f for f in self.left if id(f) not in ids]
+    @property
+    def left(self) -> list[Finding]:
+        return [f for f in self._order if id(f) not in self._gone]
+
+    def take(
+        self,
+        keep: Callable[[Finding], bool],
+        where: tuple[str | None, Iterable[int]] | None = None,
+    ) -> list[Finding]:
+        """Those that ``keep``; with ``where`` (a segment and VRIDs) only those there
+        are looked at (a rule absorbing what happened on its VRIDs)."""
+        if where is None:
+            candidates: Iterable[Finding] = self._order
+        else:
+            segment, vrids = where
+            candidates = (f for v in sorted(vrids) for f in self._at.get((segment, v), ()))
+        taken = [f for f in candidates if id(f) not in self._gone and keep(f)]
+        self._gone.update(id(f) for f in taken)
         return taken
 
     def take_these(self, findings: list[Finding]) -> list[Finding]:
@@ -180,29 +197,37 @@ def _absorb(
             and _near(f, first, last, before)
         )
 
-    group.findings += pool.take(belongs)
+    group.findings += pool.take(belongs, (seg, vrids))
 
 
 def _merge(groups: list[_Group]) -> list[_Group]:
     """Merge groups of one segment that share a node and overlap in time (one cause
-    across VRIDs: a pair in split brain on all its VRIDs is one incident)."""
-    groups = sorted(groups, key=lambda g: g.span[0])
+    across VRIDs: a pair in split brain on all its VRIDs is one incident); each joins
+    the earliest made group it matches."""
     out: list[_Group] = []
-    for group in groups:
-        (first, last) = group.span
-        for into in out:
-            (i_first, i_last) = into.span
-            if (
-                into.segment == group.segment
-                and into.nodes & group.nodes
-                and first <= i_last + SLACK_NS
-                and i_first <= last + SLACK_NS
-            ):
-                into.findings += group.findings
-                into.core = (min(first, i_first), max(last, i_last))
-                break
-        else:
+    by_node: dict[tuple[str | None, str], dict[int, int]] = {}  # -> {index in out: 0}
+    for group in sorted(groups, key=lambda g: g.span[0]):
+        first, last = group.span
+        seg, nodes = group.segment, group.nodes
+        near = sorted({n for node in nodes for n in by_node.get((seg, node), ())})
+        into = next(
+            (
+                n
+                for n in near
+                if first <= out[n].span[1] + SLACK_NS and out[n].span[0] <= last + SLACK_NS
+            ),
+            None,
+        )
+        if into is None:
+            into = len(out)
             out.append(group)
+        else:
+            target = out[into]
+            i_first, i_last = target.span
+            target.findings += group.findings
+            target.core = (min(first, i_first), max(last, i_last))
+        for node in nodes:
+            by_node.setdefault((seg, node), {})[into] = 0
     return out
 
 
@@ -277,16 +302,12 @@ def _collisions(pool: _Pool) -> list[_Group]:
             frozenset(f.speakers)
             for f in group.of(Kind.DUPLICATE_VRID, Kind.CARP_COLLISION, Kind.SPLIT_BRAIN)
         }
-        group.findings += pool.take_these(
-            [
-                f
-                for f in pool.left
-                if f.kind == Kind.FAILOVER
-                and f.segment == group.segment
-                and f.vrid in group.vrids
-                and frozenset(f.speakers) in sides
-                and _near(f, *group.span)
-            ]
+        span = group.span
+        group.findings += pool.take(
+            lambda f, sides=sides, span=span: (
+                f.kind == Kind.FAILOVER and frozenset(f.speakers) in sides and _near(f, *span)
+            ),
+            (group.segment, group.vrids),
         )
     return _merge(groups)
 

@@ -11,7 +11,16 @@ from vrrpscope.incidents import Incident
 from vrrpscope.incidents.words import id_list
 from vrrpscope.nodes import Node
 from vrrpscope.report.adverts import format_time
-from vrrpscope.report.layout import INDENT, SEVERITY_STYLE, Column, Line, fit, table_lines, wrap
+from vrrpscope.report.layout import (
+    INDENT,
+    SEVERITY_STYLE,
+    Column,
+    Line,
+    fit,
+    keep_first,
+    table_lines,
+    wrap,
+)
 
 # Without --details: every warning/critical incident up to this many, info ones up to
 # the second number; the rest is counted.
@@ -123,12 +132,10 @@ def node_lines(
         if out:
             out.append([])
         per_segment, left = every, 0
-        if serious is not None and len(every) > SHOWN_NODES:
-            involved = [n for n in every if serious & set(n.incidents)][:SHOWN_NODES]
-            others = [n for n in every if n not in involved]
-            per_segment = involved + others[: max(0, SHOWN_NODES - len(involved))]
-            per_segment.sort(key=every.index)
-            left = len(every) - len(per_segment)
+        if serious is not None:
+            per_segment, left = keep_first(
+                every, lambda n: not serious.isdisjoint(n.incidents), SHOWN_NODES
+            )
         out.append([("Nodes on ", "bold"), (segment, "bold magenta")])
         cols = [
             Column("node"),

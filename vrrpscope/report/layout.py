@@ -7,8 +7,9 @@ Tables shrink wrapping columns until they fit the width; a column that may not w
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from vrrpscope.findings import Severity
 
@@ -20,6 +21,7 @@ SEVERITY_STYLE = {
 INDENT = "  "
 GAP = "  "  # between table columns
 
+T = TypeVar("T")
 Piece = tuple[str, str]  # (text, rich style or "")
 Line = list[Piece]
 
@@ -103,7 +105,7 @@ def table_lines(
             text = head[row - (depth - len(head))] if row >= depth - len(head) else ""
             line.append((just(text, w, col.right) + (GAP if i < len(columns) - 1 else ""), "bold"))
         out.append(line)
-    out.append([(INDENT + "─" * (sum(widths) + len(GAP) * (len(columns) - 1)), "")])
+    out.append([(INDENT + "-" * (sum(widths) + len(GAP) * (len(columns) - 1)), "")])
     for r in range(len(columns[0].cells)):
         cells = [
             (cell_lines(col.cells[r][0], w, col.wrap), col.cells[r][1])
@@ -125,3 +127,14 @@ def table_lines(
 
 def just(text: str, width: int, right: bool) -> str:
     return text.rjust(width) if right else text.ljust(width)
+
+
+def keep_first(items: Sequence[T], wanted: Callable[[T], bool], limit: int) -> tuple[list[T], int]:
+    """At most ``limit`` of ``items``, the ``wanted`` ones first, in their own order, and
+    how many were left out (a long section cut with a count)."""
+    if len(items) <= limit:
+        return list(items), 0
+    first = [n for n, item in enumerate(items) if wanted(item)][:limit]
+    taken = set(first)
+    rest = [n for n in range(len(items)) if n not in taken][: limit - len(first)]
+    return [items[n] for n in sorted(first + rest)], len(items) - limit

@@ -30,6 +30,7 @@ from vrrpscope.report.layout import (
     Column,
     Line,
     fit,
+    keep_first,
     table_lines,
     wrap,
 )
@@ -163,11 +164,10 @@ def segment_lines(
     out.append([("Free VRIDs", "bold green"), (free_lines[0][10:], "")])
     out += [[(line, "")] for line in free_lines[1:]]
     routers, left = list(segment.routers), 0
-    if concerned is not None and len(routers) > SHOWN_ROUTERS:
-        keep = [r for r in routers if (segment.segment, r.vrid) in concerned][:SHOWN_ROUTERS]
-        keep += [r for r in routers if r not in keep][: max(0, SHOWN_ROUTERS - len(keep))]
-        left = len(routers) - len(keep)
-        routers = sorted(keep, key=lambda r: (r.family, r.vrid, r.proto))
+    if concerned is not None:
+        routers, left = keep_first(
+            routers, lambda r: (segment.segment, r.vrid) in concerned, SHOWN_ROUTERS
+        )
     if routers:
         out += router_table(routers, width)
     if left:
