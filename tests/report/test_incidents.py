@@ -41,7 +41,7 @@ def test_a_node_restart_leads_the_report_as_two_incidents(width: int):
     ]
     verdict = _section(lines, "Verdict")
     assert verdict[1] == (
-        "  WARNING  default: 20 virtual routers, 2 nodes; 1 node stopped, 1 node returned"
+        "  WARNING  default: 20 virtual routers, 2 nodes; 1 node stopped, 1 preemption"
     )
     incidents = " ".join(_section(lines, "Incidents"))
     starts = re.findall(r"  (i\d+) +(WARNING|INFO) +\d\d:\d\d:\d\d\.\d\d  ", incidents)

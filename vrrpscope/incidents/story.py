@@ -157,7 +157,8 @@ def _node_returned(findings: list[Finding]) -> _Story:
         )
     else:
         why = "equal priority, higher primary IP"
-    message = f"{node} took back {_ids(findings)} from {losers} (preempted: {why})"
+    # (a node seen to stop before gets "N s after it stopped" from the correlation)
+    message = f"{node} took over {_ids(findings)} from {losers} (preempted: {why})"
     return message, {
         "node": node,
         "vrids": _vrids(findings),

@@ -29,7 +29,7 @@ SHOWN_INFO = 8
 SHOWN_NODES = 20  # per segment, without --details (those in incidents first)
 _KIND_WORDS = {  # (one, several)
     "node-stopped": ("node stopped", "nodes stopped"),
-    "node-returned": ("node returned", "nodes returned"),
+    "node-returned": ("preemption", "preemptions"),  # a node back, or a better one
     "split-brain": ("split brain", "split brains"),
     "duplicate-vrid": ("duplicate VRID", "duplicate VRIDs"),
     "flapping": ("flapping VRID", "flapping VRIDs"),
@@ -147,7 +147,7 @@ def node_lines(
         for node in per_segment:
             values = [
                 [node.ip],
-                node.macs or ["?"],
+                _own_macs(node.macs),
                 [_spaced(id_list(node.masters)) or "-"],
                 [_spaced(id_list(node.backups)) or "-"],
                 [" ".join(node.incidents) or "-"],
@@ -162,6 +162,15 @@ def node_lines(
         if left:
             out.append([(f"{INDENT}... {left:,} more nodes (--details shows all)", "italic")])
     return out
+
+
+def _own_macs(macs: list[str]) -> list[str]:
+    """A node's own MACs; the VRRP virtual ones (one per VRID it masters, 00:00:5e:00:01:XX
+    / 00:00:5e:00:02:XX) are one word, "virtual"."""
+    own = [m for m in macs if not m.lower().startswith(("00:00:5e:00:01:", "00:00:5e:00:02:"))]
+    if len(own) < len(macs):
+        own.append("virtual")
+    return own or ["?"]
 
 
 def _spaced(ids: str) -> str:
