@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from vrrpscope.commands.live_cmd import REORDER_TOLERANCE_NS, EventLines, InOrder
+from vrrpscope.commands.live_cmd import REORDER_TOLERANCE_NS, InOrder
+from vrrpscope.commands.live_stream import EventLines
 from vrrpscope.engine.core import Engine
 from vrrpscope.findings import FindingEvent
 from vrrpscope.model import AddressClaim, Advert, Frame, OtherTraffic

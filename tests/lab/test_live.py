@@ -203,6 +203,36 @@ def test_silence_gives_no_master_from_the_timer(recorded: Recorded) -> None:
     assert t - before[-1] <= master_down_interval(PRIORITIES["r3"]) + 1.5
 
 
+def test_incidents_streamed_with_their_findings(recorded: Recorded) -> None:
+    """One incident line when the stop, the split brain and the silence begin; every
+    streamed finding names its incident; the closing summary keeps the same ids."""
+    run, marks = recorded.run, recorded.marks
+    streamed = [(t, o) for t, o in run.objects() if o.get("type") == "incident" and "event" in o]
+    opened = {o["id"]: (t, o) for t, o in reversed(streamed) if o["event"] == "open"}
+    assert len(opened) == len({o["id"] for _t, o in streamed})  # each opened once, first
+    latest = {o["id"]: o for _t, o in streamed}
+
+    def began(kind: str, start: float, end: float) -> dict:
+        hits = [i for i, (t, _o) in opened.items() if start <= t <= end]
+        hits = [latest[i] for i in hits if latest[i]["kind"] == kind]
+        assert len(hits) == 1, (kind, [o for _t, o in streamed])
+        return hits[0]
+
+    bound = master_down_interval(PRIORITIES["r2"]) + 1.0
+    stop = began("node-stopped", marks["failover"], marks["failover"] + bound + 1)
+    assert stop["vrids"] == [VRID] and stop["details"]["node"] == ADDR["r1"]
+    assert f"{ADDR['r2']} took over" in stop["message"], stop
+    split = began("split-brain", marks["split_start"], marks["split_end"])
+    assert set(split["nodes"]) == {ADDR["r2"], ADDR["r3"]}
+    findings = [o for _t, o in run.objects() if o.get("type") == "finding" and "event" in o]
+    assert findings and {o["incident"] for o in findings} <= set(opened)
+    summary_ids = {
+        o["id"] for _t, o in run.objects() if o.get("type") == "incident" and "event" not in o
+    }
+    assert summary_ids and summary_ids <= set(opened)
+    assert {o["incident"] for o in run.final_findings()} <= summary_ids
+
+
 def _advert_times(pcap: Path) -> list[float]:
     """VRRP adverts in the -w file as tcpdump decodes them (an independent reader)."""
     return sorted(a.t for a in tcpdump_adverts(pcap) if a.vrid == VRID)
@@ -256,6 +286,11 @@ def test_metrics_show_master_and_priority(recorded: Recorded) -> None:
     assert metric(after, "vrrpscope_speaker_priority", speaker=ADDR["r1"]) == [150.0]
     assert metric(after, "vrrpscope_router_failovers_total", vrid=str(VRID)) == [1.0]
     assert metric(after, "vrrpscope_findings_open", kind="split-brain") == [0.0]
+    stopped = {"kind": "node-stopped", "severity": "warning"}
+    assert metric(after, "vrrpscope_incidents_total", **stopped) == [1.0]
+    assert metric(after, "vrrpscope_incidents_open", kind="split-brain", severity="critical") == [
+        0.0
+    ]
     assert metric(after, "vrrpscope_capture_kernel_drops_total") == [0.0]
 
 
@@ -330,19 +365,21 @@ def test_dashboard_on_a_terminal(lab: Lab, recorded: Recorded) -> None:
     row = next((line for line in screen.splitlines() if ADDR["r2"] in line), "")
     assert re.search(rf"\b{VRID}\b", row), screen
     assert "100" in row and "vrrp/v4" in row and " ok" in row, screen
-    assert "open problems:" in screen and "VIP" in screen and VIP in row, screen
+    assert "open incidents:" in screen and "VIP" in screen and VIP in row, screen
     # refreshed at least once a second, and the "since last" column moves
     times = sorted(t for t, _ in frames if t0 <= t <= t1)
     edges = [t0, *times, t1]
     assert max(b - a for a, b in zip(edges, edges[1:], strict=False)) <= 1.0, times
     assert len({text for t, text in frames if t0 <= t <= t1}) >= 3
     # silence: NO MASTER in the row, seconds since the last advert past 3, and the
-    # no-master finding among the problems open now
+    # no-master among the incidents open now
     row = next((line for line in silent_screen.splitlines() if "NO MASTER" in line), "")
     assert re.search(rf"\b{VRID}\b", row), silent_screen
     since = [float(x) for x in re.findall(r"\b(\d+\.\d)s\b", row)]
     assert since and max(since) >= 3.0, row
-    assert "no-master" in silent_screen.split("open problems:")[-1], silent_screen
+    # (a master gone silent with nobody taking over: "went silent ... no master")
+    told = " ".join(silent_screen.split("open incidents:")[-1].split())
+    assert re.search(r"CRIT \S+: .*(no master|nobody took over)", told), silent_screen
     # SIGINT: the text summary follows the last screen, exit code 0
     assert rc == 0
     tail = term.text().split(title)[-1]

@@ -18,6 +18,7 @@ from vrrpscope.capture.live import LiveCapture, drop_privileges
 from vrrpscope.capture.writer import PcapngWriter
 from vrrpscope.columnar.feed import BatchDecoder
 from vrrpscope.commands.analyze_cmd import exit_code, thresholds_from
+from vrrpscope.commands.live_stream import LiveIncidents
 from vrrpscope.engine.core import Engine
 from vrrpscope.errors import EXIT_LIVE, UsageError, VrrpscopeError
 from vrrpscope.findings import FindingEvent
@@ -30,29 +31,6 @@ TICK_S = 0.2  # engine timer and dashboard cadence
 #: without a timestamps-backwards finding: frames of several interfaces (`any`, a bridge
 #: and its ports) are timestamped on different CPUs and queued slightly out of order.
 REORDER_TOLERANCE_NS = 10_000_000
-
-
-@dataclass(slots=True)
-class EventLines:
-    """Finding events as JSON lines. Once ``finishing`` (the engine's end-of-capture run
-    after Ctrl-C, SIGTERM, --duration, --count), a close means the capture stopped while
-    the finding was still open: ``"event": "end"`` with ``"open": true``, never "close"
-    (which means resolved). A close right after its finding's own open is an event judged
-    at the end (a failover decided by the final settling) and stays a "close".
-    """
-
-    finishing: bool = False
-    _last: tuple[str, int] | None = None
-
-    def line(self, event: FindingEvent) -> dict:
-        obj = {**event.finding.to_dict(), "event": event.action}
-        if not self.finishing:
-            return obj
-        instant = self._last == ("open", id(event.finding))  # both while finishing
-        self._last = (event.action, id(event.finding))
-        if event.action == "close" and not instant:
-            obj.update(event="end", open=True)
-        return obj
 
 
 @dataclass(slots=True)
@@ -91,11 +69,11 @@ class LiveSession:
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
         self.stop_reason: str | None = None
-        self.events = EventLines()
         self.order = InOrder()
         self._downs_reported = 0
         self.lock = threading.Lock()
         self.json_mode = args.json or not sys.stdout.isatty()
+        self.incidents = LiveIncidents(self._emit if self.json_mode else None)
         self.dashboard = None
         self.engine = Engine(thresholds_from(args), on_event=self._on_event)
         self.decoder = BatchDecoder()  # columnar for big batches
@@ -126,7 +104,9 @@ class LiveSession:
 
         if ":" not in address:
             raise UsageError(f"--metrics {address!r}: give HOST:PORT, e.g. 127.0.0.1:9788")
-        collector = EngineCollector(self.engine, self.lock, self.capture_stats)
+        collector = EngineCollector(
+            self.engine, self.lock, self.capture_stats, lambda: self.incidents.incidents
+        )
         try:
             self.metrics_server = serve_metrics(address, collector)
         except (OSError, ValueError) as exc:
@@ -162,8 +142,7 @@ class LiveSession:
         return out
 
     def _on_event(self, event: FindingEvent) -> None:
-        if self.json_mode:  # the dashboard reads the open findings from the engine
-            self._emit(self.events.line(event))
+        self.incidents.on_finding(event)  # written at the end of the tick, with incidents
 
     def _emit(self, obj: dict) -> None:
         write_line(obj, sys.stdout, flush=True)
@@ -200,6 +179,7 @@ class LiveSession:
                     for item in self.decoder.decode_frames(self.order.feed(frames)):
                         self._feed(item)
                     self.engine.advance(time.time_ns())
+                    self.incidents.flush(self.engine.findings)
                 now = time.monotonic()
                 if now >= next_stats:
                     self.capture.kernel_stats()
@@ -221,6 +201,7 @@ class LiveSession:
                             stats.received,
                             stats.kernel_drops,
                             live.console.width,
+                            self.incidents.incidents,
                         )
                     live.update(screen)
         finally:
@@ -275,9 +256,10 @@ class LiveSession:
                     self._emit({**router.to_dict(), "ts": ts})
 
     def analysis(self) -> Analysis:
-        self.events.finishing = True  # closes now mean "still open when it stopped"
+        self.incidents.finish()  # closes now mean "still open when it stopped"
         with self.lock:
             self.engine.finish(time.time_ns())
+            self.incidents.flush(self.engine.findings)
         stats = self.capture.stats
         notes = [
             f"live capture on {self.args.interface}: {stats.received} frames, "
@@ -292,7 +274,7 @@ class LiveSession:
             )
         if self.stop_reason == "interface-gone":
             notes.append(f"{self.args.interface} was deleted: the capture ends there")
-        return Analysis(
+        analysis = Analysis(
             files=[self.args.interface],
             stats=self.decoder.stats,
             engine=self.engine,
@@ -301,6 +283,8 @@ class LiveSession:
             last_ts_ns=self.decoder.stats.last_ts_ns,
             backwards_ts=self.decoder.stats.backwards_ts,
         )
+        analysis._incidents = self.incidents.incidents  # with the ids the stream used
+        return analysis
 
 
 def run_live(args: argparse.Namespace) -> int:

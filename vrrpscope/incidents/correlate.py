@@ -126,9 +126,12 @@ class _Pool:
         return self.take(lambda f: id(f) in ids)
 
 
-def correlate(findings: Iterable[Finding]) -> list[Incident]:
+def correlate(
+    findings: Iterable[Finding], name: Callable[[Incident, int], str] | None = None
+) -> list[Incident]:
     """Group findings by cause into incidents, worst first; sets each finding's
-    ``incident`` to its incident's id (``i1``, ``i2``, ... in that order)."""
+    ``incident`` to its incident's id: ``name(incident, n)`` for the n-th (from 1), by
+    default ``i1``, ``i2``, ... in that order (live names them by what they began with)."""
     pool = _Pool(findings)
     groups = [
         *_capture_gaps(pool),
@@ -142,7 +145,7 @@ def correlate(findings: Iterable[Finding]) -> list[Incident]:
     incidents = [tell(g.kind, g.findings) for g in groups]
     incidents.sort(key=Incident.sort_key)
     for n, incident in enumerate(incidents, 1):
-        incident.id = f"i{n}"
+        incident.id = f"i{n}" if name is None else name(incident, n)
         for finding in incident.findings:
             finding.incident = incident.id
     _link_returns(incidents)

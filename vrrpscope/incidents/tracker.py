@@ -34,20 +34,18 @@ class IncidentTracker:
         self._last: dict[str, Incident] = {}  # id -> its latest form
         self.incidents: list[Incident] = []
 
+    def _name(self, incident: Incident, _n: int) -> str:
+        anchor = (str(incident.kind), min(f.id for f in incident.findings))
+        stable = self._ids.get(anchor)
+        if stable is None:
+            stable = self._ids[anchor] = f"i{len(self._ids) + 1}"
+        return stable
+
     def feed(self, findings: list[Finding], ts_ns: int) -> None:
         """Re-correlate after a finding event (``ts_ns``: the time it happened); emit
         what opened, changed or closed."""
         del ts_ns  # the findings carry their own times
-        incidents = correlate(findings)
-        for incident in incidents:
-            anchor = (str(incident.kind), min(f.id for f in incident.findings))
-            stable = self._ids.get(anchor)
-            if stable is None:
-                stable = self._ids[anchor] = f"i{len(self._ids) + 1}"
-            incident.id = stable
-            for finding in incident.findings:
-                finding.incident = stable
-        incidents.sort(key=Incident.sort_key)
+        incidents = correlate(findings, self._name)
         for incident in incidents:
             state = (
                 incident.open,

@@ -1,8 +1,9 @@
-"""The `live` terminal dashboard: one row per virtual router, the problems open now below."""
+"""The `live` terminal dashboard: one row per virtual router, the incidents open now below."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from rich import box
@@ -11,7 +12,9 @@ from rich.table import Table
 from rich.text import Text
 
 from vrrpscope.engine.state import RouterState
-from vrrpscope.findings import Finding, Severity
+from vrrpscope.findings import Severity
+from vrrpscope.incidents import Incident, IncidentKind
+from vrrpscope.incidents.words import id_list
 from vrrpscope.report.layout import SEVERITY_STYLE
 
 if TYPE_CHECKING:
@@ -107,8 +110,16 @@ class Dashboard:
         ]
 
     def render(
-        self, engine: Engine, now_ns: int, frames: int, drops: int, width: int = 80
+        self,
+        engine: Engine,
+        now_ns: int,
+        frames: int,
+        drops: int,
+        width: int = 80,
+        incidents: Sequence[Incident] | None = None,
     ) -> Group:
+        """The screen; ``incidents`` (live's tracker) default to the engine's findings
+        correlated now."""
         title = f"vrrpscope live on {self.interface}: {frames} frames, {drops} kernel drops"
         if self.status:
             title += f"; {self.status}"
@@ -124,14 +135,23 @@ class Dashboard:
             table.add_column(name, no_wrap=True, overflow="ellipsis", width=size)
         for row in rows:
             table.add_row(*row[:-1], Text(row[-1], style=_STATE_STYLE.get(row[-1], "bold red")))
-        problems = [f for f in engine.findings if f.open]  # worst first, then oldest
-        lines = [Text(f"open problems: {len(problems)}", style="bold")]
-        for finding in problems[: self.max_problems]:
-            lines.append(_problem_line(finding, width))
-        if len(problems) > self.max_problems:
-            more = len(problems) - self.max_problems
+        if incidents is None:
+            from vrrpscope.incidents import correlate
+
+            incidents = correlate(engine.findings)
+        open_now = sorted((i for i in incidents if i.open), key=Incident.sort_key)
+        closed = len(incidents) - len(open_now)
+        head = f"open incidents: {len(open_now)}"
+        if closed:
+            head += f" ({closed} over)"
+        lines = [Text(head, style="bold")]
+        several = len({r.segment for r in engine.routers.values()}) > 1
+        for incident in open_now[: self.max_problems]:
+            lines += _incident_lines(incident, width, several)
+        if len(open_now) > self.max_problems:
+            more = len(open_now) - self.max_problems
             lines.append(Text(f"  … and {more} more", style="dim"))
-        if not problems:
+        if not open_now:
             lines.append(Text("  none", style="dim"))
         return Group(table, *lines)
 
@@ -142,17 +162,29 @@ def _vips(addresses: tuple[str, ...] | list[str]) -> str:
     return addresses[0] + (f" +{len(addresses) - 1}" if len(addresses) > 1 else "")
 
 
-def _problem_line(finding: Finding, width: int) -> Text:
-    """One line: severity, kind, where, and as much of the message as fits."""
-    message = _SCOPE_PREFIX.sub("", finding.message)  # said shorter in the head
-    where = ""
-    if finding.vrid is not None:
-        word = "vhid" if finding.proto == "carp" else "VRID"
-        where = f" {word} {finding.vrid}" + (" IPv6" if finding.family == 6 else "")
-    if finding.segment and message is not finding.message:
-        where += f" {finding.segment}"
-    head = f"  {_SEVERITY_WORD[finding.severity]} {finding.kind}{where}: "
+def _incident_lines(incident: Incident, width: int, with_segment: bool) -> list[Text]:
+    """Severity, kind (of the finding, for a lone one or a roll-up), and the story: two
+    lines at most for a warning or worse (who took over, and how fast), one for a note."""
+    plain = incident.kind in (IncidentKind.SINGLE, IncidentKind.ROLLUP)
+    kind = str(incident.findings[0].kind) if plain else str(incident.kind)
+    where = f" {incident.segment}" if with_segment and incident.segment else ""
+    head = f"  {_SEVERITY_WORD[incident.severity]} {kind}{where}: "
+    message = _SCOPE_PREFIX.sub("", " ".join(incident.message.split()))
+    if message != " ".join(incident.message.split()) and incident.vrids:
+        word = "vhid" if incident.findings[0].proto == "carp" else "VRID"
+        head = head[:-2] + f" {word} {id_list(incident.vrids)}: "  # said shorter here
     room = max(width - len(head) - 1, 10)  # one column spare: no wrap at the last one
-    line = Text(head, style=SEVERITY_STYLE[finding.severity]) + shorten(message, room)
-    line.no_wrap, line.overflow = True, "ellipsis"  # a terminal narrower than the head
-    return line
+    first = shorten(message, room)
+    style = SEVERITY_STYLE[incident.severity]
+    if not first.endswith(ELLIPSIS) or incident.severity == Severity.INFO:
+        out = [Text(head, style=style) + first]
+    else:
+        kept = first.removesuffix(ELLIPSIS)
+        rest = shorten(message[len(kept) :], max(width - len(_CONTINUED) - 1, 10))
+        out = [Text(head, style=style) + kept, Text(_CONTINUED + rest)]
+    for line in out:
+        line.no_wrap, line.overflow = True, "ellipsis"  # a terminal narrower than the head
+    return out
+
+
+_CONTINUED = " " * 7

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TextIO
 
 from vrrpscope.findings import Severity
+from vrrpscope.nodes import node_view
 from vrrpscope.proto.link import linktype_name
 
 if TYPE_CHECKING:
@@ -57,13 +58,17 @@ def write_json(
     analysis: Analysis, out: TextIO, summary_extra: Mapping[str, Any] | None = None
 ) -> None:
     """JSON lines: one summary (with ``summary_extra``'s fields after its own, e.g. live's
-    ``capture``), one object per virtual router, one per incident, one per finding."""
+    ``capture``), one object per virtual router, one per node, one per incident, one
+    per finding."""
     inventory, findings = analysis.inventory, analysis.findings  # each built once
     incidents = analysis.incidents  # (gives each finding its incident id)
     write_line({**summary_dict(analysis, inventory, findings), **(summary_extra or {})}, out)
     for segment in inventory:
         for router in segment.routers:
             write_line(router.to_dict(), out)
+    for nodes in node_view(inventory, incidents).values():
+        for node in nodes:
+            write_line(node.to_dict(), out)
     for incident in incidents:
         write_line(incident.to_dict(), out)
     for finding in findings:

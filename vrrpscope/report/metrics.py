@@ -15,9 +15,11 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector, CollectorRegistry
 
 from vrrpscope.findings import Kind, Severity
+from vrrpscope.incidents import IncidentKind
 
 if TYPE_CHECKING:
     from vrrpscope.engine.core import Engine
+    from vrrpscope.incidents import Incident
 
 ROUTER_LABELS = ["segment", "family", "proto", "vrid"]
 SPEAKER_LABELS = [*ROUTER_LABELS, "speaker", "mac"]
@@ -27,16 +29,23 @@ class EngineCollector(Collector):
     """Turns engine state into metric families; `lock` guards the engine against the feeder."""
 
     def __init__(
-        self, engine: Engine, lock: threading.Lock, capture_stats: Callable[[], dict[str, int]]
+        self,
+        engine: Engine,
+        lock: threading.Lock,
+        capture_stats: Callable[[], dict[str, int]],
+        incidents: Callable[[], list[Incident]] | None = None,
     ) -> None:
         self.engine = engine
         self.lock = lock
         self.capture_stats = capture_stats
+        self.incidents = incidents  # live's tracker; None: no incident series
 
     def collect(self) -> Iterator:
         with self.lock:
             yield from self._router_metrics()
             yield from self._finding_metrics()
+            if self.incidents is not None:
+                yield from self._incident_metrics(self.incidents())
             yield from self._capture_metrics()
 
     def _router_metrics(self) -> Iterator:
@@ -122,6 +131,34 @@ class EngineCollector(Collector):
             labels = [str(kind), str(_severity_of(kind))]
             gauge.add_metric(labels, open_now[tuple(labels)])
             counter.add_metric(labels, total[tuple(labels)])
+        yield gauge
+        yield counter
+
+    @staticmethod
+    def _incident_metrics(incidents: list[Incident]) -> Iterator:
+        """Incidents open now and seen since the start, per kind and severity (every
+        kind and severity present, at 0 when none, so alerts need no absent())."""
+        open_now: Counter[tuple[str, str]] = Counter()
+        total: Counter[tuple[str, str]] = Counter()
+        for incident in incidents:
+            key = (str(incident.kind), str(incident.severity))
+            total[key] += 1
+            if incident.open:
+                open_now[key] += 1
+        gauge = GaugeMetricFamily(
+            "vrrpscope_incidents_open",
+            "Incidents going on now (findings grouped by cause: a node stopped, a split "
+            "brain between two nodes, ...)",
+            labels=["kind", "severity"],
+        )
+        counter = CounterMetricFamily(
+            "vrrpscope_incidents", "Incidents seen since start", labels=["kind", "severity"]
+        )
+        for kind in IncidentKind:
+            for severity in Severity:
+                labels = [str(kind), str(severity)]
+                gauge.add_metric(labels, open_now[tuple(labels)])
+                counter.add_metric(labels, total[tuple(labels)])
         yield gauge
         yield counter
 

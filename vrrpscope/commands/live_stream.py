@@ -1,0 +1,99 @@
+"""What `live` streams: finding events as they happen, incident events after each tick."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from vrrpscope.findings import Finding, FindingEvent
+from vrrpscope.incidents import Incident
+from vrrpscope.incidents.tracker import IncidentEvent, IncidentTracker
+
+
+@dataclass(slots=True)
+class EventLines:
+    """Finding events as JSON lines. Once ``finishing`` (the engine's end-of-capture run
+    after Ctrl-C, SIGTERM, --duration, --count), a close means the capture stopped while
+    the finding was still open: ``"event": "end"`` with ``"open": true``, never "close"
+    (which means resolved). A close right after its finding's own open is an event judged
+    at the end (a failover decided by the final settling) and stays a "close".
+    """
+
+    finishing: bool = False
+    _last: tuple[str, int] | None = None
+
+    def line(self, event: FindingEvent) -> dict:
+        obj = {**event.finding.to_dict(), "event": event.action}
+        if not self.finishing:
+            return obj
+        instant = self._last == ("open", id(event.finding))  # both while finishing
+        self._last = (event.action, id(event.finding))
+        if event.action == "close" and not instant:
+            obj.update(event="end", open=True)
+        return obj
+
+
+@dataclass(slots=True)
+class LiveIncidents:
+    """Follows the findings of a live run as incidents.
+
+    Finding events are held until :meth:`flush` (once per tick): then the findings are
+    correlated again, each held finding line gets the id of its incident, and what
+    opened, changed or closed among the incidents follows as one line each
+    (``{"type": "incident", ..., "event": "open" | "update" | "close" | "end"}``).
+    ``emit`` None (the dashboard) keeps the incidents without writing lines.
+    """
+
+    emit: Callable[[dict], None] | None = None
+    lines: EventLines = field(default_factory=EventLines)
+    finishing: bool = False
+    _held: list[tuple[dict, Finding]] = field(default_factory=list)
+    _dirty: bool = False
+    _opened_finishing: set[str] = field(default_factory=set)
+    _events: list[IncidentEvent] = field(default_factory=list)
+    tracker: IncidentTracker = field(init=False)
+    opened: int = 0  # incidents opened since the start (for the dashboard / metrics)
+
+    def __post_init__(self) -> None:
+        self.tracker = IncidentTracker(self._events.append)
+
+    @property
+    def incidents(self) -> list[Incident]:
+        """Every incident so far, worst first; ``open`` ones are going on now."""
+        return self.tracker.incidents
+
+    def finish(self) -> None:
+        """From now on a close means the capture stopped during the incident: "end"."""
+        self.finishing = self.lines.finishing = True
+
+    def on_finding(self, event: FindingEvent) -> None:
+        self._dirty = True
+        if self.emit is not None:
+            self._held.append((self.lines.line(event), event.finding))
+
+    def flush(self, findings: list[Finding]) -> None:
+        """Correlate again if a finding changed since the last flush; write the lines."""
+        if not self._dirty:
+            return
+        self._dirty = False
+        self.tracker.feed(findings, 0)
+        events, self._events[:] = list(self._events), []
+        self.opened += sum(1 for e in events if e.action == "open")
+        if self.emit is None:
+            return
+        held, self._held = self._held, []
+        for obj, finding in held:
+            obj["incident"] = finding.incident
+            self.emit(obj)
+        for event in events:
+            self.emit(self._line(event))
+
+    def _line(self, event: IncidentEvent) -> dict:
+        obj = {**event.incident.to_dict(), "event": event.action}
+        if not self.finishing:
+            return obj
+        if event.action == "open":
+            self._opened_finishing.add(event.incident.id)
+        elif event.action == "close" and event.incident.id not in self._opened_finishing:
+            obj.update(event="end", open=True)  # still going on when the capture stopped
+        return obj
