@@ -30,6 +30,7 @@ class DecodeSession:
             yield from self.decoder.decode_all(self.reader)
         finally:
             self.reader.close()
+        self.decoder.stats.capture_drops.update(self.reader.drops)
 
     @property
     def damage(self) -> list[Damage]:
@@ -53,6 +54,14 @@ def decode_notes(stats: DecodeStats) -> list[str]:
             "Linux cooked v1 (SLL) frames carry no interface: with `tcpdump -i any`, "
             "adverts from different segments look like one segment here (recapture "
             "with `tcpdump -i any -y LINUX_SLL2` to keep the interface)"
+        )
+    dropped = sum(stats.capture_drops.values())
+    if dropped:
+        where = ", ".join(f"{name} {n:,}" for name, n in sorted(stats.capture_drops.items()) if n)
+        notes.append(
+            f"capture loss: the capturing host dropped {dropped:,} frame(s) (pcapng "
+            f"interface statistics: {where}): adverts missing from the capture may never "
+            "have been missing on the wire"
         )
     if stats.undecodable:
         notes.append(f"{stats.undecodable} frame(s) too short or malformed below VRRP were skipped")

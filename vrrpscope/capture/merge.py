@@ -31,6 +31,15 @@ class FrameReader:
         return [d for source in self.sources for d in source.damage]
 
     @property
+    def drops(self) -> dict[str, int]:
+        """Frames the capturing hosts dropped per interface, summed over the sources."""
+        out: dict[str, int] = {}
+        for source in self.sources:
+            for name, dropped in source.drops.items():
+                out[name] = out.get(name, 0) + dropped
+        return out
+
+    @property
     def bytes_read(self) -> int:
         return sum(source.bytes_read for source in self.sources)
 

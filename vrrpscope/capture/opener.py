@@ -79,6 +79,11 @@ class CaptureSource:
     def frames_read(self) -> int:
         return self.reader.frames_read
 
+    @property
+    def drops(self) -> dict[str, int]:
+        """Frames the capturing host dropped per interface (pcapng statistics blocks)."""
+        return getattr(self.reader, "drops", {})
+
     def chunks(self, size: int = 4096) -> Iterator[list[Frame]]:
         """Yield the frames as lists of at most ``size``; a source can be read once."""
         if self._started:

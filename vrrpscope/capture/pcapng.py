@@ -22,6 +22,7 @@ BT_SHB = 0x0A0D0D0A
 BT_IDB = 1
 BT_PB = 2  # obsolete Packet Block
 BT_SPB = 3
+BT_ISB = 5
 BT_EPB = 6
 BYTE_ORDER_MAGIC = 0x1A2B3C4D
 SHB_MAGIC = b"\x0a\x0d\x0d\x0a"
@@ -31,6 +32,9 @@ OPT_ENDOFOPT = 0
 OPT_IF_NAME = 2
 OPT_IF_TSRESOL = 9
 OPT_IF_TSOFFSET = 14
+OPT_ISB_IFRECV = 4
+OPT_ISB_IFDROP = 5
+OPT_ISB_OSDROP = 7
 
 
 def is_pcapng(head: bytes) -> bool:
@@ -84,6 +88,7 @@ _STRUCTS = {
         "HHIIII": struct.Struct(order + "HHIIII"),
         "EPB": struct.Struct(order + "7I"),  # block type, length, then the EPB fields
         "q": struct.Struct(order + "q"),
+        "Q": struct.Struct(order + "Q"),
     }
     for order in "<>"
 }
@@ -104,6 +109,10 @@ class PcapngReader:
         self.last_ts = 0
         self.frames_read = 0
         self.sections = 0
+        self._section_base = 0  # interfaces of the sections before this one
+        #: Interface Statistics Blocks, the last per interface: (section base + index)
+        #: -> (name, frames the interface and the OS dropped). Counters are cumulative.
+        self.statistics: dict[int, tuple[str, int]] = {}
         try:
             block = self.next_block()
         except (StreamDamage, OSError) as exc:
@@ -177,6 +186,7 @@ class PcapngReader:
         if major != 1 or minor not in (0, 2):
             raise _Bad(offset, f"unsupported pcapng version {major}.{minor}")
         self.structs = s
+        self._section_base = self._interface_count
         self.interfaces = []
         self.sections += 1
 
@@ -199,6 +209,36 @@ class PcapngReader:
             elif code == OPT_IF_TSOFFSET and size >= 8:
                 iface.ts_offset_ns = s["q"].unpack_from(data, start)[0] * 1_000_000_000
         self.interfaces.append(iface)
+
+    def add_statistics(self, data: bytes, pos: int, length: int, offset: int) -> None:
+        """An Interface Statistics Block: keep what its interface dropped (isb_ifdrop,
+        dropped by the interface or the kernel's buffer, plus isb_osdrop); a statistics
+        block that cannot be read is skipped: it holds no frames."""
+        if length < 24:
+            return
+        (index,) = self.structs["I"].unpack_from(data, pos + 8)
+        if index >= len(self.interfaces):
+            return
+        dropped = None
+        try:
+            for code, start, size in self._options(data, pos + 20, pos + length - 4, offset):
+                if code in (OPT_ISB_IFDROP, OPT_ISB_OSDROP) and size == 8:
+                    value = self.structs["Q"].unpack_from(data, start)[0]
+                    dropped = (dropped or 0) + value
+        except _Bad:
+            return
+        if dropped is not None:
+            name = self.interfaces[index].name
+            self.statistics[self._section_base + index] = (name, dropped)
+
+    @property
+    def drops(self) -> dict[str, int]:
+        """Frames the capturing host dropped, per interface name (from the statistics
+        blocks; empty when the file has none)."""
+        out: dict[str, int] = {}
+        for name, dropped in self.statistics.values():
+            out[name] = out.get(name, 0) + dropped
+        return out
 
     def _options(
         self, data: bytes, pos: int, end: int, offset: int
@@ -340,6 +380,8 @@ class PcapngReader:
                 btype, pos, length = block
                 if btype == BT_IDB:
                     self.add_interface(buf.data, pos, length, offset)
+                elif btype == BT_ISB:
+                    self.add_statistics(buf.data, pos, length, offset)
                 elif btype in (BT_EPB, BT_SPB, BT_PB):
                     frame = self.packet(btype, pos, length, offset)
                     if frame is not None:

@@ -20,6 +20,11 @@ _OPT_END = 0
 _SHB_USERAPPL = 4
 _IF_NAME = 2
 _IF_TSRESOL = 9
+_OPT_COMMENT = 1
+_ISB_STARTTIME = 2
+_ISB_ENDTIME = 3
+_ISB_IFRECV = 4
+_ISB_IFDROP = 5
 
 
 def _option(code: int, value: bytes) -> bytes:
@@ -98,6 +103,30 @@ class PcapngWriter:
             )
             out.write(_block(6, body + data + b"\x00" * (-len(data) % 4)))
         out.flush()
+
+    def write_statistics(
+        self, received: int, dropped: int, first_ns: int | None, last_ns: int | None
+    ) -> None:
+        """An Interface Statistics Block, as dumpcap writes at the end: what the kernel
+        passed (isb_ifrecv) and dropped (isb_ifdrop) on the capture socket. One socket
+        serves every interface (``any``): the counters go on the first interface block."""
+        if self._out.closed or not self._interfaces:  # (no frame: no interface block)
+            return
+        ts = last_ns if last_ns is not None else 0
+        options = _option(_OPT_COMMENT, b"counters of the capture socket (all interfaces)")
+        for code, value in ((_ISB_STARTTIME, first_ns), (_ISB_ENDTIME, last_ns)):
+            if value is not None:
+                options += _option(code, struct.pack("<II", value >> 32, value & 0xFFFFFFFF))
+        options += _option(_ISB_IFRECV, struct.pack("<Q", received))
+        options += _option(_ISB_IFDROP, struct.pack("<Q", dropped))
+        options += _option(_OPT_END, b"")
+        body = struct.pack("<III", 0, ts >> 32, ts & 0xFFFFFFFF) + options
+        try:
+            self._out.write(_block(5, body))
+            self._out.flush()
+        except OSError as exc:
+            self._abandon()
+            raise self._error(exc) from exc
 
     def close(self) -> None:
         if self._out.closed:

@@ -130,6 +130,7 @@ class FastCore:
             source.close()
         self.damage.extend(line.damage)  # (frames left out come before where reading broke)
         self.damage.extend(source.damage)
+        self.stats.capture_drops.update(source.drops)
 
     def _frames(
         self, reader: FrameReader, per_frame: bool, skip: int = 0
@@ -150,6 +151,7 @@ class FastCore:
         finally:
             reader.close()
         self.damage.extend(reader.damage)
+        self.stats.capture_drops.update(reader.drops)
 
     def table(self, rows: np.ndarray) -> AdvertTable:
         lists = self.tables.lists()

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from vrrpscope.capture.opener import CaptureSource
-from vrrpscope.capture.pcapng import BT_EPB, BT_IDB, BT_PB, BT_SPB, PcapngReader, _Bad
+from vrrpscope.capture.pcapng import BT_EPB, BT_IDB, BT_ISB, BT_PB, BT_SPB, PcapngReader, _Bad
 from vrrpscope.capture.stream import StreamDamage, failure_reason
 from vrrpscope.columnar.frames import frames_block
 from vrrpscope.columnar.records import RecordBlock, chain_from_first
@@ -151,6 +151,8 @@ class PcapngBlocks:
             btype, pos, length = block
             if btype == BT_IDB:
                 reader.add_interface(buf.data, pos, length, offset)
+            elif btype == BT_ISB:
+                reader.add_statistics(buf.data, pos, length, offset)
             elif btype in (BT_EPB, BT_SPB, BT_PB):
                 frame = reader.packet(btype, pos, length, offset)
                 if frame is not None:

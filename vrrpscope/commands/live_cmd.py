@@ -210,6 +210,13 @@ class LiveSession:
             self.capture.kernel_stats()
             if self.writer is not None and self.write_error is None:
                 try:
+                    stats = self.capture.stats
+                    self.writer.write_statistics(
+                        stats.kernel_packets,
+                        stats.kernel_drops,
+                        self.decoder.stats.first_ts_ns,
+                        self.decoder.stats.last_ts_ns,
+                    )
                     self.writer.close()
                 except VrrpscopeError as exc:
                     self.write_error = str(exc)

@@ -63,6 +63,8 @@ class DecodeStats:
     first_ts_ns: int | None = None  # earliest frame of any kind (the capture's span)
     last_ts_ns: int | None = None  # latest frame of any kind
     backwards_ts: int = 0  # frames earlier than one before them (merged files, clock steps)
+    #: frames the capturing host dropped, per interface (pcapng statistics blocks)
+    capture_drops: Counter = field(default_factory=Counter)
 
     def note_time(self, ts_ns: int) -> None:
         if self.last_ts_ns is None or self.first_ts_ns is None:

@@ -43,6 +43,7 @@ def summary_dict(analysis: Analysis, inventory: list, findings: list) -> dict:
         "first_ts": None if analysis.first_ts_ns is None else analysis.first_ts_ns / 1e9,
         "last_ts": None if analysis.last_ts_ns is None else analysis.last_ts_ns / 1e9,
         "timestamps_backwards": analysis.backwards_ts,
+        "capture_drops": dict(sorted(stats.capture_drops.items())),
         "damage": [str(d) for d in analysis.damage],
         "notes": analysis.notes,
         **({"selection": analysis.selection.to_dict()} if analysis.selection is not None else {}),
