@@ -214,7 +214,9 @@ class FindingBook:
         self.max_frames = max_frames
         self._on_event = on_event
         self.suppressed: Counter[str] = Counter()
-        self._suppressed_keys: set[Hashable] = set()  # counted once each (bounded)
+        # hashes of the keys counted once each (bounded): an int, not the key's tuple of
+        # strings (a hash collision only leaves one suppressed finding uncounted)
+        self._suppressed_keys: set[int] = set()
         self._cap_finding: Finding | None = None
 
     def __len__(self) -> int:
@@ -250,10 +252,11 @@ class FindingBook:
             self.update(mine, last_ts_ns, frames=frames, notify=False)
             return mine
         if len(self._all) >= self._max:
-            if key in self._suppressed_keys:
+            digest = hash(key)
+            if digest in self._suppressed_keys:
                 return None
             if len(self._suppressed_keys) < 16 * self._max:
-                self._suppressed_keys.add(key)
+                self._suppressed_keys.add(digest)
             self.suppressed[str(kind)] += 1
             self._note_suppressed(last_ts_ns)
             return None
