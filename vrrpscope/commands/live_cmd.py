@@ -19,7 +19,7 @@ from vrrpscope.capture.writer import PcapngWriter
 from vrrpscope.columnar.feed import BatchDecoder
 from vrrpscope.commands.analyze_cmd import exit_code, thresholds_from
 from vrrpscope.commands.live_stream import LiveIncidents
-from vrrpscope.engine.core import Engine
+from vrrpscope.engine.core import REORDER_TOLERANCE_NS, Engine
 from vrrpscope.errors import EXIT_LIVE, UsageError, VrrpscopeError
 from vrrpscope.findings import FindingEvent
 from vrrpscope.model import AddressClaim, Advert, Frame, OtherTraffic
@@ -27,10 +27,6 @@ from vrrpscope.report.jsonl import write_json, write_line
 from vrrpscope.report.stderr import say
 
 TICK_S = 0.2  # engine timer and dashboard cadence
-#: A frame at most this much earlier than the latest one fed is fed at the latest time,
-#: without a timestamps-backwards finding: frames of several interfaces (`any`, a bridge
-#: and its ports) are timestamped on different CPUs and queued slightly out of order.
-REORDER_TOLERANCE_NS = 10_000_000
 
 
 @dataclass(slots=True)

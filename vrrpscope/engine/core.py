@@ -41,6 +41,13 @@ _MAX_CLAIM_IPS = 4096  # addresses tracked per segment for address claims
 _MAX_CLAIM_MACS = 16  # MACs tracked per claimed address
 
 
+#: A frame at most this much earlier than the latest one is analysed at the latest time
+#: and counted (``backwards_ts``), with no timestamps-backwards finding: frames of
+#: several interfaces (``-i any``, a bridge and its ports) are timestamped on different
+#: CPUs and queued slightly out of order. A bigger step back is a clock step or a merge.
+REORDER_TOLERANCE_NS = 10_000_000
+
+
 @dataclass(slots=True)
 class EngineStats:
     """Counters for the capture summary."""
@@ -369,7 +376,8 @@ class Engine:
             self.stats.backwards_ts += 1
             if step > self.stats.max_step_back_ns:
                 self.stats.max_step_back_ns = step
-            contract.clock_stepped_back(self._ctx, segment, step, last, frame)
+            if step > REORDER_TOLERANCE_NS:  # a clock step or a merge, not queueing
+                contract.clock_stepped_back(self._ctx, segment, step, last, frame)
             return last
         due = self._timers.next_due()
         if due is not None and due < ts_ns:
