@@ -197,7 +197,7 @@ def feed_plans(
                 plan = plan.items()
             since += len(plan)
         for item in plan:
-            _feed_item(engine, item)
+            engine.feed_item(item)
         if on_progress is not None and since >= 50_000:
             on_progress(progress_of)
             since = 0
@@ -216,7 +216,7 @@ def feed_plan(engine: Engine, plan: BlockPlan) -> None:
     runs_after = plan.runs_after
     for row, item in zip(plan.rows, plan.items, strict=True):
         engine.position = base + row
-        _feed_item(engine, item)
+        engine.feed_item(item)
         if runs_after:
             spec = runs_after.get(row)
             if spec is not None:
@@ -258,12 +258,3 @@ def _attach(engine: Engine, spec: RunSpec, plan: BlockPlan, base: int) -> None:
             )
         )
     engine.attach(HeldRun(router, parts))
-
-
-def _feed_item(engine: Engine, item: Decoded) -> None:
-    if isinstance(item, Advert):
-        engine.feed(item)
-    elif isinstance(item, OtherTraffic):
-        engine.feed_other(item)
-    elif isinstance(item, AddressClaim):
-        engine.feed_claim(item)

@@ -11,7 +11,6 @@ from prometheus_client.parser import text_string_to_metric_families
 from vrrpscope.commands.live_stream import LiveIncidents
 from vrrpscope.engine.core import Engine
 from vrrpscope.incidents import correlate
-from vrrpscope.model import AddressClaim, Advert, OtherTraffic
 from vrrpscope.pipeline import DecodeSession
 from vrrpscope.report.metrics import EngineCollector
 from vrrpscope.thresholds import Thresholds
@@ -41,12 +40,7 @@ def _live(name: str, stop_after_ns: int | None = None, finish: bool = True, tail
             stream.flush(engine.findings)
             next_tick += TICK_NS
         next_tick = next_tick or ts + TICK_NS
-        if isinstance(item, Advert):
-            engine.feed(item)
-        elif isinstance(item, OtherTraffic):
-            engine.feed_other(item)
-        elif isinstance(item, AddressClaim):
-            engine.feed_claim(item)
+        engine.feed_item(item)
     for _ in range(max(tail_ns // TICK_NS, 1)):
         engine.advance(next_tick)
         stream.flush(engine.findings)

@@ -22,7 +22,7 @@ from vrrpscope.commands.live_stream import LiveIncidents
 from vrrpscope.engine.core import REORDER_TOLERANCE_NS, Engine
 from vrrpscope.errors import EXIT_LIVE, UsageError, VrrpscopeError
 from vrrpscope.findings import FindingEvent
-from vrrpscope.model import AddressClaim, Advert, Frame, OtherTraffic
+from vrrpscope.model import Frame
 from vrrpscope.report.jsonl import write_json, write_line
 from vrrpscope.report.stderr import say
 
@@ -173,7 +173,7 @@ class LiveSession:
                     self._write(frames)
                 with self.lock:
                     for item in self.decoder.decode_frames(self.order.feed(frames)):
-                        self._feed(item)
+                        self.engine.feed_item(item)
                     self.engine.advance(time.time_ns())
                     self.incidents.flush(self.engine.findings)
                 now = time.monotonic()
@@ -242,14 +242,6 @@ class LiveSession:
         except VrrpscopeError as exc:
             self.write_error = f"stopped writing after {self.writer.frames} frames: {exc}"
             say(f"warning: {self.write_error}")
-
-    def _feed(self, item: Advert | OtherTraffic | AddressClaim) -> None:
-        if isinstance(item, Advert):
-            self.engine.feed(item)
-        elif isinstance(item, OtherTraffic):
-            self.engine.feed_other(item)
-        elif isinstance(item, AddressClaim):
-            self.engine.feed_claim(item)
 
     def _snapshot(self) -> None:
         ts = time.time()

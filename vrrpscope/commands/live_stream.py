@@ -52,7 +52,6 @@ class LiveIncidents:
     _opened_finishing: set[str] = field(default_factory=set)
     _events: list[IncidentEvent] = field(default_factory=list)
     tracker: IncidentTracker = field(init=False)
-    opened: int = 0  # incidents opened since the start (for the dashboard / metrics)
 
     def __post_init__(self) -> None:
         self.tracker = IncidentTracker(self._events.append)
@@ -78,7 +77,6 @@ class LiveIncidents:
         self._dirty = False
         self.tracker.feed(findings, 0)
         events, self._events[:] = list(self._events), []
-        self.opened += sum(1 for e in events if e.action == "open")
         if self.emit is None:
             return
         held, self._held = self._held, []

@@ -273,6 +273,15 @@ class Engine:
             return len(self._other) < self.thresholds.max_segments and labels <= _MAX_LABELS
         return len(counts) + labels <= _MAX_LABELS
 
+    def feed_item(self, item: Advert | OtherTraffic | AddressClaim) -> None:
+        """Feed one decoded item, whichever kind it is."""
+        if isinstance(item, Advert):
+            self.feed(item)
+        elif isinstance(item, OtherTraffic):
+            self.feed_other(item)
+        elif isinstance(item, AddressClaim):
+            self.feed_claim(item)
+
     def feed_claim(self, claim: AddressClaim) -> None:
         """A gratuitous ARP / unsolicited NA: a VIP claimed by two MACs confirms split brain."""
         t = self._clock(claim.ts_ns, claim.segment, claim.frame)
