@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -231,12 +232,20 @@ def _with_simple_auth(msg: bytes) -> bytes:
     return bytes(body)
 
 
-def healthy_day(path: str | Path, duration_s: float = 4500, groups: int = 200, seed: int = 1):
-    """Write a healthy capture (masters advertising throughout); returns frames written."""
+def healthy_day(
+    path: str | Path,
+    duration_s: float = 4500,
+    groups: int = 200,
+    seed: int = 1,
+    capture_gaps: Sequence[tuple[float, float]] = (),
+):
+    """Write a healthy capture (masters advertising throughout; the capture losing every
+    frame over ``capture_gaps``, (start, end) in seconds); returns frames written."""
     day = _Day(seed, groups, duration_s)
     for pair in day.pairs:
         for vrid in pair.vrids:
             day.stream(pair, 1, vrid, 0.0, duration_s)
+    day.gaps = list(capture_gaps)
     return write_scenario(str(path), day.scenario())
 
 

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from bench.longday import START, healthy_day
+from tests.helpers.cli import run
 from tests.helpers.longday import (
     EXPECTED_KIND,
     make_healthy_day,
@@ -33,6 +35,30 @@ def test_a_healthy_half_hour_is_silent_on_both_routes(tmp_path: Path):
     analysis = assert_same([str(path)])
     assert analysis is not None and analysis.stats.adverts > 50_000
     assert [f for f in analysis.findings if f.severity > Severity.INFO] == []
+
+
+@pytest.mark.parametrize(("lost_s", "severity"), [(1.4, "info"), (2.6, "warning")])
+def test_seconds_the_capture_lost_read_as_one_capture_gap(tmp_path: Path, lost_s, severity):
+    """The capture loses every frame for 1.4 s: the gaps of the 1 s masters near their
+    takeover time, on 15 nodes at once, are one info (nobody could have taken over),
+    not a drift warning per VRID; for 2.6 s the 0.5 s masters are silent past theirs:
+    one warning (the capture was blind meanwhile), not a node that stopped. The capture
+    summary tells when, and for how long."""
+    path = tmp_path / "lossy.pcap"
+    healthy_day(path, 900, 200, capture_gaps=[(300.0, 300.0 + lost_s)])
+    analysis = analyze_files([str(path)])
+    (gap,) = [i for i in analysis.incidents if i.kind == "capture-gap"]
+    assert gap.severity == severity and len(gap.nodes) >= 15
+    assert gap.details["lost_from"] - START == pytest.approx(300.0, abs=0.05)
+    assert gap.details["lost_s"] == pytest.approx(lost_s, abs=0.1)
+    assert [i.kind for i in analysis.incidents if i.kind != "rollup"] == ["capture-gap"]
+    assert all(f.incident == gap.id for f in analysis.findings if f.severity > "info")
+    report = run("analyze", str(path), env={"COLUMNS": "100"}).stdout.decode()
+    assert report.count("capture loss") == 1
+    assert f"00:04:59.99 for {lost_s - 0.1:.1f}s" in report or f"for {lost_s:.1f}s" in report
+    verdict = "1 capture gap" if severity == "warning" else "no incident"
+    assert f"{severity.upper() if severity == 'warning' else 'OK':<8} default: 200" in report
+    assert verdict in report
 
 
 @pytest.fixture(scope="module")

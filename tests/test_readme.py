@@ -66,6 +66,22 @@ def test_finding_table_matches_the_detectors_registry():
     assert in_readme == declared
 
 
+def test_threshold_table_matches_the_thresholds_and_their_defaults():
+    from vrrpscope.thresholds import Thresholds
+
+    table = re.search(r"\| option \| default \| meaning \|\n\|[-|]+\|\n((?:\|.*\|\n)+)", README)
+    assert table
+    rows = [re.split(r"(?<!\\)\|", line)[1:4] for line in table.group(1).splitlines()]
+    in_readme = [
+        (o.strip().strip("`"), d.strip(), m.strip().replace("\\|", "|")) for o, d, m in rows
+    ]
+    declared = [
+        (f"--{name.replace('_', '-')}", f"{default} {unit}".strip(), help_)
+        for name, default, unit, help_ in Thresholds.describe()
+    ]
+    assert in_readme == declared
+
+
 def test_design_catalogue_names_each_kinds_detector():
     from vrrpscope.findings import registry
 

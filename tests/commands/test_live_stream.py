@@ -10,6 +10,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from vrrpscope.commands.live_stream import LiveIncidents
 from vrrpscope.engine.core import Engine
+from vrrpscope.findings import FindingEvent
 from vrrpscope.incidents import correlate
 from vrrpscope.pipeline import DecodeSession
 from vrrpscope.report.metrics import EngineCollector
@@ -136,3 +137,23 @@ def test_metrics_count_incidents_open_and_seen() -> None:
     }
     assert seen[("split-brain", "critical")] == 1
     assert sum(seen.values()) == len(stream.incidents)
+
+
+def test_costly_correlation_lets_ticks_pass_but_never_the_last():
+    """Correlating again costs far more than a tick here (a tick of 1 ns): the next
+    flush lets it be, holding its lines; the one at the stop writes them all."""
+    from tests.helpers.findings import drift
+
+    lines: list[dict] = []
+    stream = LiveIncidents(lines.append, tick_s=1e-9)
+    found = [drift(v, f"198.18.1.{v % 4}", 600.0, 3.2) for v in range(1, 9)]
+    stream.on_finding(FindingEvent("open", found[0]))
+    stream.flush(found[:1])
+    written = len(lines)
+    assert written >= 2  # the finding, its incident
+    stream.on_finding(FindingEvent("open", found[1]))
+    stream.flush(found[:2])
+    assert len(lines) == written  # held
+    stream.finish()
+    stream.flush(found[:2])
+    assert [o["id"] for o in lines[written:] if o["type"] == "finding"] == [found[1].id]

@@ -63,3 +63,21 @@ def no_master(vrid: int, master: str, at_s: float, silence_s: float, resumed_by:
         resumed_by=resumed_by,
         silence_s=silence_s,
     )
+
+
+def drift(vrid: int, master: str, gap_at_s: float, gap_s: float, *reasons: str, **extra: Any):
+    """An interval drift of ``master`` whose worst gap starts at ``gap_at_s`` (open to the
+    end, as a worst gap near the takeover keeps it), 1 s adverts."""
+    details = {
+        "reasons": list(reasons or ("worst-gap",)),
+        "advertised_s": 1.0,
+        "worst_gap_s": gap_s,
+        "worst_gap_at": (T0 + int(gap_at_s * S)) / S,
+        "master_down_s": 3.61,
+        "worst_gap_of_master_down": round(gap_s / 3.61, 3),
+        "missed_in_window": round(gap_s) - 1,
+        **extra,
+    }
+    f = finding(Kind.INTERVAL_DRIFT, vrid, (master,), gap_at_s, 3600.0, **details)
+    f.open = True
+    return f

@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 
 from tests.helpers.cli import run
-from tests.helpers.findings import T0, S, failover, finding, no_master
+from tests.helpers.findings import T0, S, drift, failover, finding, no_master
 from vrrpscope.analysis import analyze_files
 from vrrpscope.findings import Finding, Kind, Severity
 from vrrpscope.incidents import Incident, correlate
+from vrrpscope.incidents.story import lost_span
 
 CAPTURES = Path(__file__).resolve().parents[2] / "captures"
 A, B, C, D = "198.18.1.1", "198.18.1.2", "198.18.1.3", "198.18.1.4"
@@ -53,12 +54,14 @@ def assert_partition(findings: list[Finding], incidents: list[Incident]) -> None
     assert incidents == sorted(incidents, key=Incident.sort_key)
     for i in incidents:
         worst = max(f.severity for f in i.findings)
-        if i.kind == "capture-gap":  # nobody failed: at most a warning
+        spans = [(f.first_ts_ns, f.last_ts_ns) for f in i.findings]
+        if i.kind == "capture-gap":  # nobody failed: at most a warning, when the gaps were
             worst = min(worst, Severity.WARNING)
+            spans = [lost_span(f) for f in i.findings]
+            assert all(f.severity == "info" for f in i.findings if f.kind == Kind.INTERVAL_DRIFT)
         assert i.severity == worst
-        timed = [f for f in i.findings if i.kind != "capture-gap" or f.kind == Kind.NO_MASTER]
-        assert i.first_ts_ns == min(f.first_ts_ns for f in timed)
-        assert i.last_ts_ns == max(f.last_ts_ns for f in timed)
+        assert i.first_ts_ns == min(a for a, _ in spans)
+        assert i.last_ts_ns == max(b for _, b in spans)
         assert "\n" not in i.message and i.message
 
 
@@ -157,6 +160,57 @@ def test_every_master_silent_at_once_is_a_capture_gap_not_failures():
     # one node's masters silent (its backups did not take over) is that node's event
     one = [no_master(v, A, 300 + v * 0.05, 8.0, A) for v in range(5)]
     assert [i.kind for i in correlate(one)] == ["node-stopped"]
+
+
+def test_gaps_of_many_nodes_at_once_short_of_a_takeover_are_capture_loss_as_info():
+    """The capture lost 2.6 s: every 1 s master's worst gap (3.2 s, 89 % of the
+    Master_Down_Interval) lies in it; nobody could have taken over: one info, not a
+    drift warning per VRID."""
+    masters = [A, B, C, D]
+    found = [drift(v, masters[v % 4], 600.0 - 0.1 * (v % 7), 3.2) for v in range(1, 13)]
+    (incident,) = correlate(found)
+    assert (incident.kind, incident.severity, len(incident.vrids)) == ("capture-gap", "info", 12)
+    assert incident.message.startswith("adverts of VRIDs 1-12 from 4 nodes missing at once")
+    assert "the capture lost those frames" in incident.message and not incident.open
+    assert all(f.severity == "info" and f.details["capture_loss"] for f in found)
+    assert (incident.first_ts_ns - T0) / S == pytest.approx(599.4)
+    assert (incident.last_ts_ns - T0) / S == pytest.approx(603.2)
+    assert_partition(found, [incident])
+    # correlated again (live, every tick): the same; without the others, its own warning
+    assert [i.severity for i in correlate(found)] == ["info"]
+    alone = [f for f in found if f.speakers == (A,)]
+    assert {(i.kind, i.severity) for i in correlate(alone)} == {("rollup", "warning")}
+    assert all(f.severity == "warning" and "capture_loss" not in f.details for f in alone)
+
+
+def test_gaps_of_one_pair_at_once_or_with_another_cause_stay_drifts():
+    """Two nodes stalled together (VMs of one paused host) are not enough to blame the
+    capture; a drift that also has a skewed median or lost more than its gap is its own."""
+    pair = [drift(v, (A, B)[v % 2], 600.0, 3.2) for v in range(1, 9)]
+    assert {i.kind for i in correlate(pair)} == {"rollup"}
+    assert all(f.severity == "warning" for f in pair)
+    skewed = drift(20, C, 600.0, 3.2, "median", "worst-gap")
+    lossy = drift(21, D, 600.0, 3.2, "missed", "worst-gap", missed_in_window=9)
+    others = [drift(v, "198.18.1.9", 600.0, 3.2) for v in (30, 31, 32)]
+    incidents = correlate([*pair, skewed, lossy, *others])
+    (gap,) = [i for i in incidents if i.kind == "capture-gap"]
+    assert skewed not in gap.findings and lossy not in gap.findings
+    assert skewed.severity == lossy.severity == "warning"
+    assert set(gap.nodes) == {A, B, "198.18.1.9"}
+
+
+def test_one_node_silent_past_the_takeover_while_others_gap_is_a_capture_gap():
+    """Fast masters (0.5 s) of one node stay silent past their takeover time, slow ones
+    of other nodes only gap: the same loss, not that node's failure."""
+    silent = [no_master(v, A, 300 + v * 0.05, 2.5, A) for v in range(1, 6)]
+    gaps = [drift(v, (B, C)[v % 2], 299.6, 3.4) for v in range(10, 16)]
+    (incident,) = correlate(silent + gaps)
+    assert (incident.kind, incident.severity) == ("capture-gap", "warning")
+    assert incident.message.startswith(
+        "every master of VRIDs 1-5 silent at once for up to 2.50 s and adverts of VRIDs "
+        "10-15 missing meanwhile (3 nodes)"
+    )
+    assert_partition(silent + gaps, [incident])
 
 
 def test_a_pair_in_split_brain_on_many_vrids_is_one_incident():

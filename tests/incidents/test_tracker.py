@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from tests.helpers.findings import failover, finding
+from tests.helpers.findings import drift, failover, finding
 from vrrpscope.findings import Kind
 from vrrpscope.incidents import IncidentEvent, IncidentTracker
 
-A, B = "198.18.1.1", "198.18.1.2"
+A, B, C = "198.18.1.1", "198.18.1.2", "198.18.1.3"
 
 
 def test_incidents_open_update_close_with_stable_ids():
@@ -54,3 +54,28 @@ def test_an_incident_merged_into_a_wider_one_closes():
     actions = [(e.action, e.incident.kind) for e in events[1:]]
     assert ("open", "split-brain") in actions and ("close", "node-returned") in actions
     assert move.incident == split.incident
+    (closed,) = [e.incident for e in events if e.incident.kind == "node-returned"][-1:]
+    assert closed.details["merged_into"] == split.incident != closed.id
+
+
+def test_drifts_a_capture_gap_explains_close_into_it_and_turn_info():
+    """Live, the drifts of a capture gap open one by one (one node's VRIDs first: its own
+    drift); once those of other nodes follow, the gap explains them all."""
+    events: list[IncidentEvent] = []
+    tracker = IncidentTracker(events.append)
+    first = [drift(v, A, 600.0, 3.2) for v in (1, 2, 3)]
+    tracker.feed(first, 1)
+    assert [(e.action, e.incident.kind, e.incident.severity) for e in events] == [
+        ("open", "rollup", "warning")
+    ]
+    more = [drift(v, (B, C)[v % 2], 600.1, 3.1) for v in (11, 12, 13, 14)]
+    tracker.feed(first + more, 2)
+    (gap,) = [i for i in tracker.incidents if i.kind == "capture-gap"]
+    # the gap is over once it is seen (adverts resumed): it opens and closes at once
+    assert [(e.action, e.incident.kind) for e in events[1:]] == [
+        ("open", "capture-gap"),
+        ("close", "capture-gap"),
+        ("close", "rollup"),
+    ]
+    assert events[-1].incident.details["merged_into"] == gap.id
+    assert gap.severity == "info" and all(f.severity == "info" for f in first + more)

@@ -69,7 +69,7 @@ class LiveSession:
         self._downs_reported = 0
         self.lock = threading.Lock()
         self.json_mode = args.json or not sys.stdout.isatty()
-        self.incidents = LiveIncidents(self._emit if self.json_mode else None)
+        self.incidents = LiveIncidents(self._emit if self.json_mode else None, tick_s=TICK_S)
         self.dashboard = None
         self.engine = Engine(thresholds_from(args), on_event=self._on_event)
         self.decoder = BatchDecoder()  # columnar for big batches

@@ -21,11 +21,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from vrrpscope.findings import Finding, Kind, Severity
+from vrrpscope.findings import SEVERITY, Finding, Kind, Severity
 from vrrpscope.incidents import words
 from vrrpscope.incidents.records import Incident, IncidentKind
 from vrrpscope.incidents.roles import arrival_of, departure_of
-from vrrpscope.incidents.story import tell
+from vrrpscope.incidents.story import lost_span, tell
 
 S = 1_000_000_000
 
@@ -40,6 +40,10 @@ SLACK_NS = 5 * S
 # No-master periods starting within this of each other are "at once" (capture gaps).
 GAP_TOGETHER_NS = 2 * S
 GAP_MIN_VRIDS = 3
+GAP_MIN_NODES = 3  # ... of this many nodes when none was silent past the takeover time
+# A drift the capture explains is marked so and counts as info (undone when the
+# findings are correlated again, live: they are until the capture gap forms again).
+CAPTURE_LOSS = "capture_loss"
 # Warnings of one kind on one node are one incident while they come within this of each
 # other (a node whose adverts drift on all its VRIDs at once); info notes: any time.
 REPEAT_GAP_NS = 60 * S
@@ -132,6 +136,10 @@ def correlate(
     """Group findings by cause into incidents, worst first; sets each finding's
     ``incident`` to its incident's id: ``name(incident, n)`` for the n-th (from 1), by
     default ``i1``, ``i2``, ... in that order (live names them by what they began with)."""
+    findings = list(findings)
+    for f in findings:
+        if f.details.pop(CAPTURE_LOSS, False):
+            f.severity = SEVERITY[f.kind]
     pool = _Pool(findings)
     groups = [
         *_capture_gaps(pool),
@@ -238,23 +246,71 @@ def _merge(groups: list[_Group]) -> list[_Group]:
 
 
 def _capture_gaps(pool: _Pool) -> list[_Group]:
-    """No-masters that start together on several VRIDs of more than one node, each
-    resumed by its own last master: nobody failed, the capture (or link) lost them."""
-    candidates = [
+    """Adverts of several VRIDs, of several nodes, missing over one span and the same
+    masters going on after it: nobody failed, the capture (or link) lost them.
+
+    The evidence: no-masters each resumed by its own last master, starting together;
+    and interval drifts whose only cause is their worst gap (or the adverts it missed).
+    Gaps that overlap in time are one loss; it counts when it covers GAP_MIN_VRIDS
+    VRIDs of two or more nodes silent past the takeover time, or of GAP_MIN_NODES nodes
+    otherwise (the gaps of one node, or of a pair, may be theirs: a paused VM)."""
+    silences = [
         f
         for f in pool.left
         if f.kind == Kind.NO_MASTER
         and f.details.get("resumed_by") is not None
         and f.details.get("resumed_by") == f.details.get("last_master")
     ]
+    drifts = [f for f in pool.left if _lost_gap(f) is not None]
     out = []
-    for same_segment in _by(candidates, lambda f: f.segment).values():
-        for chain in _starts_together(same_segment):
-            masters = {f.details.get("last_master") for f in chain}
-            if len({f.vrid for f in chain}) >= GAP_MIN_VRIDS and len(masters) > 1:
+    for mine in _by([*silences, *drifts], lambda f: f.segment).values():
+        losses = [
+            (min(f.first_ts_ns for f in c), max(f.last_ts_ns for f in c), c)
+            for c in _starts_together([f for f in mine if f.kind == Kind.NO_MASTER])
+        ]
+        for f in mine:
+            if f.kind == Kind.INTERVAL_DRIFT:
+                losses.append((*lost_span(f), [f]))
+        for chain in _overlapping(losses):
+            silent = {f.details.get("last_master") for f in chain if f.kind == Kind.NO_MASTER}
+            nodes = silent | {f.speakers[0] for f in chain if f.kind == Kind.INTERVAL_DRIFT}
+            enough = len(silent) > 1 or len(nodes) >= GAP_MIN_NODES
+            if len({f.vrid for f in chain}) >= GAP_MIN_VRIDS and enough:
                 group = _Group(IncidentKind.CAPTURE_GAP, pool.take_these(chain))
+                spans = [lost_span(f) for f in group.findings]
+                group.core = (min(a for a, _ in spans), max(b for _, b in spans))
                 _gap_drifts(pool, group)
                 out.append(group)
+    return out
+
+
+def _lost_gap(f: Finding) -> tuple[int, int] | None:
+    """The gap of a drift explained by its gaps alone (its worst gap)."""
+    d = f.details
+    if f.kind != Kind.INTERVAL_DRIFT or d.get("worst_gap_at") is None:
+        return None
+    first, last = lost_span(f)
+    reasons = set(d.get("reasons") or ())
+    if "worst-gap" not in reasons or not reasons <= {"worst-gap", "missed"}:
+        return None
+    if "missed" in reasons:  # only when that one gap missed them all
+        interval = d.get("advertised_s") or 0.0
+        in_gap = round((d.get("worst_gap_s") or 0.0) / interval) - 1 if interval else 0
+        if (d.get("missed_in_window") or 0) > in_gap:
+            return None
+    return first, last
+
+
+def _overlapping(losses: list[tuple[int, int, list[Finding]]]) -> list[list[Finding]]:
+    """The findings of spans that overlap, chained in time order."""
+    out: list[list[Finding]] = []
+    end = None
+    for first, last, findings in sorted(losses, key=lambda x: (x[0], x[1])):
+        if end is None or first > end:
+            out.append([])
+            end = last
+        out[-1] += findings
+        end = max(end, last)
     return out
 
 
@@ -271,19 +327,20 @@ def _starts_together(findings: list[Finding]) -> list[list[Finding]]:
 
 
 def _gap_drifts(pool: _Pool, group: _Group) -> None:
-    """Drift findings whose only reason is their worst gap, which lies in the capture
-    gap (a slow master's gap shorter than its Master_Down_Interval): the capture's."""
+    """Drift findings explained by their gaps whose worst gap lies in the capture gap
+    (a slow master's gap shorter than its Master_Down_Interval): the capture's. Each
+    is marked (``capture_loss``) and counts as info: the sender did nothing wrong."""
     first, last = group.span
     seg = group.segment
-    group.findings += pool.take(
-        lambda f: (
-            f.kind == Kind.INTERVAL_DRIFT
-            and f.segment == seg
-            and f.details.get("reasons") == ["worst-gap"]
-            and f.details.get("worst_gap_at") is not None
-            and first - SLACK_NS <= f.details["worst_gap_at"] * S <= last
-        )
-    )
+
+    def lost_here(f: Finding) -> bool:
+        gap = _lost_gap(f)
+        return f.segment == seg and gap is not None and gap[0] < last and first < gap[1]
+
+    group.findings += pool.take(lost_here)
+    for f in group.of(Kind.INTERVAL_DRIFT):
+        f.details[CAPTURE_LOSS] = True
+        f.severity = Severity.INFO
 
 
 def _collisions(pool: _Pool) -> list[_Group]:

@@ -25,10 +25,17 @@ def tell(kind: IncidentKind, findings: list[Finding]) -> Incident:
     if lead in nodes:  # the node the story is about comes first
         nodes = {lead: None, **nodes}
     severity = max(f.severity for f in findings)
-    timed = findings
+    first = min(f.first_ts_ns for f in findings)
+    last = max(f.last_ts_ns for f in findings)
+    still_open = any(f.open for f in findings)
     if kind == IncidentKind.CAPTURE_GAP:  # nobody failed: what the wire did is unknown
-        severity = min(severity, Severity.WARNING)
-        timed = _of(findings, Kind.NO_MASTER)  # (a drift it explains spans the capture)
+        silent = _of(findings, Kind.NO_MASTER)
+        # past the takeover time a warning (the capture was blind while a backup might
+        # have taken over), shorter only info; its drifts span the capture: the gaps
+        severity = min(severity, Severity.WARNING) if silent else Severity.INFO
+        spans = [lost_span(f) for f in findings]
+        first, last = min(a for a, _ in spans), max(b for _, b in spans)
+        still_open = any(f.open for f in silent)
     return Incident(
         id="",
         kind=kind,
@@ -36,13 +43,23 @@ def tell(kind: IncidentKind, findings: list[Finding]) -> Incident:
         segment=findings[0].segment,
         nodes=tuple(nodes),
         vrids=tuple(sorted({f.vrid for f in findings if f.vrid is not None})),
-        first_ts_ns=min(f.first_ts_ns for f in timed),
-        last_ts_ns=max(f.last_ts_ns for f in timed),
+        first_ts_ns=first,
+        last_ts_ns=last,
         findings=sorted(findings, key=Finding.sort_key),
         message=message,
         details=details,
-        open=any(f.open for f in findings),
+        open=still_open,
     )
+
+
+def lost_span(f: Finding) -> tuple[int, int]:
+    """When a capture gap's finding lost adverts: a no-master's silence, a drift's
+    worst gap (from its start)."""
+    at = f.details.get("worst_gap_at")
+    if f.kind != Kind.INTERVAL_DRIFT or at is None:
+        return f.first_ts_ns, f.last_ts_ns
+    first = int(at * 1e9)
+    return first, first + int((f.details.get("worst_gap_s") or 0.0) * 1e9)
 
 
 def _of(findings: list[Finding], *kinds: Kind) -> list[Finding]:
@@ -264,17 +281,56 @@ def _flapping(findings: list[Finding]) -> _Story:
 
 def _capture_gap(findings: list[Finding]) -> _Story:
     silent = _of(findings, Kind.NO_MASTER)
+    drifts = _of(findings, Kind.INTERVAL_DRIFT)
+    if not silent:
+        return _capture_loss(drifts)
     longest = max(f.details.get("silence_s") or 0.0 for f in silent)
     masters = sorted({str(f.details.get("last_master")) for f in silent})
-    message = (
-        f"every master of {_ids(silent)} silent at once for up to "
-        f"{words.duration(longest)} ({len(masters)} nodes), then the same masters "
-        "again: the capture (or the link) lost those frames, nobody failed over"
-    )
-    drifts = _of(findings, Kind.INTERVAL_DRIFT)
+    nodes = set(masters) | {f.speakers[0] for f in drifts if f.speakers}
+    message = f"every master of {_ids(silent)} silent at once for up to {words.duration(longest)}"
     if drifts:
-        message += f"; the gap is also the worst gap of {_ids(drifts)}"
-    return message, {"vrids": _vrids(findings), "longest_s": longest, "masters": masters}
+        message += f" and adverts of {_ids(drifts)} missing meanwhile"
+    message += (
+        f" ({words.count(len(nodes), 'node')}), then the same masters again: the capture "
+        "(or the link) lost those frames, nobody failed over"
+    )
+    return message, {
+        "vrids": _vrids(findings),
+        "longest_s": longest,
+        "masters": masters,
+        **_common_gap(findings),
+    }
+
+
+def _common_gap(findings: list[Finding]) -> dict[str, float]:
+    """When every one of the gaps was going on (the frames the capture lost lie within;
+    the last adverts before and the first after spread over an advert interval):
+    ``lost_from`` (epoch seconds) and ``lost_s``; nothing when they have no moment in
+    common (frames lost here and there)."""
+    spans = [lost_span(f) for f in findings]
+    first, last = max(a for a, _ in spans), min(b for _, b in spans)
+    if last <= first:
+        return {}
+    return {"lost_from": round(first / 1e9, 6), "lost_s": round((last - first) / 1e9, 3)}
+
+
+def _capture_loss(drifts: list[Finding]) -> _Story:
+    """Gaps of many masters at once, none past the takeover time."""
+    masters = sorted({f.speakers[0] for f in drifts if f.speakers})
+    longest = max(f.details.get("worst_gap_s") or 0.0 for f in drifts)
+    share = max(f.details.get("worst_gap_of_master_down") or 0.0 for f in drifts)
+    message = (
+        f"adverts of {_ids(drifts)} from {words.count(len(masters), 'node')} missing at "
+        f"once, gaps of up to {words.duration(longest)} ({share:.0%} of the takeover "
+        "time), then the same masters again: the capture lost those frames (no backup "
+        "took over), not the senders"
+    )
+    return message, {
+        "vrids": _vrids(drifts),
+        "longest_s": longest,
+        "masters": masters,
+        **_common_gap(drifts),
+    }
 
 
 def _mismatch_phrase(findings: list[Finding]) -> str:

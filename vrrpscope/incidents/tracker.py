@@ -67,7 +67,10 @@ class IncidentTracker:
             # merged into another incident (a later finding showed the common cause)
             merged = self._last.pop(gone)
             del self._seen[gone]
-            if merged.open:
+            into = next((f.incident for f in merged.findings if f.incident), None)
+            if into is not None:
+                merged.details["merged_into"] = into
+            if merged.open or into is not None:
                 merged.open = False
                 self._on_event(IncidentEvent("close", merged))
         self._last.update((incident.id, incident) for incident in incidents)

@@ -71,3 +71,8 @@ def duration(seconds: float) -> str:
     if seconds < 3600:
         return f"{int(seconds // 60)} min {int(seconds % 60):02d} s"
     return f"{int(seconds // 3600)} h {int(seconds % 3600 // 60):02d} min"
+
+
+def count(n: int, thing: str) -> str:
+    """'1 node', '3 nodes'."""
+    return f"{n:,} {thing}" + ("" if n == 1 else "s")

@@ -21,6 +21,7 @@ from vrrpscope.engine.inventory import (
     format_ranges,
 )
 from vrrpscope.findings import Finding, Severity
+from vrrpscope.incidents import Incident, IncidentKind
 from vrrpscope.proto.link import linktype_name
 from vrrpscope.report.adverts import format_time
 from vrrpscope.report.incidents import incident_lines, node_lines, verdict_lines
@@ -133,6 +134,9 @@ def summary_lines(analysis: Analysis, width: int, local: bool = False) -> list[L
         )
     if analysis.backwards_ts:
         rows.append(("time", f"timestamps went backwards {analysis.backwards_ts:,} time(s)", ""))
+    loss = capture_loss_line(analysis.incidents, local)
+    if loss:
+        rows.append(("capture loss", loss, "yellow"))
     for note in analysis.notes:
         rows.append(("note", note, "yellow"))
     for damage in analysis.damage:
@@ -145,6 +149,28 @@ def summary_lines(analysis: Analysis, width: int, local: bool = False) -> list[L
         out.append([(lead, style or "bold"), (wrapped[0][len(lead) :], "")])
         out += [[(line, "")] for line in wrapped[1:]]
     return out
+
+
+def capture_loss_line(incidents: Sequence[Incident], local: bool = False) -> str:
+    """When the capture (or its link) lost the adverts of many masters at once, once."""
+    gaps = sorted(
+        (i for i in incidents if i.kind == IncidentKind.CAPTURE_GAP), key=lambda i: i.first_ts_ns
+    )
+    if not gaps:
+        return ""
+    shown = []
+    for i in gaps[:4]:
+        if "lost_s" in i.details:  # when every gap was going on
+            at, length = int(i.details["lost_from"] * 1e9), i.details["lost_s"]
+        else:
+            at, length = i.first_ts_ns, (i.last_ts_ns - i.first_ts_ns) / 1e9
+        shown.append(f"{format_time(at, local)[11:22]} for {_duration(length)} ({i.id})")
+    more = f" and {len(gaps) - 4:,} more" if len(gaps) > 4 else ""
+    return (
+        f"adverts of many masters missing at once {len(gaps):,} time(s): "
+        f"{', '.join(shown)}{more}; "
+        "inferred: the capture (or its link) lost those frames, not the senders"
+    )
 
 
 def segment_lines(
