@@ -375,6 +375,27 @@ def steady(adverts: int, interval_cs: int = 100, version: int = 2) -> Scenario:
     return Scenario([frame], ts_ns, ids, np.arange(adverts, dtype=np.int64) & 0xFFFF)
 
 
+def deep_vlans(groups: int, depth: int, adverts: int, seed: int = 1) -> Scenario:
+    """``groups`` masters, each on a segment of its own behind ``depth`` VLAN tags (a
+    QinQ stack: the longest segment names a report and a plot must carry), advertising
+    every second, ``adverts`` in all."""
+    builder = Builder(seed, Link(), False)
+    per_group = max(1, adverts // groups)
+    for g in range(groups):
+        vlans = tuple(1 + (g * 7 + k) % 4000 for k in range(depth))
+        msg = vrrp2(1 + g % 255, 150, [f"10.{g // 250 + 1}.{g % 250}.1"], 1)
+        ip = ipv4(msg, f"10.{g // 250 + 1}.{g % 250}.2", "224.0.0.18", 112, 255)
+        frame = builder.link.frame(ip, "01:00:5e:00:00:12", "00:00:5e:00:01:01", vlans, 2)
+        times = builder.rng.random() + np.arange(per_group, dtype=np.float64)
+        builder.emit(times, builder.template(frame))
+    times = np.concatenate(builder.times)
+    ids = np.concatenate(builder.ids)
+    order = np.argsort(times, kind="stable")
+    ts_ns = START * 1_000_000_000 + np.round(times[order] * 1e6).astype(np.int64) * 1000
+    ip_id = np.arange(len(ids), dtype=np.int64) & 0xFFFF
+    return Scenario(builder.templates, ts_ns, ids[order], ip_id)
+
+
 def write_scenario(path: str, scn: Scenario, fmt: str = "pcap") -> int:
     """Write ``scn`` as a capture; returns the number of packets written."""
     with open(path, "wb") as out:

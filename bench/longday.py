@@ -130,6 +130,7 @@ class _Day:
         }
         self.phase = {(p.k, v): self.rng.random() for p in self.pairs for v in p.vrids}
         self.gaps: list[tuple[float, float]] = []  # capture gaps (every frame lost)
+        self.bursts: list[tuple[float, float, float]] = []  # (from, to, share lost)
         self.nominal: dict[tuple[int, int, int], float] = {}  # last advert, before noise
         self.last: dict[tuple[int, int, int], float] = {}  # last advert as sent
 
@@ -197,6 +198,9 @@ class _Day:
         keep &= ~_isolated_losses(self.rng, times, ids)
         for lo, hi in self.gaps:
             keep &= (times < lo) | (times >= hi)
+        for lo, hi, share in self.bursts:
+            inside = (times >= lo) & (times < hi)
+            keep &= ~(inside & (self.rng.random(len(times)) < share))
         times, ids = times[keep], ids[keep]
         order = np.argsort(times, kind="stable")
         ts_ns = START * 1_000_000_000 + np.round(times[order] * 1e6).astype(np.int64) * 1000
@@ -238,14 +242,17 @@ def healthy_day(
     groups: int = 200,
     seed: int = 1,
     capture_gaps: Sequence[tuple[float, float]] = (),
+    loss_bursts: Sequence[tuple[float, float, float]] = (),
 ):
     """Write a healthy capture (masters advertising throughout; the capture losing every
-    frame over ``capture_gaps``, (start, end) in seconds); returns frames written."""
+    frame over ``capture_gaps``, (start, end) in seconds, and a share of them over
+    ``loss_bursts``, (start, end, share)); returns frames written."""
     day = _Day(seed, groups, duration_s)
     for pair in day.pairs:
         for vrid in pair.vrids:
             day.stream(pair, 1, vrid, 0.0, duration_s)
     day.gaps = list(capture_gaps)
+    day.bursts = list(loss_bursts)
     return write_scenario(str(path), day.scenario())
 
 

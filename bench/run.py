@@ -311,6 +311,34 @@ def interval_shapes(folder: Path, adverts: int) -> str:
     return "\n".join(lines)
 
 
+def report_shapes(folder: Path, packets: int) -> str:
+    """The text report against ``--json`` on one file each (rendering must not cost
+    more than the analysis): the generated capture, and 50 masters each behind a
+    50-tag VLAN stack (long segment names in every table)."""
+    deep = folder / f"deep-vlans-{packets}.pcap"
+    if not deep.exists():
+        generate.write_scenario(str(deep), generate.deep_vlans(50, 50, packets))
+    plain = folder / f"gen-{packets}.pcap"
+    ensure(plain, packets)
+    lines = [
+        "| capture | packets | --json seconds | text seconds | text vs --json |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for label, path in (("generated", plain), ("50 VLAN tags deep", deep)):
+        base = [PY, "-m", "vrrpscope", "analyze"]
+        json_run = measure(Tool(f"analyze --json, {label}", [*base, "--json", str(path)]), packets)
+        text_run = measure(
+            Tool(f"analyze (text), {label}", [*base, str(path)], env={"COLUMNS": "120"}), packets
+        )
+        _progress(json_run)
+        _progress(text_run)
+        lines.append(
+            f"| {label} | {packets:,} | {json_run.seconds:.2f} | {text_run.seconds:.2f} "
+            f"| {text_run.seconds / json_run.seconds:.2f}x |"
+        )
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--packets", type=int, nargs="+", default=[2_000_000, 200_000])
@@ -320,6 +348,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--memory", type=int, default=0, help="also analyze an N-packet file")
     parser.add_argument(
         "--intervals", type=int, default=0, help="also time one master at several intervals"
+    )
+    parser.add_argument(
+        "--reports", type=int, default=0, help="also time the text report against --json"
     )
     args = parser.parse_args(argv)
     skip = [s for s in args.skip.split(",") if s]
@@ -363,6 +394,8 @@ def main(argv: list[str] | None = None) -> int:
     text = table(results) + "\n\n" + verdicts(results)
     if args.intervals:
         text += "\n\n" + interval_shapes(folder, args.intervals)
+    if args.reports:
+        text += "\n\n" + report_shapes(folder, args.reports)
     print(text)
     header = (
         "# Benchmark results\n\n"

@@ -27,6 +27,10 @@ def test_severity_order_and_values() -> None:
     assert Severity("warning") is Severity.WARNING
     assert json.dumps(Severity.CRITICAL) == '"critical"'
     assert sorted(["critical", "info"]) == ["critical", "info"]  # still plain strings
+    # against a name, by rank too (as text "critical" < "info")
+    assert Severity.CRITICAL > "info" and Severity.CRITICAL > "info"
+    assert Severity.WARNING >= "warning" and not Severity.INFO >= "warning"
+    assert {Severity.INFO: 1}["info"] == 1
 
 
 def test_one_open_finding_per_key_then_a_new_one_after_close() -> None:

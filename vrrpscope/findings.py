@@ -28,24 +28,34 @@ class Severity(StrEnum):
         return _RANK[self]
 
     def __lt__(self, other: object) -> bool:
-        if not isinstance(other, Severity):
-            return NotImplemented
-        return self.rank < other.rank
+        them = _severity(other)
+        return NotImplemented if them is None else self.rank < them.rank
 
     def __le__(self, other: object) -> bool:
-        if not isinstance(other, Severity):
-            return NotImplemented
-        return self.rank <= other.rank
+        them = _severity(other)
+        return NotImplemented if them is None else self.rank <= them.rank
 
     def __gt__(self, other: object) -> bool:
-        if not isinstance(other, Severity):
-            return NotImplemented
-        return self.rank > other.rank
+        them = _severity(other)
+        return NotImplemented if them is None else self.rank > them.rank
 
     def __ge__(self, other: object) -> bool:
-        if not isinstance(other, Severity):
-            return NotImplemented
-        return self.rank >= other.rank
+        them = _severity(other)
+        return NotImplemented if them is None else self.rank >= them.rank
+
+    __hash__ = StrEnum.__hash__
+
+
+def _severity(other: object) -> Severity | None:
+    """A severity, or its name (``f.severity > "info"`` compares by rank, not as text)."""
+    if isinstance(other, Severity):
+        return other
+    if isinstance(other, str):
+        try:
+            return Severity(other)
+        except ValueError:
+            return None
+    return None
 
 
 _RANK = {Severity.INFO: 0, Severity.WARNING: 1, Severity.CRITICAL: 2}

@@ -90,6 +90,18 @@ def _missed_in_window(th: Any, sp: SpeakerState, ts_ns: int) -> tuple[int, float
     return missed, missed * gaps.interval_ns / span
 
 
+def _missed_span(th: Any, sp: SpeakerState, ts_ns: int) -> dict[str, float]:
+    """When the gaps that missed adverts within the window ended (``missed_from`` ..
+    ``missed_until``, epoch seconds): what the correlation compares across speakers
+    (the capture losing frames of many at once)."""
+    assert sp.gaps is not None
+    since = ts_ns - int(th.drift_window_s * 1e9)
+    ends = [end for end, _n in sp.gaps.recent if end > since]
+    if not ends:
+        return {}
+    return {"missed_from": round(min(ends) / 1e9, 6), "missed_until": round(max(ends) / 1e9, 6)}
+
+
 def evaluate(ctx: Context, router: RouterState, sp: SpeakerState, ts_ns: int) -> None:
     """Open, update or close the speaker's interval-drift finding from its gap statistics."""
     sp.drift_pending = None  # (this one comes after any left for later)
@@ -134,6 +146,7 @@ def evaluate(ctx: Context, router: RouterState, sp: SpeakerState, ts_ns: int) ->
         "missed": gaps.missed,
         "missed_in_window": recent,
         "window_s": th.drift_window_s,
+        **_missed_span(th, sp, ts_ns),
         "worst_gap_at": None if gaps.max_at_ns is None else round(gaps.max_at_ns / 1e9, 6),
         "gaps": gaps.count,
         "mean_s": round(gaps.mean_s or 0.0, 4),

@@ -25,7 +25,7 @@ from vrrpscope.findings import SEVERITY, Finding, Kind, Severity
 from vrrpscope.incidents import words
 from vrrpscope.incidents.records import Incident, IncidentKind
 from vrrpscope.incidents.roles import arrival_of, departure_of
-from vrrpscope.incidents.story import lost_span, tell
+from vrrpscope.incidents.story import lost_span, missed_in_worst_gap, tell
 
 S = 1_000_000_000
 
@@ -285,20 +285,18 @@ def _capture_gaps(pool: _Pool) -> list[_Group]:
 
 
 def _lost_gap(f: Finding) -> tuple[int, int] | None:
-    """The gap of a drift explained by its gaps alone (its worst gap)."""
+    """When a drift explained by missing adverts alone lost them (its worst gap, the
+    span of its missed adverts): None for one with a skewed median or jitter."""
     d = f.details
     if f.kind != Kind.INTERVAL_DRIFT or d.get("worst_gap_at") is None:
         return None
-    first, last = lost_span(f)
     reasons = set(d.get("reasons") or ())
-    if "worst-gap" not in reasons or not reasons <= {"worst-gap", "missed"}:
+    if not reasons or not reasons <= {"worst-gap", "missed"}:
         return None
-    if "missed" in reasons:  # only when that one gap missed them all
-        interval = d.get("advertised_s") or 0.0
-        in_gap = round((d.get("worst_gap_s") or 0.0) / interval) - 1 if interval else 0
-        if (d.get("missed_in_window") or 0) > in_gap:
-            return None
-    return first, last
+    explained_by_gap = "worst-gap" in reasons and missed_in_worst_gap(f)
+    if not explained_by_gap and d.get("missed_from") is None:
+        return None
+    return lost_span(f)
 
 
 def _overlapping(losses: list[tuple[int, int, list[Finding]]]) -> list[list[Finding]]:

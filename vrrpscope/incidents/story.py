@@ -53,13 +53,33 @@ def tell(kind: IncidentKind, findings: list[Finding]) -> Incident:
 
 
 def lost_span(f: Finding) -> tuple[int, int]:
-    """When a capture gap's finding lost adverts: a no-master's silence, a drift's
-    worst gap (from its start)."""
-    at = f.details.get("worst_gap_at")
+    """When a capture gap's finding lost adverts: a no-master's silence; a drift's
+    worst gap (from its start) when that gap explains it, else also the span of its
+    missed adverts in the window (from one interval before the first gap's end)."""
+    d = f.details
+    at = d.get("worst_gap_at")
     if f.kind != Kind.INTERVAL_DRIFT or at is None:
         return f.first_ts_ns, f.last_ts_ns
     first = int(at * 1e9)
-    return first, first + int((f.details.get("worst_gap_s") or 0.0) * 1e9)
+    last = first + int((d.get("worst_gap_s") or 0.0) * 1e9)
+    reasons = d.get("reasons") or ()
+    if d.get("missed_from") is None or ("worst-gap" in reasons and missed_in_worst_gap(f)):
+        return first, last
+    missed = (
+        int((d["missed_from"] - (d.get("advertised_s") or 0.0)) * 1e9),
+        int(d["missed_until"] * 1e9),
+    )
+    if "worst-gap" not in reasons:
+        return missed
+    return min(first, missed[0]), max(last, missed[1])
+
+
+def missed_in_worst_gap(f: Finding) -> bool:
+    """Whether a drift's worst gap missed all the adverts its window did."""
+    d = f.details
+    interval = d.get("advertised_s") or 0.0
+    in_gap = round((d.get("worst_gap_s") or 0.0) / interval) - 1 if interval else 0
+    return (d.get("missed_in_window") or 0) <= in_gap
 
 
 def _of(findings: list[Finding], *kinds: Kind) -> list[Finding]:

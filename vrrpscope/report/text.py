@@ -161,10 +161,11 @@ def capture_loss_line(incidents: Sequence[Incident], local: bool = False) -> str
     shown = []
     for i in gaps[:4]:
         if "lost_s" in i.details:  # when every gap was going on
-            at, length = int(i.details["lost_from"] * 1e9), i.details["lost_s"]
-        else:
-            at, length = i.first_ts_ns, (i.last_ts_ns - i.first_ts_ns) / 1e9
-        shown.append(f"{format_time(at, local)[11:22]} for {_duration(length)} ({i.id})")
+            at = format_time(int(i.details["lost_from"] * 1e9), local)[11:22]
+            shown.append(f"{at} for {_duration(i.details['lost_s'])} ({i.id})")
+        else:  # frames lost here and there
+            at, until = (format_time(t, local)[11:22] for t in (i.first_ts_ns, i.last_ts_ns))
+            shown.append(f"here and there from {at} to {until} ({i.id})")
     more = f" and {len(gaps) - 4:,} more" if len(gaps) > 4 else ""
     return (
         f"adverts of many masters missing at once {len(gaps):,} time(s): "
