@@ -396,6 +396,25 @@ def deep_vlans(groups: int, depth: int, adverts: int, seed: int = 1) -> Scenario
     return Scenario(builder.templates, ts_ns, ids[order], ip_id)
 
 
+def random_sources(adverts: int, seed: int = 1) -> Scenario:
+    """``adverts`` adverts, each from a random source address and MAC on a random VRID at
+    a random priority, 1,000 a second (a scan, or a flood of forged adverts): what the
+    engine's caps must hold at a plateau of memory."""
+    rng = np.random.default_rng(seed)
+    link = Link()
+    templates = []
+    for i in range(adverts):
+        a, b, c = (int(x) for x in rng.integers(0, 256, 3))
+        vrid, prio = int(rng.integers(1, 256)), int(rng.integers(1, 255))
+        msg = vrrp2(vrid, prio, [f"10.{a}.{b}.1"], 1)
+        ip = ipv4(msg, f"10.{a}.{b}.{c % 253 + 2}", "224.0.0.18", 112, 255)
+        own = f"02:{a:02x}:{b:02x}:{c:02x}:{i >> 8 & 255:02x}:{i & 255:02x}"
+        templates.append(link.frame(ip, "01:00:5e:00:00:12", own, (), 2))
+    ts_ns = START * 1_000_000_000 + np.arange(adverts, dtype=np.int64) * 1_000_000
+    ids = np.arange(adverts, dtype=np.int64)
+    return Scenario(templates, ts_ns, ids, ids & 0xFFFF)
+
+
 def write_scenario(path: str, scn: Scenario, fmt: str = "pcap") -> int:
     """Write ``scn`` as a capture; returns the number of packets written."""
     with open(path, "wb") as out:

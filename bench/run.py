@@ -339,6 +339,32 @@ def report_shapes(folder: Path, packets: int) -> str:
     return "\n".join(lines)
 
 
+def memory_shapes(folder: Path, adverts: int) -> str:
+    """Peak memory of analyze --json on adverts from random sources and VRIDs, at N and
+    at 4N: the caps (speakers per router, routers, findings) must hold it level."""
+    lines = [
+        "| random sources | adverts | seconds | peak RSS MiB | peak PSS MiB | PSS vs the first |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    first = None
+    for count in (adverts, 4 * adverts):
+        path = folder / f"random-sources-{count}.pcap"
+        if not path.exists():
+            generate.write_scenario(str(path), generate.random_sources(count))
+        tool = Tool(
+            f"analyze --json, {count:,} random sources",
+            [PY, "-m", "vrrpscope", "analyze", "--json", str(path)],
+        )
+        result = measure(tool, count, repeat=1)
+        _progress(result)
+        first = first or result.pss_mib
+        lines.append(
+            f"| analyze --json | {count:,} | {result.seconds:.2f} | {result.rss_mib:.0f} "
+            f"| {result.pss_mib:.0f} | {result.pss_mib / first:.2f}x |"
+        )
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--packets", type=int, nargs="+", default=[2_000_000, 200_000])
@@ -351,6 +377,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--reports", type=int, default=0, help="also time the text report against --json"
+    )
+    parser.add_argument(
+        "--random-sources", type=int, default=0, help="also the memory of N and 4N random adverts"
     )
     args = parser.parse_args(argv)
     skip = [s for s in args.skip.split(",") if s]
@@ -396,6 +425,8 @@ def main(argv: list[str] | None = None) -> int:
         text += "\n\n" + interval_shapes(folder, args.intervals)
     if args.reports:
         text += "\n\n" + report_shapes(folder, args.reports)
+    if args.random_sources:
+        text += "\n\n" + memory_shapes(folder, args.random_sources)
     print(text)
     header = (
         "# Benchmark results\n\n"

@@ -261,14 +261,8 @@ class FindingBook:
         if mine is not None:
             self.update(mine, last_ts_ns, frames=frames, notify=False)
             return mine
-        if len(self._all) >= self._max:
-            digest = hash(key)
-            if digest in self._suppressed_keys:
-                return None
-            if len(self._suppressed_keys) < 16 * self._max:
-                self._suppressed_keys.add(digest)
-            self.suppressed[str(kind)] += 1
-            self._note_suppressed(last_ts_ns)
+        if self.full:
+            self.suppress(key, kind, last_ts_ns)
             return None
         finding = Finding(
             kind=kind,
@@ -353,8 +347,31 @@ class FindingBook:
         for n, finding in enumerate(ordered, 1):
             finding.id = n
 
+    @property
+    def full(self) -> bool:
+        """Whether the findings cap is reached: new findings are only counted (a
+        detector may then :meth:`suppress` without making the finding's message)."""
+        return len(self._all) >= self._max
+
+    def suppress(self, key: Hashable, kind: Kind, ts_ns: int) -> None:
+        """Count a finding the cap keeps out (each key once, as far as memory allows)."""
+        digest = hash(key)
+        if digest in self._suppressed_keys:
+            return
+        if len(self._suppressed_keys) < 16 * self._max:
+            self._suppressed_keys.add(digest)
+        self.suppressed[str(kind)] += 1
+        self._note_suppressed(ts_ns)
+
+    def count_suppressed(self, kind: Kind, n: int, ts_ns: int) -> None:
+        """Count ``n`` findings of ``kind`` the cap keeps out, without their keys (a
+        detector in a flood that does not look at each)."""
+        if n:
+            self.suppressed[str(kind)] += n
+            self._note_suppressed(ts_ns)
+
     def _note_suppressed(self, ts_ns: int) -> None:
-        total = sum(self.suppressed.values())
+        total = self.suppressed.total()
         details = {"limit": self._max, "suppressed": dict(self.suppressed)}
         if self._cap_finding is None:
             self._cap_finding = Finding(

@@ -58,7 +58,7 @@ class ForkedPlans:
         parent = os.getpid()
         pid = os.fork()
         if pid == 0:  # the child: never returns
-            _die_with(parent)
+            die_with(parent)
             os.close(read_fd)
             _child(self.run, write_fd, self._thresholds)
         os.close(write_fd)
@@ -96,7 +96,7 @@ class ForkedPlans:
 PR_SET_PDEATHSIG = 1  # prctl(2): signal sent to this process when its parent dies
 
 
-def _die_with(parent: int) -> None:
+def die_with(parent: int) -> None:
     """Have the kernel SIGKILL this (child) process when ``parent`` dies (Linux), so a
     SIGTERM or SIGKILL of the parent leaves no decoder running orphaned."""
     try:

@@ -93,26 +93,66 @@ def config_changed(ctx: Context, router: RouterState, sp: SpeakerState, ts_ns: i
     """`sp` showed a new configuration: compare it with every other speaker of the router."""
     carp = router.proto == "carp"
     mine = sp.comparable = comparable(sp, carp)
+    if ctx.book.full:
+        _compare_while_full(ctx, router, sp, carp, ts_ns)
+        return
     tracked = bool(router.pair_findings)
     for other in router.speakers.values():
         if other is sp or other.version is None:
             continue
         if other.comparable == mine and not tracked:
             continue
-        a, b = pair(sp, other)
-        key = (Kind.CONFIG_MISMATCH, router.key, a.key, b.key)
-        finding = pair_get(router, key)
-        diff = _differences(a, b, carp) if other.comparable != mine else {}
-        if not diff:
-            if finding is not None:
-                pair_close(ctx, router, finding, ts_ns)
-            continue
-        message = _message(router, a, b, diff)
+        _compare(ctx, router, sp, other, carp, ts_ns)
+
+
+def _compare(
+    ctx: Context, router: RouterState, sp: SpeakerState, other: SpeakerState, carp: bool, ts_ns: int
+) -> None:
+    """Open, update or close the pair's mismatch finding."""
+    a, b = pair(sp, other)
+    key = (Kind.CONFIG_MISMATCH, router.key, a.key, b.key)
+    finding = pair_get(router, key)
+    diff = _differences(a, b, carp) if other.comparable != sp.comparable else {}
+    if not diff:
         if finding is not None:
-            if finding.details["fields"] != diff:
-                ctx.book.update(finding, ts_ns, message=message, details={"fields": diff})
+            pair_close(ctx, router, finding, ts_ns)
+        return
+    if finding is not None:
+        if finding.details["fields"] != diff:
+            message = _message(router, a, b, diff)
+            ctx.book.update(finding, ts_ns, message=message, details={"fields": diff})
+        return
+    if ctx.book.full:  # (the cap reached meanwhile: only counted)
+        ctx.book.suppress(key, Kind.CONFIG_MISMATCH, ts_ns)
+        return
+    message = _message(router, a, b, diff)
+    _open_pair(ctx, router, key, (a, b), (other, sp), ts_ns, message, {"fields": diff})
+
+
+def _compare_while_full(
+    ctx: Context, router: RouterState, sp: SpeakerState, carp: bool, ts_ns: int
+) -> None:
+    """At the findings cap (a flood of speakers, each disagreeing with all the others):
+    the pairs of ``sp`` with a finding open are compared as ever, the others that
+    disagree only counted, without making each pair (O(speakers) cheap steps)."""
+    known: set[object] = set()
+    for key in [k for k in router.pair_findings if k[0] == Kind.CONFIG_MISMATCH]:
+        if sp.key not in key[2:]:
             continue
-        _open_pair(ctx, router, key, (a, b), (other, sp), ts_ns, message, {"fields": diff})
+        other = router.speakers.get(key[3] if key[2] == sp.key else key[2])
+        if other is not None and other is not sp:
+            known.add(other.key)
+            _compare(ctx, router, sp, other, carp, ts_ns)
+    mine = sp.comparable
+    differing = sum(
+        1
+        for other in router.speakers.values()
+        if other is not sp
+        and other.version is not None
+        and other.comparable != mine
+        and other.key not in known
+    )
+    ctx.book.count_suppressed(Kind.CONFIG_MISMATCH, differing, ts_ns)
 
 
 def _message(router: RouterState, a: SpeakerState, b: SpeakerState, diff: dict[str, Any]) -> str:

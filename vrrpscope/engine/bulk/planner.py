@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from vrrpscope.thresholds import Thresholds
 
 _NONE, _ADVERT, _OTHER, _CLAIM = 0, 1, 2, 3
-_MAX_IDS = 1 << 16  # distinct contents / routers remembered between blocks
+_MAX_IDS = 1 << 14  # distinct contents / routers remembered between blocks (~1 KiB each)
 
 
 @dataclass(slots=True)

@@ -13,9 +13,11 @@ The format follows the extension (.png, .svg or .pdf).
 from __future__ import annotations
 
 import hashlib
+import multiprocessing as mp
+import os
 import re
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from matplotlib.figure import Figure
@@ -78,7 +80,7 @@ def select_routers(
 
 def timeline_figure(analysis: Analysis, router: RouterState, local: bool = False) -> Figure:
     """The four-panel timeline of one virtual router."""
-    return _timelines(analysis, [router], local)[0]
+    return next(_timelines(analysis, [router], local))
 
 
 def overview(
@@ -149,18 +151,64 @@ def save_plots(
     if len(worst) < len(chosen):
         note = f"timelines written for the {len(worst)} most troubled of {len(chosen)} routers"
     written = [_save(overview(analysis, chosen, local, note), path)]
-    for router, fig in zip(worst, _timelines(analysis, worst, local), strict=True):
-        written.append(_save(fig, router_path(path, router)))
+    targets = [router_path(path, router) for router in worst]
+    workers = min(os.cpu_count() or 1, MAX_WORKERS, len(worst) // FIGURES_PER_WORKER)
+    if workers > 1 and "fork" in mp.get_all_start_methods():
+        return written + _save_forked(analysis, worst, targets, local, workers)
+    for fig, target in zip(_timelines(analysis, worst, local), targets, strict=True):
+        written.append(_save(fig, target))
     return written
 
 
-def _timelines(analysis: Analysis, routers: Sequence[RouterState], local: bool) -> list[Figure]:
+def _timelines(analysis: Analysis, routers: Sequence[RouterState], local: bool) -> Iterator[Figure]:
+    """One figure at a time (each is dropped once saved)."""
     index = AdvertIndex(analysis.adverts)
     findings = analysis.findings
     end = analysis.last_ts_ns
-    return [
-        router_figure(router_data(r, index, findings, analysis.files, end), local) for r in routers
-    ]
+    for r in routers:
+        yield router_figure(router_data(r, index, findings, analysis.files, end), local)
+
+
+# Timelines take ~0.5 s of matplotlib each (its constrained layout and drawing, twice):
+# with this many or more per core they are drawn in forked processes, one per core.
+FIGURES_PER_WORKER = 3
+MAX_WORKERS = 4
+_JOB: tuple | None = None  # (analysis, routers, targets, local), inherited by the fork
+
+
+def _save_forked(
+    analysis: Analysis,
+    routers: Sequence[RouterState],
+    targets: Sequence[Path],
+    local: bool,
+    workers: int,
+) -> list[Path]:
+    """The timelines drawn by ``workers`` forked processes, each every n-th; the paths in
+    order. An error in one (an unwritable file) is raised here as it would be inline."""
+    global _JOB
+    _JOB = (analysis, routers, targets, local)
+    try:
+        with mp.get_context("fork").Pool(workers, initializer=_worker_start) as pool:
+            parts = pool.map(_draw_share, [(k, workers) for k in range(workers)])
+    finally:
+        _JOB = None
+    by_index = {i: p for part in parts for i, p in part}
+    return [by_index[i] for i in range(len(targets))]
+
+
+def _worker_start() -> None:
+    from vrrpscope.parallel import die_with
+
+    die_with(os.getppid())
+
+
+def _draw_share(share: tuple[int, int]) -> list[tuple[int, Path]]:
+    assert _JOB is not None
+    analysis, routers, targets, local = _JOB
+    k, n = share
+    mine = list(range(k, len(routers), n))
+    figs = _timelines(analysis, [routers[i] for i in mine], local)
+    return [(i, _save(fig, targets[i])) for i, fig in zip(mine, figs, strict=True)]
 
 
 def _worst_first(
