@@ -19,6 +19,7 @@ from tests.helpers.longday import (
 from tests.helpers.routes import assert_same
 from vrrpscope.analysis import analyze_files
 from vrrpscope.findings import Severity
+from vrrpscope.report.text import _plain, report_lines
 
 
 def test_a_healthy_75_minutes_of_200_groups_is_silent(tmp_path: Path):
@@ -54,7 +55,7 @@ def test_seconds_the_capture_lost_read_as_one_capture_gap(tmp_path: Path, lost_s
     assert gap.details["lost_s"] == pytest.approx(lost_s, abs=0.1)
     assert [i.kind for i in analysis.incidents if i.kind != "rollup"] == ["capture-gap"]
     assert all(f.incident == gap.id for f in analysis.findings if f.severity > "info")
-    report = run("analyze", str(path), env={"COLUMNS": "100"}).stdout.decode()
+    report = "\n".join(_plain(line) for line in report_lines(analysis, 100))
     assert report.count("capture loss") == 1
     assert f"00:04:59.99 for {lost_s - 0.1:.1f}s" in report or f"for {lost_s:.1f}s" in report
     verdict = "1 capture gap" if severity == "warning" else "no incident"
