@@ -16,6 +16,7 @@ import hashlib
 import multiprocessing as mp
 import os
 import re
+import threading
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -153,7 +154,9 @@ def save_plots(
     written = [_save(overview(analysis, chosen, local, note), path)]
     targets = [router_path(path, router) for router in worst]
     workers = min(os.cpu_count() or 1, MAX_WORKERS, len(worst) // FIGURES_PER_WORKER)
-    if workers > 1 and "fork" in mp.get_all_start_methods():
+    # (forking a process with other threads, a notebook's kernel, risks their locks)
+    alone = threading.active_count() == 1
+    if workers > 1 and alone and "fork" in mp.get_all_start_methods():
         return written + _save_forked(analysis, worst, targets, local, workers)
     for fig, target in zip(_timelines(analysis, worst, local), targets, strict=True):
         written.append(_save(fig, target))
