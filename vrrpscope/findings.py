@@ -43,8 +43,6 @@ class Severity(StrEnum):
         them = _severity(other)
         return NotImplemented if them is None else self.rank >= them.rank
 
-    __hash__ = StrEnum.__hash__
-
 
 def _severity(other: object) -> Severity | None:
     """A severity, or its name (``f.severity > "info"`` compares by rank, not as text)."""

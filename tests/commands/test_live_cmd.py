@@ -9,7 +9,7 @@ from vrrpscope.commands.live_cmd import REORDER_TOLERANCE_NS, InOrder
 from vrrpscope.commands.live_stream import EventLines
 from vrrpscope.engine.core import Engine
 from vrrpscope.findings import FindingEvent
-from vrrpscope.model import AddressClaim, Advert, Frame, OtherTraffic
+from vrrpscope.model import Advert, Frame
 from vrrpscope.pipeline import DecodeSession
 from vrrpscope.thresholds import Thresholds
 
@@ -22,12 +22,7 @@ def _events_of(name: str) -> tuple[list[dict], list[dict]]:
     out: list[dict] = []
     engine = Engine(Thresholds(), on_event=lambda e: out.append(lines.line(e)))
     for item in DecodeSession([str(CAPTURES / name)]).items():
-        if isinstance(item, Advert):
-            engine.feed(item)
-        elif isinstance(item, OtherTraffic):
-            engine.feed_other(item)
-        elif isinstance(item, AddressClaim):
-            engine.feed_claim(item)
+        engine.feed_item(item)
     during = list(out)
     lines.finishing = True
     engine.finish()

@@ -10,7 +10,7 @@ from rich.console import Console
 
 from vrrpscope.engine.core import Engine
 from vrrpscope.incidents import Incident, correlate
-from vrrpscope.model import AddressClaim, Advert, OtherTraffic
+from vrrpscope.model import Advert
 from vrrpscope.pipeline import DecodeSession
 from vrrpscope.report.dashboard import ELLIPSIS, Dashboard, shorten
 from vrrpscope.thresholds import Thresholds
@@ -22,12 +22,7 @@ def fed(name: str) -> Engine:
     """An engine fed every item of ``captures/NAME`` and not finished (as during `live`)."""
     engine = Engine(Thresholds())
     for item in DecodeSession([str(CAPTURES / name)]).items():
-        if isinstance(item, Advert):
-            engine.feed(item)
-        elif isinstance(item, OtherTraffic):
-            engine.feed_other(item)
-        elif isinstance(item, AddressClaim):
-            engine.feed_claim(item)
+        engine.feed_item(item)
     return engine
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import heapq
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from operator import attrgetter
 from types import TracebackType
@@ -33,11 +34,10 @@ class FrameReader:
     @property
     def drops(self) -> dict[str, int]:
         """Frames the capturing hosts dropped per interface, summed over the sources."""
-        out: dict[str, int] = {}
+        out: Counter[str] = Counter()
         for source in self.sources:
-            for name, dropped in source.drops.items():
-                out[name] = out.get(name, 0) + dropped
-        return out
+            out.update(source.drops)
+        return dict(out)
 
     @property
     def bytes_read(self) -> int:

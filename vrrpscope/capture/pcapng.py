@@ -11,6 +11,7 @@ Name resolution, statistics, decryption secrets, custom and unknown blocks are s
 from __future__ import annotations
 
 import struct
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -235,10 +236,10 @@ class PcapngReader:
     def drops(self) -> dict[str, int]:
         """Frames the capturing host dropped, per interface name (from the statistics
         blocks; empty when the file has none)."""
-        out: dict[str, int] = {}
+        out: Counter[str] = Counter()
         for name, dropped in self.statistics.values():
-            out[name] = out.get(name, 0) + dropped
-        return out
+            out[name] += dropped
+        return dict(out)
 
     def _options(
         self, data: bytes, pos: int, end: int, offset: int

@@ -52,8 +52,12 @@ class PcapngWriter:
             _OPT_END, b""
         )
         shb = struct.pack("<IHHq", _BYTE_ORDER_MAGIC, 1, 0, -1) + options
+        self._put(_block(0x0A0D0D0A, shb))
+
+    def _put(self, block: bytes) -> None:
+        """Write one block and flush it (a failure: one error naming the file)."""
         try:
-            self._out.write(_block(0x0A0D0D0A, shb))
+            self._out.write(block)
             self._out.flush()
         except OSError as exc:
             self._abandon()
@@ -121,12 +125,7 @@ class PcapngWriter:
         options += _option(_ISB_IFDROP, struct.pack("<Q", dropped))
         options += _option(_OPT_END, b"")
         body = struct.pack("<III", 0, ts >> 32, ts & 0xFFFFFFFF) + options
-        try:
-            self._out.write(_block(5, body))
-            self._out.flush()
-        except OSError as exc:
-            self._abandon()
-            raise self._error(exc) from exc
+        self._put(_block(5, body))
 
     def close(self) -> None:
         if self._out.closed:
