@@ -26,7 +26,7 @@ from vrrpscope.pipeline import DecodeSession
 
 CAPTURES = REPO / "captures"
 TWO_VRIDS = str(CAPTURES / "config-mismatch.pcap")  # VRIDs 52 and 53 on one segment
-TWO_SEGMENTS = str(CAPTURES / "any-sll2.pcap")  # VRID 51 on if2 and on if3
+TWO_SEGMENTS = str(CAPTURES / "any-sll2.pcap")  # VRID 51 on ifindex2 and on ifindex3
 FAILOVER = str(CAPTURES / "failover.pcap")  # 1.1 resigns, 1.2 takes over, 1.1 preempts
 NS = 10**9
 
@@ -74,7 +74,7 @@ def test_bad_vrids(text: str, needle: str) -> None:
 def test_segments_exact_and_globs() -> None:
     v = view(segments=[parse_segments("eth0.vlan30,if*"), parse_segments("br[01]")])
     assert v.segments == ("eth0.vlan30", "if*", "br[01]")
-    assert [v.segment_matches(s) for s in ("eth0.vlan30", "eth0", "if2", "br1", "br2")] == [
+    assert [v.segment_matches(s) for s in ("eth0.vlan30", "eth0", "ifindex2", "br1", "br2")] == [
         True,
         False,
         True,
@@ -167,7 +167,7 @@ def test_one_vrid_of_two_is_that_router_alone() -> None:
 def test_segments_exact_and_glob_on_a_two_segment_capture() -> None:
     whole = analyze_files([TWO_SEGMENTS])
     segments = {r.segment for r in whole.routers.values()}
-    assert segments == {"if2", "if3"}
+    assert segments == {"ifindex2", "ifindex3"}
     for name in sorted(segments):
         one = assert_same([TWO_SEGMENTS], view=view(segments=[(name,)]))
         assert one is not None
@@ -248,7 +248,7 @@ def test_nothing_matched_names_what_the_input_has() -> None:
     none = analyze_files([TWO_SEGMENTS], view=view(vrids=[parse_vrids("7")]))
     assert none.selection.kept == 0 and not none.routers
     line = none.selection.nothing_matched()
-    assert line.startswith("no advert matches VRID 7 (the input has VRID 51 on if2, if3")
+    assert line.startswith("no advert matches VRID 7 (the input has VRID 51 on ifindex2, ifindex3")
     late = analyze_files([FAILOVER], view=view(since=parse_time("+1h")))
     assert late.selection.kept == 0
     assert "VRID 51 on default, adverts from 2026-11-25 09:20:09" in (
@@ -273,7 +273,7 @@ def test_relative_to_the_end_needs_a_file(tmp_path: Path) -> None:
     "options",
     [
         {"vrids": [frozenset({53})], "since": "+4s"},
-        {"segments": [("if3",)], "until": "-4s"},
+        {"segments": [("ifindex3",)], "until": "-4s"},
         {"segments": [("i?2", "nothing")], "since": "+2s", "until": "+9s"},
         {"vrids": [frozenset({51})], "since": "2026-11-25T09:21:50Z"},
     ],

@@ -69,7 +69,7 @@ class Advert:
     ts_ns: int
     frame: int
     source: str
-    segment: str  # capture interface plus VLAN stack, e.g. "eth0", "if3", "-/vlan30"
+    segment: str  # capture interface plus VLAN stack, e.g. "eth0", "ifindex3", "-/vlan30"
     family: int  # 4 or 6
     proto: str  # "vrrp" or "carp"
     version: int

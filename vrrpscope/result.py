@@ -13,6 +13,7 @@ from vrrpscope import reprs
 from vrrpscope.errors import Damage
 
 if TYPE_CHECKING:
+    from vrrpscope.capture.coverage import Uncovered
     from vrrpscope.columnar.adverts import AdvertTable
     from vrrpscope.engine.core import Engine
     from vrrpscope.filters import Selection
@@ -59,8 +60,15 @@ class Analysis:
         if self._incidents is None:
             from vrrpscope.incidents import correlate
 
-            self._incidents = correlate(self.findings)
+            self._incidents = correlate(self.findings, uncovered=self.uncovered)
         return self._incidents
+
+    @property
+    def uncovered(self) -> list[Uncovered]:
+        """The spans between the files with no frame in any (several files only)."""
+        from vrrpscope.capture.coverage import uncovered
+
+        return uncovered(self.stats.file_spans) if len(self.stats.file_spans) > 1 else []
 
     @property
     def nodes(self) -> dict[str, list[Node]]:

@@ -67,8 +67,8 @@ def test_interfaces_without_name_are_numbered_across_sections(tmp_path: Path) ->
     assert damage == []
     assert [(f.interface, f.linktype, f.data, f.number) for f in frames] == [
         ("tun0", LINKTYPE_RAW, b"raw ip", 1),
-        ("if0", LINKTYPE_ETHERNET, b"ether", 2),
-        ("if2", 113, b"sll", 3),
+        ("pcapng-if0", LINKTYPE_ETHERNET, b"ether", 2),
+        ("pcapng-if2", 113, b"sll", 3),
     ]
 
 

@@ -215,7 +215,7 @@ def _pcapng(damage: str | None = None, big_endian: bool = False) -> bytes:
     w.shb(big_endian=big_endian)
     w.idb(name="eth0")
     w.idb(tsresol=9, name="eth1.30")
-    w.idb(linktype=101)  # raw IP, unnamed: "if2"
+    w.idb(linktype=101)  # raw IP, unnamed: "pcapng-if2"
     ticks = 1_700_000_000_000_000
     for i, data in enumerate(frames * 3):
         w.epb(i % 2, ticks + i * 1000 if i % 2 == 0 else (ticks + i * 1000) * 1000, data)
@@ -254,7 +254,7 @@ def test_pcapng_epb_walk_matches_general_path(
     assert run.fast_frames > 100
     assert (len(run.damage) == 1) == (damage is not None)
     table, _stats, _damage = fast_table(str(path))
-    assert {"eth0", "eth1.30.vlan30", "wan0", "if2"} <= set(table.segments)
+    assert {"eth0", "eth1.30.vlan30", "wan0", "pcapng-if2"} <= set(table.segments)
 
 
 # --- the classic pcap block reader -----------------------------------------------------

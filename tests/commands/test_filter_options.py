@@ -15,7 +15,7 @@ from vrrpscope.pipeline import DecodeSession
 
 CAPTURES = REPO / "captures"
 TWO_VRIDS = str(CAPTURES / "config-mismatch.pcap")  # VRIDs 52 and 53
-TWO_SEGMENTS = str(CAPTURES / "any-sll2.pcap")  # VRID 51 on if2 and if3
+TWO_SEGMENTS = str(CAPTURES / "any-sll2.pcap")  # VRID 51 on ifindex2 and ifindex3
 FAILOVER = str(CAPTURES / "failover.pcap")
 COMMANDS = ["analyze", "decode", "plot"]
 
@@ -70,7 +70,7 @@ def test_an_empty_window_is_a_usage_error(command: str, capsys) -> None:
 def test_nothing_matched_is_an_error_naming_what_exists(command: str, tmp_path: Path) -> None:
     result = run(*argv(command, "--vrid", "7", capture=TWO_SEGMENTS, out=str(tmp_path / "p.png")))
     line = assert_clean_error(result, EXIT_USAGE, "no advert matches VRID 7")
-    assert "the input has VRID 51 on if2, if3" in line
+    assert "the input has VRID 51 on ifindex2, ifindex3" in line
     assert not (tmp_path / "p.png").exists()
 
 
@@ -109,11 +109,11 @@ def test_negative_relative_values_need_no_equals_sign() -> None:
 
 
 def test_analyze_summary_says_what_was_selected() -> None:
-    result = run("analyze", "--segment", "if3", "--since", "+5s", TWO_SEGMENTS)
+    result = run("analyze", "--segment", "ifindex3", "--since", "+5s", TWO_SEGMENTS)
     assert result.returncode == EXIT_OK, result.stderr.decode()
     text = result.stdout.decode()
-    assert "Segment if3" in text and "Segment if2" not in text
-    assert "note         selected segment if3 since 2026-11-25 09:21:52.969245 UTC: " in text
+    assert "Segment ifindex3" in text and "Segment ifindex2" not in text
+    assert "note         selected segment ifindex3 since 2026-11-25 09:21:52.969245 UTC: " in text
     js = run("analyze", "--json", "--vrid", "52", TWO_VRIDS)
     lines = [json.loads(line) for line in js.stdout.decode().splitlines()]
     summary = lines[0]
@@ -140,7 +140,7 @@ def test_plot_draws_the_selection(tmp_path: Path) -> None:
     ]
     one = tmp_path / "one"
     one.mkdir()
-    result = run("plot", TWO_SEGMENTS, "-o", str(one / "q.svg"), "--segment", "if3")
+    result = run("plot", TWO_SEGMENTS, "-o", str(one / "q.svg"), "--segment", "ifindex3")
     assert result.returncode == EXIT_OK, result.stderr.decode()
     assert [p.name for p in one.iterdir()] == ["q.svg"]  # one router: its timeline only
     svg = (one / "q.svg").read_text()
@@ -160,7 +160,7 @@ def test_local_times_are_in_the_zone_the_report_shows() -> None:
 
 
 @pytest.mark.parametrize(
-    "options", [["--vrid", "53", "--since", "+4s"], ["--segment", "if2", "--until", "-3s"]]
+    "options", [["--vrid", "53", "--since", "+4s"], ["--segment", "ifindex2", "--until", "-3s"]]
 )
 @pytest.mark.parametrize("capture", [TWO_VRIDS, TWO_SEGMENTS])
 def test_decode_selects_alike_on_both_routes(capture: str, options: list[str]) -> None:

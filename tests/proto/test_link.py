@@ -38,7 +38,7 @@ def test_linux_sll_keeps_source_mac():
 
 def test_linux_sll2_interface_index_feeds_the_segment():
     adv = decode(276, P.sll2(IP_PACKET, ifindex=3))
-    assert adv.segment == "if3"
+    assert adv.segment == "ifindex3"
 
 
 @pytest.mark.parametrize("linktype", [12, 14, 101, 228])

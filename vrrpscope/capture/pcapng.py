@@ -198,7 +198,7 @@ class PcapngReader:
             raise _Bad(offset, f"interface description block too short ({length} bytes)")
         s = self.structs
         linktype, _reserved, snaplen = s["HHI"].unpack_from(data, pos + 8)
-        iface = Interface(linktype, snaplen, f"if{self._interface_count}")
+        iface = Interface(linktype, snaplen, f"pcapng-if{self._interface_count}")
         self._interface_count += 1
         for code, start, size in self._options(data, pos + 16, pos + length - 4, offset):
             if code == OPT_IF_NAME and size:

@@ -199,6 +199,7 @@ class FastCore:
         stats.other += other
         stats.ignored += fast - vrrp - other
         _note_times(stats, block.ts_ns)
+        _note_spans(stats, block)
         first = int(block.linktype[0]) if len(block.linktype) else 0
         if (block.linktype == first).all():
             stats.link_types[first] += fast
@@ -269,6 +270,21 @@ def fast_info(path: str) -> PcapInfo | None:
     if info is None or info.linktype not in FAST_LINKTYPES:
         return None
     return info
+
+
+def _note_spans(stats: DecodeStats, block: RecordBlock) -> None:
+    """DecodeStats.note_span for each input of a block."""
+    if not len(block.ts_ns):
+        return
+    sources = block.source
+    first = int(sources[0])
+    if (sources == first).all():
+        ts = block.ts_ns
+        stats.note_span(block.source_names[first], int(ts.min()), int(ts.max()))
+        return
+    for index in np.unique(sources).tolist():
+        ts = block.ts_ns[sources == index]
+        stats.note_span(block.source_names[index], int(ts.min()), int(ts.max()))
 
 
 def _note_times(stats: DecodeStats, ts_ns: np.ndarray) -> None:

@@ -106,8 +106,10 @@ class ItemDecoder:
         note_time = self.core.stats.note_time
         duplicates = self.planner.duplicates if self.planner is not None else None
         items: list[Decoded] = []
+        note_span = self.core.stats.note_span
         for frame in frames:
             note_time(frame.ts_ns)
+            note_span(frame.source, frame.ts_ns, frame.ts_ns)
             item = decode(frame)
             if item is None:
                 continue

@@ -139,7 +139,7 @@ def segment_keys(
         code = int(if_uniq[k >> 40])
         index, name = code // (1 << 21) - 1, code % (1 << 21) - 1
         if index >= 0:
-            interface: str | None = f"if{index}"
+            interface: str | None = f"ifindex{index}"
         else:
             interface = iface_names[name] if name >= 0 else None
         tags = [(k >> (13 * d)) & 0x1FFF for d in range(vlans.shape[1])]

@@ -3,6 +3,8 @@
 The rules run in order, each taking the findings it explains out of the pool, so every
 finding lands in exactly one incident:
 
+0. not captured: silences across the time between two capture files that no file
+   covers, resumed by the same master (several files only);
 1. capture gaps: masters of several VRIDs (of more than one node) silent at once and
    the same masters resuming: the capture or the link lost them;
 2. duplicate VRIDs and CARP collisions (per VRID, then merged across VRIDs sharing a
@@ -21,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
+from vrrpscope.capture.coverage import Uncovered
 from vrrpscope.findings import SEVERITY, Finding, Kind, Severity
 from vrrpscope.incidents import words
 from vrrpscope.incidents.records import Incident, IncidentKind
@@ -44,6 +47,12 @@ GAP_MIN_NODES = 3  # ... of this many nodes when none was silent past the takeov
 # A drift the capture explains is marked so and counts as info (undone when the
 # findings are correlated again, live: they are until the capture gap forms again).
 CAPTURE_LOSS = "capture_loss"
+# A finding whose silence spans the time between two files is marked with that span
+# (``details["uncaptured"]``); the silence may stretch this much past it on each side
+# in advert intervals (the last advert before a file ends, the first after the next
+# one starts).
+UNCAPTURED = "uncaptured"
+_UNCAPTURED_NOTE = " (Nothing was captured between "
 # Warnings of one kind on one node are one incident while they come within this of each
 # other (a node whose adverts drift on all its VRIDs at once); info notes: any time.
 REPEAT_GAP_NS = 60 * S
@@ -131,17 +140,21 @@ class _Pool:
 
 
 def correlate(
-    findings: Iterable[Finding], name: Callable[[Incident, int], str] | None = None
+    findings: Iterable[Finding],
+    name: Callable[[Incident, int], str] | None = None,
+    uncovered: Sequence[Uncovered] = (),
 ) -> list[Incident]:
     """Group findings by cause into incidents, worst first; sets each finding's
     ``incident`` to its incident's id: ``name(incident, n)`` for the n-th (from 1), by
-    default ``i1``, ``i2``, ... in that order (live names them by what they began with)."""
+    default ``i1``, ``i2``, ... in that order (live names them by what they began with).
+    ``uncovered``: the spans between capture files with no frame in any of them."""
     findings = list(findings)
     for f in findings:
         if f.details.pop(CAPTURE_LOSS, False):
             f.severity = SEVERITY[f.kind]
     pool = _Pool(findings)
     groups = [
+        *_not_captured(pool, uncovered),
         *_capture_gaps(pool),
         *_collisions(pool),
         *_split_brains(pool),
@@ -243,6 +256,60 @@ def _merge(groups: list[_Group]) -> list[_Group]:
 
 
 # --- the rules --------------------------------------------------------------------------
+
+
+def _not_captured(pool: _Pool, uncovered: Sequence[Uncovered]) -> list[_Group]:
+    """Silences across a span no capture file covers: no-masters and drifts whose
+    silence (worst gap) contains it and stretches past it by at most one
+    Master_Down_Interval. Resumed by the same master, nothing is known to have
+    happened: an info of its own. Resumed by another, the takeover is real but when
+    and how it went is unknown: the finding stays where it belongs, saying so."""
+    out = []
+    for hole in uncovered:
+        mine: list[Finding] = []
+        for f in pool.left:
+            if not _spans_hole(f, hole):
+                continue
+            f.details[UNCAPTURED] = hole.to_dict()
+            resumed = f.details.get("resumed_by")
+            if f.kind == Kind.INTERVAL_DRIFT or (
+                resumed is not None and resumed == f.details.get("last_master")
+            ):
+                mine.append(f)
+            elif _UNCAPTURED_NOTE not in f.message:
+                f.message += (
+                    f"{_UNCAPTURED_NOTE}{hole.between()}, "
+                    f"{words.duration(hole.length_ns / S)}: when the takeover happened "
+                    "is not known.)"
+                )
+        for group in _by(mine, lambda f: f.segment).values():
+            for f in group:
+                f.details[CAPTURE_LOSS] = True
+                f.severity = Severity.INFO
+            out.append(_Group(IncidentKind.NOT_CAPTURED, pool.take_these(group)))
+    return out
+
+
+def _spans_hole(f: Finding, hole: Uncovered) -> bool:
+    """Whether ``f`` is a silence containing ``hole`` and little more."""
+    d = f.details
+    if f.kind == Kind.NO_MASTER:
+        if d.get("resumed_by") is None:
+            return False
+        first, last = f.first_ts_ns, f.last_ts_ns
+        slack = d.get("master_down_s") or 0.0
+    elif f.kind == Kind.INTERVAL_DRIFT and d.get("worst_gap_at") is not None:
+        first = int(d["worst_gap_at"] * S)
+        last = first + int((d.get("worst_gap_s") or 0.0) * S)
+        slack = 3 * (d.get("advertised_s") or 0.0)
+    else:
+        return False
+    slack_ns = int(slack * S) + S // 10
+    return (
+        first <= hole.first_ns
+        and last >= hole.last_ns
+        and ((last - first) - hole.length_ns <= slack_ns)
+    )
 
 
 def _capture_gaps(pool: _Pool) -> list[_Group]:

@@ -18,6 +18,7 @@ class IncidentKind(StrEnum):
     DUPLICATE_VRID = "duplicate-vrid"  # two clusters on the same VRIDs
     FLAPPING = "flapping"  # one cause repeating (tracker, link): count and times
     CAPTURE_GAP = "capture-gap"  # every speaker of a segment silent at once
+    NOT_CAPTURED = "not-captured"  # silences across the time between two capture files
     MISMATCH = "mismatch"  # config / checksum form / auth disagreements between nodes
     ROLLUP = "rollup"  # informational notes that repeat per VRID, per node and segment
     SINGLE = "single"  # a finding with nothing to share its cause

@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
+from vrrpscope.errors import display_name
 from vrrpscope.findings import Finding, Kind, Severity
 from vrrpscope.incidents import words
 from vrrpscope.incidents.records import Incident, IncidentKind
@@ -322,6 +323,21 @@ def _capture_gap(findings: list[Finding]) -> _Story:
     }
 
 
+def _not_captured(findings: list[Finding]) -> _Story:
+    """Silences across the time between two capture files, the same masters after."""
+    hole = findings[0].details["uncaptured"]
+    masters = sorted(
+        {str(f.details.get("last_master") or f.speakers[0]) for f in findings if f.speakers}
+    )
+    between = f"{display_name(hole['before'])} and {display_name(hole['after'])}"
+    message = (
+        f"nothing captured for {words.duration(hole['seconds'])} between {between}: "
+        f"the masters of {_ids(findings)} ({words.count(len(masters), 'node')}) silent "
+        "across it, then the same masters again; what the wire did meanwhile is not known"
+    )
+    return message, {"vrids": _vrids(findings), "masters": masters, **hole}
+
+
 def _common_gap(findings: list[Finding]) -> dict[str, float]:
     """When every one of the gaps was going on (the frames the capture lost lie within;
     the last adverts before and the first after spread over an advert interval):
@@ -424,6 +440,7 @@ _TELLERS: dict[IncidentKind, Callable[[list[Finding]], _Story]] = {
     IncidentKind.DUPLICATE_VRID: _duplicate,
     IncidentKind.FLAPPING: _flapping,
     IncidentKind.CAPTURE_GAP: _capture_gap,
+    IncidentKind.NOT_CAPTURED: _not_captured,
     IncidentKind.MISMATCH: _mismatch,
     IncidentKind.ROLLUP: _rollup,
     IncidentKind.SINGLE: _single,

@@ -65,6 +65,16 @@ class DecodeStats:
     backwards_ts: int = 0  # frames earlier than one before them (merged files, clock steps)
     #: frames the capturing host dropped, per interface (pcapng statistics blocks)
     capture_drops: Counter = field(default_factory=Counter)
+    #: each input's earliest and latest frame (file name -> [first, last] ns)
+    file_spans: dict[str, list[int]] = field(default_factory=dict)
+
+    def note_span(self, source: str, first_ns: int, last_ns: int) -> None:
+        """Widen ``source``'s span to cover ``first_ns`` .. ``last_ns``."""
+        span = self.file_spans.get(source)
+        if span is None:
+            self.file_spans[source] = [first_ns, last_ns]
+        else:
+            span[0], span[1] = min(span[0], first_ns), max(span[1], last_ns)
 
     def note_time(self, ts_ns: int) -> None:
         if self.last_ts_ns is None or self.first_ts_ns is None:
@@ -95,6 +105,7 @@ class Decoder:
         stats.frames += 1
         stats.link_types[frame.linktype] += 1
         stats.note_time(frame.ts_ns)
+        stats.note_span(frame.source, frame.ts_ns, frame.ts_ns)
         try:
             link = parse_link(frame.linktype, frame.data)
         except UnsupportedLinkType:

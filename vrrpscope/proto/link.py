@@ -182,7 +182,7 @@ def _sll2(data: bytes) -> LinkPacket:
         raise LinkError("truncated Linux cooked v2 (SLL2) header")
     ethertype, _reserved, ifindex, hatype, _pkttype, halen = struct.unpack_from("!HHIHBB", data, 0)
     mac = data[12:18] if hatype == 1 and halen == 6 else None
-    return _cooked(data, ethertype, 20, mac, f"if{ifindex}")
+    return _cooked(data, ethertype, 20, mac, f"ifindex{ifindex}")
 
 
 def _raw(data: bytes) -> LinkPacket:

@@ -44,6 +44,7 @@ def summary_dict(analysis: Analysis, inventory: list, findings: list) -> dict:
         "last_ts": None if analysis.last_ts_ns is None else analysis.last_ts_ns / 1e9,
         "timestamps_backwards": analysis.backwards_ts,
         "capture_drops": dict(sorted(stats.capture_drops.items())),
+        "not_captured": [hole.to_dict() for hole in analysis.uncovered],
         "damage": [str(d) for d in analysis.damage],
         "notes": analysis.notes,
         **({"selection": analysis.selection.to_dict()} if analysis.selection is not None else {}),

@@ -134,6 +134,18 @@ def summary_lines(analysis: Analysis, width: int, local: bool = False) -> list[L
         )
     if analysis.backwards_ts:
         rows.append(("time", f"timestamps went backwards {analysis.backwards_ts:,} time(s)", ""))
+    for hole in analysis.uncovered[:4]:
+        at, until = (format_time(ts, local)[11:22] for ts in (hole.first_ns, hole.last_ns))
+        rows.append(
+            (
+                "not captured",
+                f"{at} .. {until} ({_duration(hole.length_ns / 1e9)}) between "
+                f"{hole.between()}: no frame in any file",
+                "yellow",
+            )
+        )
+    if len(analysis.uncovered) > 4:
+        rows.append(("not captured", f"and {len(analysis.uncovered) - 4:,} more spans", ""))
     loss = capture_loss_line(analysis.incidents, local)
     if loss:
         rows.append(("capture loss", loss, "yellow"))
