@@ -78,3 +78,43 @@ def test_gre_tunnel_is_a_segment_of_its_own():
     outer = P.ethernet(P.ipv4(gre, src="198.18.9.1", dst="198.18.9.2", proto=47, ttl=64))
     item = Decoder().decode(Frame(T0, 1, outer, len(outer), 1))
     assert isinstance(item, Advert) and item.segment == "gre:198.18.9.1>198.18.9.2"
+
+
+def _split(tmp_path: Path, source: Path, at: int) -> list[str]:
+    """``source`` cut into two classic pcaps: frames 1..at and the rest."""
+    from vrrpscope.capture import read_frames
+
+    frames = [f for chunk in read_frames([str(source)]) for f in chunk]
+    out = []
+    for name, part in (("one.pcap", frames[:at]), ("two.pcap", frames[at:])):
+        path = tmp_path / name
+        path.write_bytes(pcap_bytes((f.ts_ns, f.data) for f in part))
+        out.append(str(path))
+    return out
+
+
+def test_evidence_frames_of_several_files_name_their_file(tmp_path: Path, monkeypatch) -> None:
+    """failover.pcap cut after frame 20: the first move's frames 18 and 21 are
+    one.pcap:18 and two.pcap:1, the second's (42, 43) two.pcap:22,23, on both routes."""
+    source = Path(__file__).parent.parent / "captures" / "failover.pcap"
+    monkeypatch.chdir(tmp_path)
+    paths = [Path(p).name for p in _split(tmp_path, source, 20)]
+    for general in (True, False):
+        analysis = analyze_files(paths, general=general)
+        moves = sorted(
+            (f for f in analysis.findings if f.kind == "failover"), key=lambda f: f.first_ts_ns
+        )
+        assert [m.evidence() for m in moves] == ["one.pcap:18 two.pcap:1", "two.pcap:22,23"]
+        assert moves[0].to_dict()["frames"] == [18, 1]
+        assert moves[0].to_dict()["frame_files"] == paths
+        adverts = analyze_files(paths, general=general, keep_adverts=True).adverts
+        assert adverts is not None
+        rows = adverts.to_pandas()
+        assert rows["frame"].max() == 30 and set(rows["file"]) == set(paths)
+
+
+def test_one_file_has_plain_evidence_frames() -> None:
+    path = Path(__file__).parent.parent / "captures" / "failover.pcap"
+    moves = [f for f in analyze_files([str(path)]).findings if f.kind == "failover"]
+    assert sorted(m.evidence() for m in moves) == ["18,21", "42,43"]
+    assert all("frame_files" not in m.to_dict() for m in moves)

@@ -25,8 +25,8 @@ from vrrpscope.engine.core import Engine
 from vrrpscope.engine.crossfile import CrossFileDuplicates, distinct_files
 from vrrpscope.engine.state import router_key
 from vrrpscope.filters import Selection, ViewFilter
-from vrrpscope.findings import FindingEvent
-from vrrpscope.model import AddressClaim, Advert, OtherTraffic
+from vrrpscope.findings import Finding, FindingEvent
+from vrrpscope.model import AddressClaim, Advert, OtherTraffic, frame_of
 from vrrpscope.parallel import ForkedPlans, can_fork
 from vrrpscope.pipeline import DecodeSession, decode_notes
 from vrrpscope.proto.decode import Decoded, DecodeStats
@@ -133,6 +133,9 @@ def analyze_files(
     # at the end of a capture filtered with `vrrp or arp` is still silence (and the
     # window until --until, when the capture goes on past it).
     engine.finish(last_ns)
+    if len(paths) > 1:
+        name_frame_files(engine.findings, paths)
+        engine.files = list(paths)
     if stats.link_types.get(LINKTYPE_LINUX_SLL):  # one segment of several interfaces
         concurrency.sll_merged(engine.findings)
     notes[:0] = repeats
@@ -159,6 +162,14 @@ def analyze_files(
     )
     _ = analysis.incidents  # correlated now: a drift the capture explains reads as info
     return analysis
+
+
+def name_frame_files(findings: Iterable[Finding], paths: Sequence[str]) -> None:
+    """Of several files: each finding's evidence frames as (file, number in that file)."""
+    for f in findings:
+        refs = sorted(set(f.frames))
+        f.frames = [frame_of(ref)[1] for ref in refs]
+        f.frame_files = [paths[min(frame_of(ref)[0], len(paths) - 1)] for ref in refs]
 
 
 def _stats(run: DecodeSession | FeedDecoder) -> DecodeStats:

@@ -85,8 +85,12 @@ class FindingList(list[Finding]):
         return f"<FindingList {reprs.plural(len(self), 'finding')}: {reprs.names(items)}>"
 
     def to_pandas(self):
-        """One row per finding (times as UTC datetimes, details as a dict column)."""
-        return _records_frame(self, _FINDING_COLUMNS)
+        """One row per finding (times as UTC datetimes, details as a dict column; of
+        several files, ``frame_files`` names the file of each of ``frames``)."""
+        columns = list(_FINDING_COLUMNS)
+        if any(f.frame_files for f in self):
+            columns.insert(columns.index("frames") + 1, "frame_files")
+        return _records_frame(self, columns)
 
     def _repr_html_(self) -> str:
         return self.html(f"{len(self)} finding(s)")

@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Any, Literal
 
 from vrrpscope import reprs
+from vrrpscope.errors import display_name
 
 
 class Severity(StrEnum):
@@ -152,6 +153,21 @@ class Finding:
     key: Hashable = field(default=None, repr=False)
     id: int = 0  # 1, 2, ...: opening order live, time order once the capture ended
     incident: str | None = None  # the id of the incident it belongs to (vrrpscope.incidents)
+    #: several input files: the file of each of ``frames`` (empty for one file)
+    frame_files: list[str] = field(default_factory=list)
+
+    def evidence(self) -> str:
+        """The evidence frames as a user opens them: ``12,40`` or, of several files,
+        ``a.pcap:12 c.pcap:3,40`` (files in the order given, frames in order)."""
+        if not self.frame_files:
+            return ",".join(str(n) for n in sorted(set(self.frames)))
+        per_file: dict[str, list[int]] = {}
+        for name, n in zip(self.frame_files, self.frames, strict=True):
+            per_file.setdefault(name, []).append(n)
+        return " ".join(
+            f"{display_name(name)}:{','.join(map(str, sorted(set(ns))))}"
+            for name, ns in per_file.items()
+        )
 
     def sort_key(self) -> tuple[int, int, str, str, int, str, int, tuple[str, ...]]:
         """Worst first, then earliest (then by where and who: an order that does not
@@ -184,6 +200,7 @@ class Finding:
             "last_ts": self.last_ts_ns / 1e9,
             "open": self.open,
             "frames": list(self.frames),
+            **({"frame_files": list(self.frame_files)} if self.frame_files else {}),
             "message": self.message,
             "details": self.details,
         }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from vrrpscope import reprs
@@ -45,6 +46,24 @@ FORM_MESSAGE_ONLY = "message-only"  # RFC 9568 / Cisco / keepalived v3_checksum_
 
 
 AUTH_NAMES = {0: "none", 1: "simple", 2: "ah", 254: "cisco-md5"}
+
+
+#: Items decoded from the second and later of several files carry their file's position
+#: above the frame number (``frame = position << FILE_SHIFT | number``), so evidence
+#: names its file; the first file's frame numbers are plain (see :func:`frame_of`).
+FILE_SHIFT = 40
+
+
+def file_bases(paths: Sequence[str]) -> dict[str, int]:
+    """Each input's offset for item frame numbers (empty for one input)."""
+    if len(paths) < 2:
+        return {}
+    return {path: index << FILE_SHIFT for index, path in enumerate(paths)}
+
+
+def frame_of(ref: int) -> tuple[int, int]:
+    """(file position, frame number in that file) of an item's frame reference."""
+    return ref >> FILE_SHIFT, ref & ((1 << FILE_SHIFT) - 1)
 
 
 @dataclass(slots=True)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from vrrpscope.capture import FrameReader, read_frames
 from vrrpscope.errors import Damage
+from vrrpscope.model import file_bases
 from vrrpscope.proto.decode import Decoded, Decoder, DecodeStats
 from vrrpscope.proto.link import LINKTYPE_LINUX_SLL, linktype_name
 
@@ -23,6 +24,7 @@ class DecodeSession:
     def __post_init__(self) -> None:
         # Opening every input first makes unreadable files fail before any output.
         self.reader = read_frames(list(self.paths), chunk_size=self.chunk_size)
+        self.decoder.file_bases = file_bases(self.paths)
 
     def items(self) -> Iterator[Decoded]:
         assert self.reader is not None

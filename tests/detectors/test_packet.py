@@ -7,6 +7,7 @@ import json
 from tests.helpers.advertfactory import AdvertFactory, at, capture, of_kind, run
 from vrrpscope.detectors.packet import virtual_mac
 from vrrpscope.findings import Kind, Severity
+from vrrpscope.incidents import correlate
 from vrrpscope.model import ISSUE_CHECKSUM, ISSUE_TTL
 from vrrpscope.secrets import mask_secret
 
@@ -81,3 +82,21 @@ def test_virtual_macs() -> None:
     f = AdvertFactory()
     engine = run(f.train("fe80::1", 0, 5), end=5.5)  # IPv6 from 00:00:5e:00:02:33
     assert of_kind(engine, Kind.NON_STANDARD_MAC) == []
+
+
+def test_an_ipv6_advert_from_the_ipv4_virtual_mac_is_named_so() -> None:
+    """PcapPlusPlus's VRRP-V3-IPv6 capture: IPv6 adverts from 00:00:5e:00:01:VRID."""
+    f = AdvertFactory()
+    engine = run(f.train("fe80::1", 0, 5, src_mac="00:00:5e:00:01:33"), end=5.5)
+    (mac,) = of_kind(engine, Kind.NON_STANDARD_MAC)
+    assert "the IPv4 virtual MAC block" in mac.message and "use_vmac" not in mac.message
+    (incident,) = correlate([mac])
+    assert "its own MAC" not in incident.message
+    assert "a virtual MAC that is not this virtual router's" in incident.message
+
+
+def test_a_virtual_mac_of_another_vrid_is_named_so() -> None:
+    f = AdvertFactory()
+    engine = run(f.train(A, 0, 5, src_mac="00:00:5e:00:01:07"), end=5.5)
+    (mac,) = of_kind(engine, Kind.NON_STANDARD_MAC)
+    assert "a virtual MAC of another virtual router" in mac.message

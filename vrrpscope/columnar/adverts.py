@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from vrrpscope import reprs
-from vrrpscope.model import Advert
+from vrrpscope.model import Advert, frame_of
 
 ADVERT_DTYPE = np.dtype(
     [
@@ -72,7 +72,7 @@ class AdvertTable:
         records = [
             (
                 a.ts_ns,
-                a.frame,
+                frame_of(a.frame)[1],
                 files(a.source),
                 segments(a.segment),
                 a.family,

@@ -30,7 +30,7 @@ from vrrpscope.columnar.records import PcapBlocks, PcapInfo, RecordBlock, is_pla
 from vrrpscope.columnar.reps import FALLBACK, OTHER, VRRP, RepResult, decode_reps
 from vrrpscope.columnar.tables import GlobalTables
 from vrrpscope.errors import Damage
-from vrrpscope.model import Advert, Frame
+from vrrpscope.model import Advert, Frame, file_bases
 from vrrpscope.proto.decode import Decoder, DecodeStats
 
 FRAME_CHUNK = 65536  # frames per chunk from the capture readers (pcapng, pipes, merges)
@@ -92,6 +92,7 @@ class FastCore:
         it, such times raise OverflowError.
         """
         paths = list(paths)
+        self.decoder.file_bases = file_bases(paths)
         info = fast_info(paths[0]) if len(paths) == 1 else None
         if info is not None:
             blocks = self.progress = PcapBlocks(paths[0], info, block, prefetch)
@@ -239,6 +240,7 @@ class FastCore:
             )
             item = decode(frame)
             if isinstance(item, Advert):
+                item.frame = frame.number  # (the table has a file column)
                 at.append(i)
                 out.append(item)
         return np.array(at, np.int64), out

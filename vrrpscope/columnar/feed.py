@@ -83,7 +83,7 @@ class ItemDecoder:
             return None
         items = PlainItems(
             block.ts_ns[ready.events],
-            block.number[ready.events],
+            self._refs(block)[ready.events],
             ready.events,
             ready.tid[ready.events],
             ready.makers,
@@ -91,12 +91,20 @@ class ItemDecoder:
         )
         return items.items() or None
 
+    def _refs(self, block: RecordBlock) -> np.ndarray:
+        """The block's frame numbers as its items carry them (model.file_bases)."""
+        bases = self.core.decoder.file_bases
+        if not bases:
+            return block.number
+        offset = np.array([bases.get(name, 0) for name in block.source_names], np.int64)
+        return block.number.astype(np.int64) + offset[block.source]
+
     def plan(self, block: RecordBlock, planner: Planner) -> BlockPlan | PlainItems | None:
         """The block as ``planner`` plans it."""
         ready = self._prepare(block)
         if ready is None:
             return None
-        times = BlockTimes(block.ts_ns, block.number)
+        times = BlockTimes(block.ts_ns, self._refs(block))
         return planner.plan(times, ready.events, ready.tid, ready.makers, ready.singles)
 
     def one_by_one(self, frames: Sequence[Frame]) -> list[Decoded] | None:

@@ -189,6 +189,18 @@ def non_standard_mac(
             "ARPs), while kernel CARP (OpenBSD/FreeBSD) uses the CARP virtual MAC "
             "00:00:5e:00:01:VHID for both. Normal for ucarp"
         )
+    elif sp.mac.lower().startswith("00:00:5e:00:01:") and router.family == 6:
+        advice = (
+            "that is the IPv4 virtual MAC block (00:00:5e:00:01:VRID); RFC 5798 gives IPv6 "
+            "virtual routers 00:00:5e:00:02:VRID, so hosts resolving the IPv6 VIP learn a "
+            "MAC the standard does not expect: check the sender's VRRP implementation"
+        )
+    elif sp.mac.lower().startswith("00:00:5e:00:0"):
+        advice = (
+            "that is a virtual MAC of another virtual router (00:00:5e:00:01:VRID / "
+            "00:00:5e:00:02:VRID for another VRID): a sender configured for another VRID "
+            "(or a VMAC interface shared between instances)"
+        )
     elif router.proto == "carp":
         advice = (
             "CARP's virtual MAC is 00:00:5e:00:01:VHID (kernel CARP on OpenBSD/FreeBSD), "

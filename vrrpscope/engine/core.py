@@ -100,6 +100,7 @@ class Engine:
         self._segments: dict[str, dict[RouterKey, RouterState]] = self._ctx.segments
         self._other: dict[str, Counter[str]] = {}
         self._claims = self._ctx.claims  # segment -> VIP -> MAC -> ClaimRecord
+        self.files: list[str] = []  # several inputs: their paths (model.file_bases)
         self._timers = TimerQueue()
         self._timers.is_live = self._timer_is_live
         self._timers.tie = _timer_tie
@@ -195,7 +196,7 @@ class Engine:
     def inventory(self) -> list[SegmentInventory]:
         """Per segment: VRIDs in use and free, speakers, masters, intervals, other protocols."""
         self._held.reorder()
-        return build_inventory(self._segments, self._other, self._claims)
+        return build_inventory(self._segments, self._other, self._claims, self.files)
 
     def feed(self, advert: Advert) -> None:
         """Take one decoded advert (event time = advert.ts_ns)."""

@@ -7,13 +7,13 @@ for JSON lines (`type` "segment" with its routers nested, or "router" on its own
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from vrrpscope import reprs
 from vrrpscope.engine.state import ClaimRecord, MasterPeriod, RouterKey, RouterState, SpeakerState
-from vrrpscope.model import AUTH_NAMES
+from vrrpscope.model import AUTH_NAMES, frame_of
 from vrrpscope.secrets import mask_secret
 
 VRID_RANGE = range(1, 256)
@@ -288,10 +288,11 @@ def build_inventory(
     segments: Mapping[str, Mapping[RouterKey, RouterState]],
     other: Mapping[str, Counter[str]],
     claims: Mapping[str, Mapping[str, Mapping[str, ClaimRecord]]] | None = None,
+    files: Sequence[str] = (),
 ) -> list[SegmentInventory]:
     """One SegmentInventory per segment that had adverts or other multicast traffic.
 
-    `claims`: per segment, VIP -> MAC -> its claims.
+    `claims`: per segment, VIP -> MAC -> its claims; `files`: the inputs, when several.
     """
     out = []
     for name in sorted(set(segments) | set(other)):
@@ -309,16 +310,19 @@ def build_inventory(
                 free_vrids=free_vrids(routers),
                 other_protocols=dict((other.get(name) or Counter()).most_common()),
                 speakers=len({sp.src for r in routers for sp in r.speakers.values()}),
-                silent_claimants=silent_claimants(routers, (claims or {}).get(name) or {}),
+                silent_claimants=silent_claimants(routers, (claims or {}).get(name) or {}, files),
             )
         )
     return out
 
 
 def silent_claimants(
-    routers: Iterable[RouterState], claims: Mapping[str, Mapping[str, ClaimRecord]]
+    routers: Iterable[RouterState],
+    claims: Mapping[str, Mapping[str, ClaimRecord]],
+    files: Sequence[str] = (),
 ) -> list[dict[str, Any]]:
-    """MACs that claimed a VIP of these routers but never advertised from that MAC."""
+    """MACs that claimed a VIP of these routers but never advertised from that MAC
+    (``files``: the inputs, when several: each claim's first frame names its file)."""
     routers = list(routers)
     advertising = {(sp.mac or "").lower() for r in routers for sp in r.speakers.values()}
     out = []
@@ -338,7 +342,8 @@ def silent_claimants(
                         "claims": claim.count,
                         "first_ts": claim.first_ns / 1e9,
                         "last_ts": claim.last_ns / 1e9,
-                        "first_frame": claim.first_frame,
+                        "first_frame": frame_of(claim.first_frame)[1],
+                        **({"first_file": files[frame_of(claim.first_frame)[0]]} if files else {}),
                     }
                 )
     return out[:64]

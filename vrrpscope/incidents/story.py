@@ -400,13 +400,15 @@ def _rollup(findings: list[Finding]) -> _Story:
     f0 = findings[0]
     nodes = list(dict.fromkeys(f.speakers[0] for f in findings if f.speakers))
     what = (None if f0.proto == "carp" else _ROLLUP_WORDS.get(f0.kind)) or str(f0.kind)
+    macs = sorted({str(f.details["mac"]) for f in findings if f.details.get("mac")})
+    if f0.kind == Kind.NON_STANDARD_MAC and any(m.lower().startswith("00:00:5e:00:") for m in macs):
+        what = "advertises from a virtual MAC that is not this virtual router's"
     where = _ids(findings)
     if len(nodes) > 1:
         who = f"{len(nodes)} nodes on {where}"
     else:
         who = f"{nodes[0]} on {where}" if nodes else where
     extra = ""
-    macs = sorted({str(f.details["mac"]) for f in findings if f.details.get("mac")})
     if f0.kind == Kind.NON_STANDARD_MAC and len(macs) == 1:
         extra = f" ({macs[0]})"
     details: dict[str, Any] = {

@@ -92,6 +92,8 @@ class Decoder:
 
     def __init__(self) -> None:
         self.stats = DecodeStats()
+        #: several inputs: each file's offset for item frame numbers (model.file_bases)
+        self.file_bases: dict[str, int] = {}
 
     def decode_all(self, chunks: Iterable[list[Frame]]) -> Iterator[Decoded]:
         for chunk in chunks:
@@ -123,7 +125,10 @@ class Decoder:
             return None
         if item is None:
             stats.ignored += 1
-        elif isinstance(item, Advert):
+            return None
+        if self.file_bases:
+            item.frame += self.file_bases.get(frame.source, 0)
+        if isinstance(item, Advert):
             stats.adverts += 1
         elif isinstance(item, OtherTraffic):
             stats.other += 1

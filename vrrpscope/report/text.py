@@ -20,6 +20,7 @@ from vrrpscope.engine.inventory import (
     SpeakerSummary,
     format_ranges,
 )
+from vrrpscope.errors import display_name
 from vrrpscope.findings import Finding, Severity
 from vrrpscope.incidents import Incident, IncidentKind
 from vrrpscope.proto.link import linktype_name
@@ -214,7 +215,8 @@ def segment_lines(
     if segment.silent_claimants:  # nodes seen only by their address claims
         held = "; ".join(
             f"VRID {c['vrid']} {c['vip']} by {c['mac']} ({c['claims']:,} claims from frame "
-            f"{c['first_frame']})"
+            + (f"{display_name(c['first_file'])}:" if "first_file" in c else "")
+            + f"{c['first_frame']})"
             for c in segment.silent_claimants
         )
         text = f"VIP claimed by nodes that never advertised (gratuitous ARP): {held}"
@@ -372,7 +374,7 @@ def finding_lines(f: Finding, width: int, local: bool = False) -> list[Line]:
         span += f" .. {format_time(f.last_ts_ns, local)[11:]}"
     if f.open:
         span += " (still open at the end)"
-    frames = ",".join(str(n) for n in sorted(set(f.frames)))
+    frames = f.evidence()
     tag = f"[{f.severity.value.upper()}] "
     head = f"{tag}{f.kind} {where}{f' ({f.incident})' if f.incident else ''}  {span}"
     if f.speakers:
