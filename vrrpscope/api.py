@@ -35,11 +35,21 @@ PathLike = str | os.PathLike[str]
 _SEVERITY_CSS = {"critical": "#d62728", "warning": "#b36b00", "info": "#4e79a7"}
 
 
-def analyze(path_or_paths: PathLike | Sequence[PathLike], **thresholds: Any) -> Result:
+def analyze(
+    path_or_paths: PathLike | Sequence[PathLike],
+    *,
+    logs: Sequence[str] = (),
+    log_tz: str | None = None,
+    config: str | None = None,
+    **thresholds: Any,
+) -> Result:
     """Analyse one capture or several (merged in time order); thresholds as keywords.
 
-    Threshold names are those of `vrrpscope.thresholds.Thresholds` (e.g.
-    ``concurrency_factor=2.0``); an unknown name or bad value raises UsageError.
+    ``logs``: daemon logs read beside it (``"r1:/var/log/messages"`` names the node),
+    aligned with the wire (``Result.logs``, ``Result.log_events()``); ``log_tz``: their
+    zone when lines carry none (default UTC); ``config``: a keepalived.conf naming the
+    instances' VRIDs. Threshold names are those of `vrrpscope.thresholds.Thresholds`
+    (e.g. ``concurrency_factor=2.0``); an unknown name or bad value raises UsageError.
     """
     if isinstance(path_or_paths, str | os.PathLike):
         paths = [os.fspath(path_or_paths)]
@@ -56,7 +66,24 @@ def analyze(path_or_paths: PathLike | Sequence[PathLike], **thresholds: Any) -> 
         th = Thresholds(**thresholds)
     except (TypeError, ValueError) as exc:
         raise UsageError(str(exc)) from exc
-    return Result(analyze_files(paths, th, keep_adverts=True))
+    zone = None
+    if log_tz is not None:
+        from vrrpscope.logs.formats import parse_zone
+
+        try:
+            zone = parse_zone(log_tz)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from exc
+    if logs:
+        from vrrpscope.logs.attach import check_logs
+
+        check_logs([os.fspath(spec) for spec in logs])
+    analysis = analyze_files(paths, th, keep_adverts=True)
+    if logs:
+        from vrrpscope.logs.attach import load_logs
+
+        load_logs([os.fspath(spec) for spec in logs], analysis, zone, config)
+    return Result(analysis)
 
 
 class FindingList(list[Finding]):
@@ -117,6 +144,12 @@ _FINDING_COLUMNS = [
     "type", "id", "incident", "kind", "severity", "segment", "vrid", "family", "proto", "speakers",
     "first_ts", "last_ts", "open", "frames", "message", "details",
 ]  # fmt: skip
+
+
+_LOG_EVENT_COLUMNS = (
+    "type", "node", "path", "line", "ts", "aligned_ts", "daemon", "kind", "instance", "vrid",
+    "family", "details", "text",
+)  # fmt: skip
 
 
 class RouterList(list[RouterState]):
@@ -287,6 +320,22 @@ class Result:
         """Segment -> its nodes: IP, MACs, VRIDs mastered / backed up, priorities,
         incidents (`nodes_frame(result.nodes)` tabulates)."""
         return self.analysis.nodes
+
+    @property
+    def logs(self) -> list:
+        """The daemon logs read beside the capture (counts, format, clock offset)."""
+        return self.analysis.logs
+
+    def log_events(self):
+        """One row per daemon log event (``time``: on the capture's clock when the log
+        was aligned, else the log's own)."""
+        import pandas as pd
+
+        rows = [e.to_dict() for log in self.analysis.logs for e in log.events]
+        frame = pd.DataFrame(rows, columns=list(_LOG_EVENT_COLUMNS))
+        ns = [e.when_ns for log in self.analysis.logs for e in log.events]
+        frame.insert(0, "time", pd.to_datetime(pd.Series(ns, dtype="Int64"), unit="ns", utc=True))
+        return frame.drop(columns=["type"])
 
     @property
     def files(self) -> list[str]:

@@ -13,7 +13,13 @@ from typing import NoReturn
 
 from vrrpscope import __version__
 from vrrpscope.commands.analyze_cmd import add_threshold_options
-from vrrpscope.commands.options import add_filter_options, host_port, integer, seconds
+from vrrpscope.commands.options import (
+    add_filter_options,
+    add_log_options,
+    host_port,
+    integer,
+    seconds,
+)
 from vrrpscope.commands.plot_cmd import add_plot_parser
 from vrrpscope.errors import (
     EXIT_DAMAGED,
@@ -50,6 +56,11 @@ COMMAND_CODES: dict[str | None, dict[int, str]] = {
         EXIT_INTERRUPTED: _CODES[EXIT_INTERRUPTED],
     },
     "analyze": _CODES.copy(),
+    "logs": {
+        EXIT_OK: "success",
+        **{c: _CODES[c] for c in (EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED)},
+        EXIT_UNREADABLE: "a log (or --config) could not be opened (missing, no permission)",
+    },
     "plot": {
         EXIT_OK: "success",
         **{
@@ -163,9 +174,27 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="show every incident, virtual router and finding (long reports are cut)",
     )
+    add_log_options(analyze, on_capture=True)
     add_filter_options(analyze)
     add_threshold_options(analyze)
     analyze.set_defaults(handler="vrrpscope.commands.analyze_cmd:run_analyze")
+
+    logs = sub.add_parser(
+        "logs",
+        epilog=exit_codes_help("logs"),
+        help="what keepalived / FRR vrrpd / ucarp logged, as one timeline (no capture)",
+    )
+    logs.add_argument(
+        "logs",
+        nargs="+",
+        metavar="[NODE:]FILE",
+        help="syslog, journalctl (short*, json, cat) or keepalived console logs; gz/bz2/xz",
+    )
+    logs.add_argument("--json", action="store_true", help="JSON lines: one per log, per event")
+    logs.add_argument("--local", action="store_true", help="local time instead of UTC")
+    logs.add_argument("--details", action="store_true", help="show every timeline row")
+    add_log_options(logs, on_capture=False)
+    logs.set_defaults(handler="vrrpscope.commands.logs_cmd:run_logs")
 
     add_plot_parser(sub, exit_codes_help("plot"))
 

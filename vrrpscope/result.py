@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from vrrpscope.filters import Selection
     from vrrpscope.findings import Finding
     from vrrpscope.incidents import Incident
+    from vrrpscope.logs.reader import LogFile
     from vrrpscope.nodes import Node
     from vrrpscope.proto.decode import DecodeStats
 
@@ -40,6 +41,7 @@ class Analysis:
     adverts: AdvertTable | None = None
     selection: Selection | None = None  # --vrid/--segment/--since/--until: what was kept
     _incidents: list[Incident] | None = field(default=None, repr=False)
+    logs: list[LogFile] = field(default_factory=list)  # daemon logs read beside it
 
     @property
     def findings(self) -> list[Finding]:

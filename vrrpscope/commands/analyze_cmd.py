@@ -58,6 +58,10 @@ def run_analyze(args: argparse.Namespace) -> int:
         from vrrpscope.report.plot.figures import check_output
 
         check_output(args.plot)
+    if args.log:
+        from vrrpscope.logs.attach import check_logs
+
+        check_logs(args.log)
     with progress_for(args.files, enabled=not args.json) as on_progress:
         analysis = analyze_files(
             args.files,
@@ -67,6 +71,10 @@ def run_analyze(args: argparse.Namespace) -> int:
             view=view,
         )
     check_selection(analysis)
+    if args.log:
+        from vrrpscope.logs.attach import load_logs
+
+        load_logs(args.log, analysis, args.log_tz, args.config)
     if args.json:
         write_json(analysis, sys.stdout)
     else:

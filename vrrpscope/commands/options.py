@@ -100,3 +100,43 @@ def threshold_type(name: str, default: float | int) -> Callable[[str], float | i
         low = 2 if name in AT_LEAST_TWO else (1 if name.startswith("max_") else 0)
         return integer(low)
     return seconds(0.0, allow_zero=True)
+
+
+def zone(text: str) -> object:
+    """``--log-tz``: a time zone (argparse names the bad value)."""
+    from vrrpscope.logs.formats import parse_zone
+
+    try:
+        return parse_zone(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def add_log_options(parser: argparse.ArgumentParser, on_capture: bool) -> None:
+    """--log (analyze), --log-tz, --config, --year: the daemons' logs."""
+    if on_capture:
+        parser.add_argument(
+            "--log",
+            action="append",
+            default=[],
+            metavar="[NODE:]FILE",
+            help="a daemon log to read beside the capture (repeat; NODE: names the node)",
+        )
+    parser.add_argument(
+        "--log-tz",
+        type=zone,
+        metavar="TZ",
+        help="time zone of log lines without one (UTC, +02:00, Europe/Berlin) [UTC]",
+    )
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        help="keepalived.conf: instance names -> VRIDs for logs that name only the instance",
+    )
+    if not on_capture:
+        parser.add_argument(
+            "--year",
+            type=integer(1970, 9999),
+            metavar="YYYY",
+            help="year of log lines without one [this year]",
+        )

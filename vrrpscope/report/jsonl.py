@@ -45,6 +45,7 @@ def summary_dict(analysis: Analysis, inventory: list, findings: list) -> dict:
         "timestamps_backwards": analysis.backwards_ts,
         "capture_drops": dict(sorted(stats.capture_drops.items())),
         "not_captured": [hole.to_dict() for hole in analysis.uncovered],
+        **({"logs": [log.to_dict() for log in analysis.logs]} if analysis.logs else {}),
         "damage": [str(d) for d in analysis.damage],
         "notes": analysis.notes,
         **({"selection": analysis.selection.to_dict()} if analysis.selection is not None else {}),
@@ -75,3 +76,6 @@ def write_json(
         write_line(incident.to_dict(), out)
     for finding in findings:
         write_line(finding.to_dict(), out)
+    for log in analysis.logs:
+        for event in log.events:
+            write_line(event.to_dict(), out)

@@ -73,6 +73,10 @@ def report_lines(
 
     inventory, incidents = analysis.inventory, analysis.incidents
     lines = summary_lines(analysis, width, local)
+    if analysis.logs:
+        from vrrpscope.report.logs import logs_lines
+
+        lines += [[], *logs_lines(analysis.logs, width, local, details)]
     lines += [[], *verdict_lines(inventory, incidents, width)]
     lines += [[], *incident_lines(incidents, width, local, details)]
     serious = {i.id for i in incidents if i.severity > Severity.INFO}
