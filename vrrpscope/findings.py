@@ -79,6 +79,9 @@ class Kind(StrEnum):
     NON_STANDARD_MAC = "non-standard-mac"
     TIMESTAMPS_BACKWARDS = "timestamps-backwards"
     CAPACITY = "capacity"
+    EGRESS_BLOCKED = "egress-blocked"  # from a daemon log and the wire together
+    INGRESS_DROPPED = "ingress-dropped"
+    LOGGED_REJECTS = "logged-rejects"
 
 
 @dataclass(frozen=True, slots=True)

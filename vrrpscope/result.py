@@ -65,6 +65,10 @@ class Analysis:
             self._incidents = correlate(self.findings, uncovered=self.uncovered)
         return self._incidents
 
+    def forget_incidents(self) -> None:
+        """Correlate again on next use (findings were added: the logs' verdicts)."""
+        self._incidents = None
+
     @property
     def uncovered(self) -> list[Uncovered]:
         """The spans between the files with no frame in any (several files only)."""

@@ -14,7 +14,7 @@ by :func:`vrrpscope.findings.registry`) and whether it must see every repeated a
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from vrrpscope.detectors import (
@@ -24,6 +24,7 @@ from vrrpscope.detectors import (
     config,
     drift,
     housekeeping,
+    logs,
     mastership,
     nomaster,
     packet,
@@ -34,9 +35,12 @@ if TYPE_CHECKING:
     from vrrpscope.engine.bulk.runs import GapSummary
     from vrrpscope.engine.state import RouterState, SpeakerKey, SpeakerState
     from vrrpscope.findings import Finding
+    from vrrpscope.logs.reader import LogFile
     from vrrpscope.model import Advert
 
-DETECTORS = (packet, config, priority, nomaster, concurrency, drift, mastership, carp, housekeeping)
+DETECTORS = (
+    packet, config, priority, nomaster, concurrency, drift, mastership, carp, housekeeping, logs
+)  # fmt: skip
 
 # moment -> the detector calls it makes, in order (documentation; tests/engine/test_contract.py
 # checks that every detector is heard somewhere and every moment exists here).
@@ -70,6 +74,7 @@ MOMENTS: dict[str, tuple[str, ...]] = {
     "capture_ending": ("concurrency.judge_claims",),
     "finished": ("drift.evaluate",),
     "capture_ended": ("nomaster.capture_end",),
+    "logs_read": ("logs.logs_read",),  # after the capture: the daemons' logs beside it
     # the bulk route (vrrpscope.engine.bulk.held): summed regular adverts
     "overlap_known": ("concurrency.overlap_finding",),
     "overlap_went_on": ("concurrency.overlap_continues",),
@@ -287,3 +292,12 @@ def drift_open_for_good(ctx: Context, router: RouterState, sp: SpeakerState) -> 
 
 def drift_point(ctx: Context, router: RouterState, sp: SpeakerState, t: int) -> None:
     drift.evaluate(ctx, router, sp, t)
+
+
+# ------------------------------------------------------------------ daemon logs
+
+
+def logs_read(
+    ctx: Context, routers: Sequence[RouterState], log_files: Sequence[LogFile], span: tuple
+) -> None:
+    logs.logs_read(ctx, routers, log_files, span)

@@ -9,9 +9,9 @@ master). Silence is found by timers on a heap, run by the next event's time or b
 from __future__ import annotations
 
 from collections import Counter, OrderedDict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vrrpscope.detectors import Context
 from vrrpscope.engine import contract
@@ -34,6 +34,9 @@ from vrrpscope.engine.timers import interval_ns, master_down_ns
 from vrrpscope.findings import Finding, FindingBook, FindingEvent
 from vrrpscope.model import AddressClaim, Advert, OtherTraffic
 from vrrpscope.thresholds import Thresholds
+
+if TYPE_CHECKING:
+    from vrrpscope.logs.reader import LogFile
 
 _EXPIRE, _SILENCE, _QUIET = EXPIRE, SILENCE, QUIET
 _MAX_LABELS = 256  # other-protocol labels counted per segment
@@ -361,6 +364,13 @@ class Engine:
             self.stats.last_ts_ns = end
         self.stats.suppressed_findings = dict(self._book.suppressed)
         self._finished = True
+
+    def judge_logs(self, logs: Sequence[LogFile], span: tuple[int | None, int | None]) -> None:
+        """After the capture: the verdicts its daemons' logs and the wire give together
+        (findings of their own kinds, numbered with the rest)."""
+        contract.logs_read(self._ctx, list(self.routers.values()), logs, span)
+        self._book.close_all()
+        self._book.number()
 
     # ---------------------------------------------------------------- time, timers
 

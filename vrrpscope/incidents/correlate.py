@@ -62,6 +62,8 @@ ROLLUP_NODES = 4
 
 _MISMATCH = (Kind.CONFIG_MISMATCH, Kind.CHECKSUM_FORM_MISMATCH)
 _FLAPS = (Kind.FLAPPING, Kind.PRIORITY_FLAP)
+# What a daemon's log and the wire say together explains a split brain or a duplicate.
+_LOGGED = (Kind.EGRESS_BLOCKED, Kind.INGRESS_DROPPED, Kind.LOGGED_REJECTS)
 
 
 @dataclass
@@ -421,7 +423,7 @@ def _collisions(pool: _Pool) -> list[_Group]:
         for per_vrid in _by(found, lambda f: (f.segment, f.vrid)).values():
             groups += [_Group(ik, chain) for chain in _chains(per_vrid, SLACK_NS)]
     for group in groups:
-        _absorb(pool, group, (Kind.SPLIT_BRAIN, *_MISMATCH), among_nodes=False)
+        _absorb(pool, group, (Kind.SPLIT_BRAIN, *_MISMATCH, *_LOGGED), among_nodes=False)
         # mastership moving between the two clusters (not within one: a node event)
         sides = {
             frozenset(f.speakers)
@@ -443,7 +445,8 @@ def _split_brains(pool: _Pool) -> list[_Group]:
     for per_pair in _by(found, lambda f: (f.segment, f.vrid, frozenset(f.speakers))).values():
         groups += [_Group(IncidentKind.SPLIT_BRAIN, c) for c in _chains(per_pair, SLACK_NS)]
     for group in groups:
-        _absorb(pool, group, (*_MISMATCH, Kind.FAILOVER, Kind.RESIGNED, Kind.NO_MASTER))
+        kinds = (*_MISMATCH, *_LOGGED, Kind.FAILOVER, Kind.RESIGNED, Kind.NO_MASTER)
+        _absorb(pool, group, kinds)
     return _merge(groups)
 
 

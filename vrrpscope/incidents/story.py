@@ -221,7 +221,10 @@ def _split_brain(findings: list[Finding]) -> _Story:
     )
     evidence = Counter(f.details.get("evidence") for f in splits)
     cause = _mismatch_phrase(_of(findings, Kind.CONFIG_MISMATCH, Kind.CHECKSUM_FORM_MISMATCH))
-    if cause:
+    logged = _logged_cause(findings)
+    if logged:
+        message += f": {logged}"
+    elif cause:
         message += f": {cause}, so each rejects the other's adverts"
     elif "rejected-adverts" in evidence:
         message += ": each rejects the other's adverts"
@@ -237,6 +240,26 @@ def _split_brain(findings: list[Finding]) -> _Story:
         "evidence": sorted(e for e in evidence if e),
         "moves": len(ended),
     }
+
+
+def _logged_cause(findings: list[Finding]) -> str:
+    """What the daemons' logs showed: whose egress or ingress drops VRRP."""
+    parts = []
+    for f in _of(findings, Kind.EGRESS_BLOCKED):
+        node = f.details.get("node")
+        if f.details.get("send_errors"):
+            parts.append(
+                f"{node}'s adverts never reach the wire (its log: MASTER, send errors): its "
+                "egress drops VRRP"
+            )
+        else:
+            parts.append(f"{node} logged MASTER but its adverts did not reach the wire")
+    for f in _of(findings, Kind.INGRESS_DROPPED):
+        parts.append(
+            f"{f.details.get('node')} timed out on adverts that were on the wire: "
+            "its ingress drops VRRP"
+        )
+    return "; ".join(parts)
 
 
 def _duplicate(findings: list[Finding]) -> _Story:

@@ -12,12 +12,21 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from vrrpscope.logs.messages import PREEMPTED, PRIORITY0_RECEIVED, RESIGNED, STATE
+from vrrpscope.logs.messages import (
+    LOWER_PRIORITY,
+    PREEMPTED,
+    PRIORITY0_RECEIVED,
+    RECEIVE_ERROR,
+    RESIGNED,
+    STATE,
+)
 from vrrpscope.logs.reader import LogEvent, LogFile
 
 NS = 1_000_000_000
 WINDOW_NS = 2 * NS  # matches of one offset lie within this of each other
 HOUR_NS = 3600 * NS
+_HEARD = (LOWER_PRIORITY, PREEMPTED, RECEIVE_ERROR)  # lines naming the advert's sender
+MAX_HEARD = 200  # of those, the first this many vote on the offset
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,11 +97,31 @@ def wire_marks(routers: Iterable, capture_start_ns: int | None) -> dict[str, lis
 def best_alignment(
     mine: Sequence[Mark], wire: dict[str, list[Mark]], not_me: set[str], resolution_ns: int
 ) -> Alignment | None:
-    """The speaker and offset matching the most of ``mine`` (ties: the tighter)."""
-    best: tuple[int, int, str, tuple[int, ...]] | None = None  # (-matched, spread, who, diffs)
+    """The speaker and offset matching the most of ``mine`` (ties: the smaller offset,
+    then the tighter)."""
+    ranked = rank_alignments(mine, wire, not_me, resolution_ns)
+    return ranked[0][1] if ranked else None
+
+
+def rank_alignments(
+    mine: Sequence[Mark],
+    wire: dict[str, list[Mark]],
+    not_me: set[str],
+    resolution_ns: int,
+    heard: Sequence[tuple[int, str]] = (),
+    spans: dict[str, list[tuple[int, int]]] | None = None,
+) -> list[tuple[tuple, Alignment]]:
+    """Each speaker's best alignment with its ranking key, best first.
+
+    A candidate offset scores its matched marks plus the ``heard`` moments (log time,
+    peer: "advert from X" lines) at which that peer was advertising on the wire
+    (``spans``); ties go to the smaller offset (clocks are usually kept close), then the
+    tighter."""
+    out = []
     for speaker, theirs in wire.items():
         if speaker in not_me:
             continue
+        best: tuple[int, int, int, str, tuple[int, ...]] | None = None
         diffs = sorted(
             (w.ts_ns - m.ts_ns, i)
             for i, m in enumerate(mine)
@@ -108,42 +137,89 @@ def best_alignment(
             for d, i in window:
                 per_mark.setdefault(i, d)
             spread = window[-1][0] - window[0][0]
-            key = (-len(per_mark), spread, speaker, tuple(sorted(per_mark.values())))
+            values = sorted(per_mark.values())
+            offset = values[len(values) // 2]
+            score = len(per_mark) + _heard_present(heard, spans or {}, offset)
+            near = abs(offset) // WINDOW_NS
+            key = (-score, near, spread, speaker, tuple(values))
             if best is None or key < best:
                 best = key
-    if best is None:
-        return None
-    return estimate(best[2], best[3], resolution_ns)
+        if best is not None:
+            out.append((best[:3], estimate(best[3], best[4], resolution_ns)))
+    out.sort(key=lambda pair: (pair[0], pair[1].speaker))
+    return out
+
+
+def _heard_present(
+    heard: Sequence[tuple[int, str]], spans: dict[str, list[tuple[int, int]]], offset: int
+) -> int:
+    """How many ``heard`` moments fall, shifted by ``offset``, while their peer advertised."""
+    count = 0
+    for ts, peer in heard:
+        at = ts + offset
+        if any(a - WINDOW_NS <= at <= b + WINDOW_NS for a, b in spans.get(peer, ())):
+            count += 1
+    return count
 
 
 def align(logs: Sequence[LogFile], routers: Iterable, capture_start_ns: int | None) -> None:
     """Set each log's offset (and its events' ``aligned_ns``) where the wire allows."""
-    wire = wire_marks(list(routers), capture_start_ns)
+    routers = list(routers)
+    wire = wire_marks(routers, capture_start_ns)
+    vips_of: dict[str, set[str]] = {}
+    spans: dict[str, list[tuple[int, int]]] = {}
+    for router in routers:
+        for sp in router.speakers.values():
+            vips_of.setdefault(sp.src, set()).update(sp.addresses)
+        for period in router.timeline():
+            spans.setdefault(period.src, []).append((period.start_ns, period.end_ns))
+    ranked: list[tuple[LogFile, list[tuple[tuple, Alignment]], int]] = []
     for log in logs:
         mine = log_marks(log.events)
         if not mine:
             log.offset_from = "no state change or resignation to match against the wire"
             continue
         peers = {str(e.details["peer"]) for e in log.events if e.details.get("peer")}
-        coarse = not _has_fractions(log)  # whole seconds: each time cut to its second
-        found = best_alignment(mine, wire, peers, NS if coarse else NS // 1000)
-        if found is None:
+        mine_vips = log.vips
+        if mine_vips:  # a speaker advertising none of the node's VIPs is someone else
+            peers |= {src for src, vips in vips_of.items() if vips and not vips & mine_vips}
+        resolution = NS if not _has_fractions(log) else NS // 1000  # whole seconds: cut
+        heard = [
+            (e.ts_ns, str(e.details["peer"]))
+            for e in log.events
+            if e.ts_ns is not None and e.details.get("peer") and e.kind in _HEARD
+        ][:MAX_HEARD]
+        options = rank_alignments(mine, wire, peers, resolution, heard, spans)
+        if not options:
             log.offset_from = "none of its state changes has a counterpart on the wire"
             continue
-        found = _refine(found, log.events, wire, NS if coarse else NS // 1000)
-        log.offset_s = round(found.offset_ns / NS, 3)
-        log.offset_uncertainty_s = round(found.uncertainty_ns / NS, 3)
-        log.offset_from = f"{found.matched} event(s) matched to {found.speaker}'s adverts"
-        log.address = found.speaker
-        hours = round(found.offset_ns / HOUR_NS)
-        if hours and abs(found.offset_ns - hours * HOUR_NS) < 60 * NS:
-            log.offset_from += (
-                f"; {abs(hours)} h {'behind' if hours > 0 else 'ahead'}: probably a time "
-                "zone (give it with --log-tz)"
-            )
-        for e in log.events:
-            if e.ts_ns is not None:
-                e.aligned_ns = e.ts_ns + found.offset_ns
+        ranked.append((log, options, resolution))
+    # each speaker is one node: the logs that match best choose first
+    taken: set[str] = set()
+    for log, options, resolution in sorted(ranked, key=lambda r: r[1][0][0]):
+        free = [a for _, a in options if a.speaker not in taken]
+        if not free:
+            log.offset_from = "its state changes match only speakers other logs are"
+            continue
+        found = _refine(free[0], log.events, wire, resolution)
+        taken.add(found.speaker)
+        _apply(log, found)
+
+
+def _apply(log: LogFile, found: Alignment) -> None:
+    log.offset_s = round(found.offset_ns / NS, 3)
+    log.offset_uncertainty_s = round(found.uncertainty_ns / NS, 3)
+    log.offset_from = f"{found.matched} event(s) matched to {found.speaker}'s adverts"
+    log.address = found.speaker
+    hours = round(found.offset_ns / HOUR_NS)
+    if hours and abs(found.offset_ns - hours * HOUR_NS) < 60 * NS:
+        log.offset_from += (
+            f"; {abs(hours)} h {'behind' if hours > 0 else 'ahead'}: probably a time "
+            "zone (give it with --log-tz)"
+        )
+    for e in log.events:
+        if e.ts_ns is not None:
+            e.aligned_ns = e.ts_ns + found.offset_ns
 
 
 def _refine(

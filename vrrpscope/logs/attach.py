@@ -53,4 +53,6 @@ def load_logs(
     if analysis is not None:
         align(logs, analysis.routers.values(), analysis.first_ts_ns)
         analysis.logs = logs
+        analysis.engine.judge_logs(logs, (analysis.first_ts_ns, analysis.last_ts_ns))
+        analysis.forget_incidents()  # the verdicts join them
     return logs

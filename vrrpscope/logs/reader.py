@@ -90,6 +90,16 @@ class LogFile:
     address: str | None = None  # the node's source address on the wire, once aligned
 
     @property
+    def vips(self) -> set[str]:
+        """The node's own VIPs, as its log names them (its gratuitous ARPs, and the VIP
+        it missed in another's advert)."""
+        return {
+            str(e.details["vip"])
+            for e in self.events
+            if e.details.get("vip") and e.kind in ("garp", "receive-error")
+        }
+
+    @property
     def first_ts_ns(self) -> int | None:
         times = [e.ts_ns for e in self.events if e.ts_ns is not None]
         return min(times) if times else None

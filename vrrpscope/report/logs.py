@@ -141,6 +141,8 @@ def logs_lines(
         for i, piece in enumerate(wrap(text, width, INDENT, INDENT * 3)):
             out.append([(piece, "bold" if i == 0 else "")])
     events = [e for log in logs for e in log.events]
+    if not details:  # keepalived's per-ARP lines repeat its per-instance one
+        events = [e for e in events if not (e.kind == M.GARP and e.instance is None)]
     if not events:
         return out
     rows = collapse(events)

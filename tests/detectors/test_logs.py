@@ -1,0 +1,115 @@
+"""Verdicts from the lab's captures and their keepalived logs together
+(captures/with-logs: each capture with the console logs of its daemons)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.helpers.logwriter import FORMATS, write_log
+from vrrpscope.analysis import analyze_files
+from vrrpscope.findings import Kind, Severity
+from vrrpscope.incidents.records import IncidentKind
+from vrrpscope.logs.attach import load_logs
+from vrrpscope.logs.formats import Clock, parse_line
+
+WITH_LOGS = Path(__file__).parent.parent.parent / "captures" / "with-logs"
+NODES = {"split-brain": 2, "master-blocked": 2, "duplicate-vrid": 4, "config-mismatch": 4}
+
+
+def _run(scenario: str, logs: list[str] | None = None):
+    analysis = analyze_files([str(WITH_LOGS / f"{scenario}.pcap")])
+    if logs is None:
+        logs = [f"r{n}:{WITH_LOGS / f'{scenario}.r{n}.log'}" for n in range(1, NODES[scenario] + 1)]
+    load_logs(logs, analysis)
+    return analysis
+
+
+def _verdicts(analysis) -> set[tuple]:
+    kinds = (Kind.EGRESS_BLOCKED, Kind.INGRESS_DROPPED, Kind.LOGGED_REJECTS)
+    return {
+        (str(f.kind), f.details["node"], f.vrid, f.details.get("reason"))
+        for f in analysis.findings
+        if f.kind in kinds
+    }
+
+
+def test_a_blocked_master_names_its_egress() -> None:
+    analysis = _run("master-blocked")
+    assert _verdicts(analysis) == {("egress-blocked", "r1", 51, None)}
+    [f] = [f for f in analysis.findings if f.kind == Kind.EGRESS_BLOCKED]
+    assert f.severity == Severity.CRITICAL and f.details["address"] == "198.18.1.1"
+    assert f.details["send_errors"] >= 5 and f.details["error"] == "Operation not permitted"
+    assert "OUTPUT" in f.message and "198.18.1.2 advertised as master" in f.message
+    [split] = [i for i in analysis.incidents if i.kind == IncidentKind.SPLIT_BRAIN]
+    assert f in split.findings and "its egress drops VRRP" in split.message
+
+
+def test_a_backup_that_hears_nothing_names_its_ingress() -> None:
+    analysis = _run("split-brain")
+    assert _verdicts(analysis) == {("ingress-dropped", "r2", 51, None)}
+    [f] = [f for f in analysis.findings if f.kind == Kind.INGRESS_DROPPED]
+    assert f.details["masters_on_wire"] == ["198.18.1.1"] and "INPUT" in f.message
+    [split] = [i for i in analysis.incidents if i.kind == IncidentKind.SPLIT_BRAIN]
+    assert f in split.findings and "r2 timed out" in split.message
+
+
+def test_a_duplicate_vrid_names_the_other_cluster_behind_the_rejections() -> None:
+    analysis = _run("duplicate-vrid")
+    rejects = {f.details["node"]: f for f in analysis.findings if f.kind == Kind.LOGGED_REJECTS}
+    assert set(rejects) == {"r1", "r2", "r3", "r4"}
+    assert rejects["r1"].details["senders"] == ["198.18.1.3"]
+    assert rejects["r3"].details["senders"] == ["198.18.1.1"]
+    assert "free VRIDs here" in rejects["r1"].message
+    assert all(f.details["reason"] == "auth" for f in rejects.values())
+    [dup] = [i for i in analysis.incidents if i.kind == IncidentKind.DUPLICATE_VRID]
+    assert set(rejects.values()) <= set(dup.findings)
+
+
+def test_a_config_mismatch_is_matched_to_the_peer_causing_it() -> None:
+    analysis = _run("config-mismatch")
+    verdicts = _verdicts(analysis)
+    assert ("logged-rejects", "r2", 52, "interval") in verdicts
+    assert ("logged-rejects", "r1", 52, "interval") in verdicts
+    assert ("logged-rejects", "r3", 53, "auth") in verdicts
+    by_node = {
+        f.details["node"]: f
+        for f in analysis.findings
+        if f.kind == Kind.LOGGED_REJECTS and f.details["reason"] == "interval"
+    }
+    assert by_node["r2"].details["senders"] == ["198.18.1.1"]
+    assert by_node["r1"].details["senders"] == ["198.18.1.2"]
+    assert {log.address for log in analysis.logs} == {f"198.18.1.{n}" for n in range(1, 5)}
+
+
+def test_without_logs_there_is_no_such_verdict() -> None:
+    for scenario in NODES:
+        plain = analyze_files([str(WITH_LOGS / f"{scenario}.pcap")])
+        assert _verdicts(plain) == set()
+
+
+def _converted(tmp_path: Path, scenario: str, fmt: str, shift_ns: int) -> list[str]:
+    """The scenario's console logs rewritten in ``fmt``, their clocks moved by shift."""
+    out = []
+    for n in range(1, NODES[scenario] + 1):
+        source = WITH_LOGS / f"{scenario}.r{n}.log"
+        lines = []
+        for text in source.read_text().splitlines():
+            parsed = parse_line(text, Clock())
+            if parsed is not None and parsed.ts_ns is not None:
+                lines.append((parsed.ts_ns + shift_ns, parsed.message))
+        path = write_log(tmp_path / f"{scenario}.r{n}.{fmt}", fmt, lines, host=f"r{n}")
+        out.append(f"r{n}:{path}")
+    return out
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_the_same_verdicts_from_every_format_with_shifted_clocks(tmp_path: Path, fmt) -> None:
+    shift = 40 * 10**9 + 300_000_000
+    for scenario in ("master-blocked", "split-brain"):
+        expected = _verdicts(_run(scenario))
+        analysis = _run(scenario, _converted(tmp_path, scenario, fmt, shift))
+        assert _verdicts(analysis) == expected, (scenario, fmt)
+        for log in analysis.logs:
+            assert log.offset_s is not None and abs(log.offset_s + 40.3) < 1.0
