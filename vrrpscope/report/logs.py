@@ -159,7 +159,8 @@ def logs_lines(
         what = phrase(e)
         if row.count > 1:
             last = row.last.when_ns
-            until = "" if last is None else format_time(last, local)[cut:22]
+            same = last is None or last == e.when_ns
+            until = "" if same else format_time(last, local)[cut:22]
             what += f" ×{row.count:,}" + (f" until {until}" if until else "")
         lead = f"{INDENT}{at}  {e.node.ljust(node_w)}  {where(e).ljust(where_w)}  "
         style = "yellow" if e.kind in (M.RECEIVE_ERROR, M.SEND_ERROR, M.FAULT, M.TIMER) else ""
