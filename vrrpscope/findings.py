@@ -82,6 +82,7 @@ class Kind(StrEnum):
     EGRESS_BLOCKED = "egress-blocked"  # from a daemon log and the wire together
     INGRESS_DROPPED = "ingress-dropped"
     LOGGED_REJECTS = "logged-rejects"
+    LOGGED_FAULT = "logged-fault"
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,14 @@ from vrrpscope.logs.attach import load_logs
 from vrrpscope.logs.formats import Clock, parse_line
 
 WITH_LOGS = Path(__file__).parent.parent.parent / "captures" / "with-logs"
-NODES = {"split-brain": 2, "master-blocked": 2, "duplicate-vrid": 4, "config-mismatch": 4}
+NODES = {
+    "split-brain": 2,
+    "master-blocked": 2,
+    "duplicate-vrid": 4,
+    "config-mismatch": 4,
+    "priority-flap": 2,
+    "mastership-flap": 2,
+}
 
 
 def _run(scenario: str, logs: list[str] | None = None):
@@ -113,3 +120,34 @@ def test_the_same_verdicts_from_every_format_with_shifted_clocks(tmp_path: Path,
         assert _verdicts(analysis) == expected, (scenario, fmt)
         for log in analysis.logs:
             assert log.offset_s is not None and abs(log.offset_s + 40.3) < 1.0
+
+
+def test_priority_changes_in_the_log_explain_the_flap_and_preemption_is_no_drop() -> None:
+    for scenario in ("priority-flap", "mastership-flap"):
+        analysis = _run(scenario)
+        assert _verdicts(analysis) == set(), scenario  # r1 heard r2: it preempted
+        flaps = [f for f in analysis.findings if f.kind in (Kind.PRIORITY_FLAP, Kind.FLAPPING)]
+        explained = [f for f in flaps if f.details.get("logged_priority")]
+        assert explained, scenario
+        assert all("r1's log: effective priority" in f.message for f in explained)
+
+
+def test_a_logged_fault_is_a_finding_of_its_own(tmp_path: Path) -> None:
+    analysis = analyze_files([str(WITH_LOGS / "master-blocked.pcap")])
+    [router] = analysis.routers.values()
+    t = analysis.first_ts_ns + 5 * 10**9
+    path = write_log(
+        tmp_path / "r9.log",
+        "rfc3339",
+        [
+            (t, "(VI_51): entering FAULT state (interface eth0 down)"),
+            (t + 1000, "(VI_51) Entering FAULT STATE"),
+            (t + 4 * 10**9, "(VI_51) Entering BACKUP STATE"),
+        ],
+        host="r9",
+    )
+    load_logs([str(path)], analysis)
+    [fault] = [f for f in analysis.findings if f.kind == Kind.LOGGED_FAULT]
+    assert fault.details["reason"] == "interface eth0 down" and fault.details["left_to"] == "BACKUP"
+    assert fault.severity == Severity.WARNING and "r9 logged FAULT for VI_51" in fault.message
+    assert fault.vrid == router.vrid

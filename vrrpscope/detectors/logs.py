@@ -37,6 +37,9 @@ KINDS = declare(
     KindSpec(
         Kind.LOGGED_REJECTS, Severity.WARNING, "a node's daemon rejects adverts the wire shows"
     ),
+    KindSpec(
+        Kind.LOGGED_FAULT, Severity.WARNING, "a node's daemon logs FAULT: it stops taking part"
+    ),
 )
 EVERY_ADVERT = False  # called once, after the capture and the logs are read
 
@@ -71,6 +74,8 @@ def logs_read(ctx: Context, routers: Sequence[Any], logs: Sequence[LogFile], spa
         egress_blocked(ctx, routers, log, span)
         ingress_dropped(ctx, routers, log)
         logged_rejects(ctx, routers, log)
+        logged_faults(ctx, routers, log)
+        track_scripts(ctx, log)
 
 
 def _router_of(routers: Sequence[Any], e: LogEvent, log: LogFile | None = None) -> Any | None:
@@ -271,6 +276,14 @@ def ingress_dropped(ctx: Context, routers: Sequence[Any], log: LogFile) -> None:
                 continue
             sp = next((s for s in router.speakers.values() if s.src == p.src), None)
             interval = (sp.interval_cs if sp is not None else 100) * NS // 100
+            heard = any(  # it logged that master's adverts: it hears them (a backup of
+                # higher priority discards lower ones and times out: that is preemption)
+                h.details.get("peer") == p.src and t - 4 * interval - slack <= h.when_ns <= t
+                for h in log.events
+                if h.when_ns is not None and h.kind in (M.LOWER_PRIORITY, M.PREEMPTED)
+            )
+            if heard:
+                continue
             if p.start_ns < t - 2 * interval - slack and p.end_ns > t + interval + slack:
                 seen = hits.setdefault(router.key, [])
                 if not (seen and is_master and t - (seen[-1][0].when_ns or 0) <= 2 * NS):
@@ -406,6 +419,129 @@ def _rejects_finding(
     finding = ctx.book.get(key)
     if finding is not None:
         ctx.book.close(finding, last)
+
+
+def logged_faults(ctx: Context, routers: Sequence[Any], log: LogFile) -> None:
+    """FAULT in the log: the instance stops advertising until it leaves FAULT."""
+    events = [e for e in log.events if e.when_ns is not None]
+    for i, e in enumerate(events):
+        entering = e.kind == M.STATE and e.details.get("state") == "FAULT"
+        if not entering or e.details.get("init"):
+            continue
+        router = _router_of(routers, e, log)
+        if router is None:
+            continue
+        why = next(
+            (
+                _fault_reason(f.details)
+                for f in reversed(events[max(0, i - 5) : i + 2])
+                if f.kind == M.FAULT and f.instance == e.instance
+            ),
+            _fault_reason(e.details),
+        )
+        scripts = [
+            f.details.get("script")
+            for f in events[max(0, i - 5) : i + 1]
+            if f.kind == M.SCRIPT and f.details.get("result") != "succeeded"
+        ]
+        left = next(
+            (f for f in events[i + 1 :] if f.kind == M.STATE and f.instance == e.instance),
+            None,
+        )
+        end = left.when_ns if left is not None else e.when_ns
+        assert e.when_ns is not None and end is not None
+        reason = why or (f"script {scripts[-1]}" if scripts else "not logged")
+        until = f" until {_at(end)} ({left.details.get('state')})" if left is not None else ""
+        message = (
+            f"{router.label}: {log.node} logged FAULT for {e.instance or 'its instance'} at "
+            f"{_at(e.when_ns)} ({reason}){until}: in FAULT keepalived sends no adverts and "
+            "gives up the VIP. Fix what it names (the interface, the track script or file), "
+            "then it rejoins as BACKUP."
+        )
+        ctx.book.open(
+            (Kind.LOGGED_FAULT, router.key, log.node, e.when_ns),
+            Kind.LOGGED_FAULT,
+            scope(router),
+            _speakers(log, ()),
+            e.when_ns,
+            end,
+            (),
+            message,
+            {
+                "node": log.node,
+                "address": log.address,
+                "instance": e.instance,
+                "reason": reason,
+                "left_to": left.details.get("state") if left is not None else None,
+                "log_lines": [e.line],
+                "log_path": log.path,
+            },
+        )
+        finding = ctx.book.get((Kind.LOGGED_FAULT, router.key, log.node, e.when_ns))
+        if finding is not None:
+            ctx.book.close(finding, end)
+
+
+def _fault_reason(details: dict[str, Any]) -> str | None:
+    """``interface eth0 down``, ``script chk``, ``file /run/flag``, or the reason word."""
+    reason = details.get("reason")
+    if reason == "interface" and details.get("interface"):
+        return f"interface {details['interface']} down"
+    for word in ("script", "file"):
+        if reason == word and details.get(word):
+            return f"{word} {details[word]}"
+    return str(reason) if reason else None
+
+
+def track_scripts(ctx: Context, log: LogFile) -> None:
+    """Priority flaps and priority failovers of the node explained by its track scripts."""
+    if log.address is None or log.offset_s is None:
+        return
+    slack = int((log.offset_uncertainty_s or 0.0) * NS) + 2 * NS
+    for f in ctx.book.all():
+        moved = f.kind == Kind.FAILOVER and f.details.get("cause") == "priority"
+        if not (f.kind == Kind.PRIORITY_FLAP or moved) or log.address not in f.speakers:
+            continue
+        near = [
+            e
+            for e in log.events
+            if e.when_ns is not None
+            and f.first_ts_ns - slack <= e.when_ns <= f.last_ts_ns + slack
+            and e.kind in (M.SCRIPT, M.PRIORITY_CHANGE)
+        ]
+        results: dict[str, dict[str, int]] = {}
+        for e in near:
+            if e.kind == M.SCRIPT:
+                counts = results.setdefault(str(e.details.get("script")), {})
+                result = str(e.details.get("result"))
+                counts[result] = counts.get(result, 0) + 1
+        changes = [
+            f"{e.details.get('from')}->{e.details.get('to')}"
+            for e in near
+            if e.kind == M.PRIORITY_CHANGE
+        ]
+        if not (results or changes) or "logged_priority" in f.details:
+            continue
+        f.details["logged_priority"] = changes
+        if not f.message.rstrip().endswith("."):
+            f.message = f.message.rstrip() + "."
+        if results:
+            f.details["track_scripts"] = results
+            said = "; ".join(
+                f"{name} " + ", ".join(f"{result} {n}x" for result, n in counts.items())
+                for name, counts in results.items()
+            )
+            f.message += (
+                f" {log.node}'s log: track script {said}"
+                + (f" (priority {', '.join(changes[:6])})" if changes else "")
+                + ": the priority follows the script."
+            )
+        else:
+            f.message += (
+                f" {log.node}'s log: effective priority {', '.join(changes[:6])} with no track "
+                "script result beside it: a track_file, track_interface or track_process "
+                "moves it."
+            )
 
 
 def _vips(router: Any, src: str) -> list[str]:
