@@ -59,7 +59,9 @@ COMMAND_CODES: dict[str | None, dict[int, str]] = {
     "logs": {
         EXIT_OK: "success",
         **{c: _CODES[c] for c in (EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED)},
-        EXIT_UNREADABLE: "a log (or --config) could not be opened (missing, no permission)",
+        EXIT_UNREADABLE: "a log (or --config) could not be read at all (missing, no "
+        "permission, not a log)",
+        EXIT_DAMAGED: "a compressed log is cut short or corrupt; its lines before were read",
     },
     "plot": {
         EXIT_OK: "success",

@@ -9,7 +9,7 @@ from tests.helpers.cli import assert_clean_error, run
 from tests.helpers.logwriter import NS, write_log
 from tests.logs.test_align import FAILOVER, _r2_log
 from vrrpscope.analysis import analyze_files
-from vrrpscope.errors import EXIT_OK, EXIT_UNREADABLE, EXIT_USAGE
+from vrrpscope.errors import EXIT_DAMAGED, EXIT_OK, EXIT_UNREADABLE, EXIT_USAGE
 
 
 def _log(tmp_path: Path, shift_s: float = 20.0, fmt: str = "syslog") -> Path:
@@ -69,3 +69,21 @@ def test_missing_log_and_bad_zone_are_one_line_errors(tmp_path: Path) -> None:
     assert bad.returncode == EXIT_USAGE and "unknown time zone" in bad.stderr.decode()
     conf = run("logs", "--config", str(tmp_path / "k.conf"), str(_log(tmp_path)))
     assert_clean_error(conf, EXIT_UNREADABLE, "k.conf")
+
+
+def test_a_capture_given_as_a_log_and_a_cut_log(tmp_path: Path) -> None:
+    not_log = run("logs", FAILOVER)
+    assert_clean_error(not_log, EXIT_UNREADABLE, "failover.pcap", "not a log file")
+    import gzip
+
+    data = gzip.compress(_log(tmp_path).read_bytes())
+    cut = tmp_path / "r2.log.gz"
+    cut.write_bytes(data[: len(data) * 2 // 3])
+    result = run("logs", "--json", f"r2:{cut}")
+    assert result.returncode == EXIT_DAMAGED
+    err = result.stderr.decode()
+    assert "damaged log:" in err and "cut short" in err and "Traceback" not in err
+    [log] = [json.loads(line) for line in result.stdout.decode().splitlines()[:1]]
+    assert log["parsed"] > 0 and "cut short" in log["damage"]
+    analysed = run("analyze", FAILOVER, "--log", f"r2:{cut}")
+    assert analysed.returncode == EXIT_DAMAGED and b"Logs" in analysed.stdout

@@ -90,7 +90,13 @@ def run_analyze(args: argparse.Namespace) -> int:
 
         for path in save_plots(analysis, args.plot, local=args.local):
             say(f"wrote {path}")
-    return exit_code(analysis, args.fail_on)
+    code = exit_code(analysis, args.fail_on)
+    if analysis.logs:
+        from vrrpscope.commands.logs_cmd import report_log_damage
+
+        if report_log_damage(analysis.logs):
+            code = EXIT_DAMAGED  # an incomplete log must not look clean either
+    return code
 
 
 PIPE_WIDTH = 160  # columns of the text report in a pipe or file when COLUMNS is not set

@@ -187,6 +187,8 @@ def read_log(
             log.malformed += 1
         else:
             log.skipped += 1
+    if log.lines and not log.parsed and not log.skipped and log.damage is None:
+        raise InputError(path, "not a log file: no line of it is in a log format read here")
     log.format = formats.most_common(1)[0][0] if formats else "cat" if log.lines else "empty"
     log.assumed = clock.describe() if formats else ""
     if not log.node:
