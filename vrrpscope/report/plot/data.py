@@ -63,6 +63,7 @@ class RouterData:
     end_ns: int
     files: list[str]
     has_adverts: bool  # per-advert series available (AdvertTable kept)
+    log_events: dict = field(default_factory=dict)  # node -> its daemon's events (logpanel)
 
     @property
     def carp(self) -> bool:

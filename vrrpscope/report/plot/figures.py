@@ -169,7 +169,19 @@ def _timelines(analysis: Analysis, routers: Sequence[RouterState], local: bool) 
     findings = analysis.findings
     end = analysis.last_ts_ns
     for r in routers:
-        yield router_figure(router_data(r, index, findings, analysis.files, end), local)
+        data = router_data(r, index, findings, analysis.files, end)
+        if analysis.logs:
+            from vrrpscope.report.plot.logpanel import router_events
+
+            data.log_events = router_events(analysis.logs, r)
+            times = [e.when_ns for evs in data.log_events.values() for e in evs]
+            floor = (analysis.first_ts_ns or data.start_ns) - 60 * 10**9
+            ceiling = (analysis.last_ts_ns or data.end_ns) + 60 * 10**9
+            inside = [t for t in times if t is not None and floor <= t <= ceiling]
+            if inside:  # the daemons' moments just outside the adverts show too
+                data.start_ns = min(data.start_ns, min(inside))
+                data.end_ns = max(data.end_ns, max(inside))
+        yield router_figure(data, local)
 
 
 # Timelines take ~0.5 s of matplotlib each (its constrained layout and drawing, twice):

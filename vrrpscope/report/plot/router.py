@@ -35,9 +35,15 @@ def router_figure(data: RouterData, local: bool = False) -> Figure:
     n_sp = max(len(data.speakers), 1)
     kinds = finding_lanes(data.findings)
     heights = [0.9 + 0.32 * n_sp, 1.8, 2.2, 0.9 + 0.36 * max(len(kinds), 1)]
+    if data.log_events:  # the daemons' logs: one more panel, one lane per node
+        heights.append(0.7 + 0.35 * len(data.log_events))
     fig = Figure(figsize=(13, sum(heights) + 1.2), layout="constrained")
-    axes = fig.subplots(4, 1, sharex=True, gridspec_kw={"height_ratios": heights})
-    band, prio, gaps, finds = axes
+    axes = fig.subplots(len(heights), 1, sharex=True, gridspec_kw={"height_ratios": heights})
+    band, prio, gaps, finds = axes[:4]
+    if data.log_events:
+        from vrrpscope.report.plot.logpanel import logs_panel
+
+        logs_panel(axes[4], data.log_events)
     span_ns = max(data.end_ns - data.start_ns, MIN_SPAN_NS)
     min_w = days(span_ns) * MIN_WIDTH_FRACTION
     pad = days(span_ns) * 0.01
@@ -50,7 +56,7 @@ def router_figure(data: RouterData, local: bool = False) -> Figure:
         ax.tick_params(labelsize=8)
         ax.grid(axis="x", color="#e0e0e0", linewidth=0.6)
         ax.set_axisbelow(True)
-        format_time_axis(ax, local, label=ax is finds)
+        format_time_axis(ax, local, label=ax is axes[-1])
     fig.suptitle(title(data), fontsize=10, x=0.01, ha="left")
     fig.legend(
         handles=_legend_handles(data),
