@@ -135,3 +135,11 @@ def test_keepalived_conf_names_instances(tmp_path: Path) -> None:
     path = tmp_path / "m.log"
     path.write_text(line("syslog", T, "(VI_1) Entering MASTER STATE") + "\n")
     assert read_log(str(path), instances=instance_vrids(str(conf))).events[0].vrid == 51
+
+
+def test_reprs_are_short(tmp_path: Path) -> None:
+    path = tmp_path / "messages"
+    path.write_text("\n".join(LINES * 300) + "\n")
+    log = read_log(str(path), clock=Clock(year=2026))
+    assert repr(log).startswith("<LogFile r2 ") and len(repr(log)) < 120
+    assert repr(log.events[0]) == "<LogEvent r2 VI_1 state line 1>"

@@ -52,6 +52,10 @@ class LogEvent:
         """The event's time on the capture's clock if known, else the log's."""
         return self.aligned_ns if self.aligned_ns is not None else self.ts_ns
 
+    def __repr__(self) -> str:
+        where = self.instance or (f"VRID {self.vrid}" if self.vrid is not None else "-")
+        return f"<LogEvent {self.node} {where} {self.kind} line {self.line}>"
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "type": "log_event",
@@ -103,6 +107,13 @@ class LogFile:
     def first_ts_ns(self) -> int | None:
         times = [e.ts_ns for e in self.events if e.ts_ns is not None]
         return min(times) if times else None
+
+    def __repr__(self) -> str:
+        offset = "" if self.offset_s is None else f", offset {self.offset_s:+.3f} s"
+        return (
+            f"<LogFile {self.node} {display_name(self.path)}: {self.format}, "
+            f"{self.lines:,} lines, {self.parsed:,} events{offset}>"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
