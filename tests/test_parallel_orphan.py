@@ -36,6 +36,15 @@ def _alive(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
+def _cpu_ticks(pid: int) -> int:
+    """User + system clock ticks the process has used (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    return int(fields[11]) + int(fields[12])
+
+
 def _poll(predicate, tries: int, pause: float = 0.05) -> bool:
     for _ in range(tries):
         if predicate():
@@ -60,6 +69,9 @@ def test_sigterm_to_the_parent_ends_the_decoding_child(tmp_path: Path) -> None:
     try:
         assert _poll(lambda: bool(kids.extend(_children(parent.pid)) or kids), 400), "no child"
         child = kids[0]
+        # Its first act is asking the kernel for the signal (die_with); once it has used
+        # some CPU decoding, that is done (stopped before it, nothing would end it).
+        assert _poll(lambda: _cpu_ticks(child) >= 5, 600), "the child never ran"
         # Stopped, the child cannot notice a closed pipe by writing to it: only the kernel
         # (PR_SET_PDEATHSIG) can end it once the parent is gone.
         os.kill(child, signal.SIGSTOP)
