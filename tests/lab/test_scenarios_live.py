@@ -2,8 +2,9 @@
 
 The same checks as tests/test_scenarios.py (which reads the bundled captures), on fresh
 traffic: timings move by tens of milliseconds between runs, findings must not. The
-scenarios of the selected tests run three at a time (each in namespaces of its own),
-~2 minutes for all of them.
+scenarios of the selected tests run five at a time (each in namespaces of its own),
+~1.5 minutes for all of them. Where a scenario's story is in its daemons' logs too, the
+verdict from capture and logs together is checked on the fresh run as well.
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ import pytest
 from tests.helpers.scenario_checks import CHECKS, Sidecar
 from tests.lab.scenarios import SCENARIOS, ScenarioResult
 from vrrpscope.analysis import analyze_files
+from vrrpscope.findings import Kind
+from vrrpscope.logs.attach import load_logs
 
-PARALLEL = 3
+PARALLEL = 5  # the labs mostly wait on VRRP timers: five at once fit two cores
 # any-sll writes two captures; the SLL2 one (with interface indexes) is the one checked.
 CAPTURE_OF = {"any-sll2": ("any-sll", "any-sll2.pcap")}
 
@@ -56,3 +59,42 @@ def test_fresh_scenario(name: str, fresh_runs):
     sidecar = Sidecar(json.loads(Path(sidecar_path).read_text()))
     analysis = analyze_files([str(pcap)])
     CHECKS[name](analysis, sidecar)
+
+
+# scenario -> the verdicts capture + logs give: (kind, node)
+LOG_VERDICTS = {
+    "split-brain": {(Kind.INGRESS_DROPPED, "r2")},
+    "master-blocked": {(Kind.EGRESS_BLOCKED, "r1")},
+    "duplicate-vrid": {(Kind.LOGGED_REJECTS, f"r{n}") for n in range(1, 5)},
+}
+
+
+@pytest.mark.lab
+@pytest.mark.parametrize("name", sorted(LOG_VERDICTS))
+def test_fresh_scenario_with_its_logs(name: str, fresh_runs, tmp_path: Path):
+    result = fresh_runs[name]
+    if isinstance(result, BaseException):
+        raise result
+    specs = []
+    for who, text in sorted(result.logs.items()):
+        node = who.split("-", 1)[0]
+        path = tmp_path / f"{who}.log"
+        path.write_text(text)
+        specs.append(f"{node}:{path}")
+    analysis = analyze_files([str(result.pcap)])
+    logs = load_logs(specs, analysis)
+    # one machine, one clock: every log that changed state lines up within a second or so
+    aligned = [log for log in logs if log.offset_s is not None]
+    assert aligned and all(abs(log.offset_s) < 1.5 for log in aligned)
+    changed = {
+        log.node
+        for log in logs
+        if any(e.kind == "state" and not e.details.get("init") for e in log.events)
+    }
+    assert changed <= {log.node for log in aligned}
+    verdicts = {
+        (f.kind, f.details["node"])
+        for f in analysis.findings
+        if f.kind in (Kind.EGRESS_BLOCKED, Kind.INGRESS_DROPPED, Kind.LOGGED_REJECTS)
+    }
+    assert verdicts == LOG_VERDICTS[name]

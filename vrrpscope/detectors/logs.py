@@ -276,11 +276,15 @@ def ingress_dropped(ctx: Context, routers: Sequence[Any], log: LogFile) -> None:
                 continue
             sp = next((s for s in router.speakers.values() if s.src == p.src), None)
             interval = (sp.interval_cs if sp is not None else 100) * NS // 100
+            takeover = sp.mdi_ns if sp is not None else 3 * interval
             heard = any(  # it logged that master's adverts: it hears them (a backup of
-                # higher priority discards lower ones and times out: that is preemption)
-                h.details.get("peer") == p.src and t - 4 * interval - slack <= h.when_ns <= t
+                # higher priority discards lower ones and times out: that is preemption;
+                # one that rejects them times out too: logged-rejects says why)
+                h.details.get("peer") in (p.src, None if h.kind == M.RECEIVE_ERROR else "")
+                and t - max(4 * interval, 2 * takeover) - slack <= h.when_ns <= t
                 for h in log.events
-                if h.when_ns is not None and h.kind in (M.LOWER_PRIORITY, M.PREEMPTED)
+                if h.when_ns is not None
+                and h.kind in (M.LOWER_PRIORITY, M.PREEMPTED, M.RECEIVE_ERROR)
             )
             if heard:
                 continue
