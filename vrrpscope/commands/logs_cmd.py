@@ -22,23 +22,13 @@ def run_logs(args: argparse.Namespace) -> int:
                 write_line(event.to_dict(), sys.stdout)
         return code
     from rich.console import Console
-    from rich.text import Text
 
     from vrrpscope.commands.analyze_cmd import report_width
     from vrrpscope.report.logs import logs_lines
-    from vrrpscope.report.text import MIN_WIDTH, _plain
+    from vrrpscope.report.text import MIN_WIDTH, print_lines
 
     console = Console(highlight=False, width=report_width())
-    lines = logs_lines(logs, max(console.width, MIN_WIDTH), args.local, args.details)
-    if console.color_system is None:
-        console.file.write("".join(_plain(line).rstrip() + "\n" for line in lines))
-        return code
-    text = Text()
-    for line in lines:
-        for piece, style in line:
-            text.append(piece, style or None)
-        text.append("\n")
-    console.print(text, end="", soft_wrap=True)
+    print_lines(console, logs_lines(logs, max(console.width, MIN_WIDTH), args.local, args.details))
     return code
 
 

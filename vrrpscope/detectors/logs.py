@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -261,6 +262,10 @@ def ingress_dropped(ctx: Context, routers: Sequence[Any], log: LogFile) -> None:
     if log.offset_s is None:  # needs the two clocks lined up
         return
     slack = int((log.offset_uncertainty_s or 0.0) * NS) + NS // 2
+    heard = sorted(
+        (h for h in log.events if h.when_ns is not None and h.kind in _HEARS),
+        key=lambda h: h.when_ns or 0,
+    )
     hits: dict[Any, list[tuple[LogEvent, str]]] = {}
     for e in log.events:
         is_timeout = e.kind == M.ADVERT_TIMEOUT
@@ -277,25 +282,35 @@ def ingress_dropped(ctx: Context, routers: Sequence[Any], log: LogFile) -> None:
             sp = next((s for s in router.speakers.values() if s.src == p.src), None)
             interval = (sp.interval_cs if sp is not None else 100) * NS // 100
             takeover = sp.mdi_ns if sp is not None else 3 * interval
-            heard = any(  # it logged that master's adverts: it hears them (a backup of
-                # higher priority discards lower ones and times out: that is preemption;
-                # one that rejects them times out too: logged-rejects says why)
-                h.details.get("peer") in (p.src, None if h.kind == M.RECEIVE_ERROR else "")
-                and t - max(4 * interval, 2 * takeover) - slack <= h.when_ns <= t
-                for h in log.events
-                if h.when_ns is not None
-                and h.kind in (M.LOWER_PRIORITY, M.PREEMPTED, M.RECEIVE_ERROR)
-            )
-            if heard:
+            during = p.start_ns < t - 2 * interval - slack and p.end_ns > t + interval + slack
+            # it logged that master's adverts: it hears them (a backup of higher priority
+            # discards lower ones and times out: that is preemption; one that rejects
+            # them times out too: logged-rejects says why)
+            if not during or _heard(heard, p.src, t - max(4 * interval, 2 * takeover) - slack, t):
                 continue
-            if p.start_ns < t - 2 * interval - slack and p.end_ns > t + interval + slack:
-                seen = hits.setdefault(router.key, [])
-                if not (seen and is_master and t - (seen[-1][0].when_ns or 0) <= 2 * NS):
-                    seen.append((e, p.src))  # (the MASTER right after a timeout: one)
-                break
+            seen = hits.setdefault(router.key, [])
+            if not (seen and is_master and t - (seen[-1][0].when_ns or 0) <= 2 * NS):
+                seen.append((e, p.src))  # (the MASTER right after a timeout: one)
+            break
     for key, found in hits.items():
         router = next(r for r in routers if r.key == key)
         _ingress_finding(ctx, router, log, found)
+
+
+_HEARS = (M.LOWER_PRIORITY, M.PREEMPTED, M.RECEIVE_ERROR)  # lines that show adverts arrive
+
+
+def _heard(heard: Sequence[LogEvent], src: str, first: int, last: int) -> bool:
+    """Whether the log shows, in [first, last], an advert of ``src`` arriving (a
+    rejection naming no sender counts for any)."""
+    lo = bisect.bisect_left(heard, first, key=lambda h: h.when_ns or 0)
+    for h in heard[lo:]:
+        if (h.when_ns or 0) > last:
+            return False
+        peer = h.details.get("peer")
+        if peer == src or (peer is None and h.kind == M.RECEIVE_ERROR):
+            return True
+    return False
 
 
 def _ingress_finding(

@@ -1,5 +1,5 @@
 """The daemons' own logs (keepalived, FRR vrrpd, ucarp): read, aligned with the wire."""
 
-from vrrpscope.logs.reader import LogEvent, LogFile, read_log, read_logs
+from vrrpscope.logs.reader import LogEvent, LogFile, read_log
 
-__all__ = ["LogEvent", "LogFile", "read_log", "read_logs"]
+__all__ = ["LogEvent", "LogFile", "read_log"]

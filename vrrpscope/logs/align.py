@@ -94,15 +94,6 @@ def wire_marks(routers: Iterable, capture_start_ns: int | None) -> dict[str, lis
     return out
 
 
-def best_alignment(
-    mine: Sequence[Mark], wire: dict[str, list[Mark]], not_me: set[str], resolution_ns: int
-) -> Alignment | None:
-    """The speaker and offset matching the most of ``mine`` (ties: the smaller offset,
-    then the tighter)."""
-    ranked = rank_alignments(mine, wire, not_me, resolution_ns)
-    return ranked[0][1] if ranked else None
-
-
 def rank_alignments(
     mine: Sequence[Mark],
     wire: dict[str, list[Mark]],

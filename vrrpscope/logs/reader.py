@@ -103,11 +103,6 @@ class LogFile:
             if e.details.get("vip") and e.kind in ("garp", "receive-error")
         }
 
-    @property
-    def first_ts_ns(self) -> int | None:
-        times = [e.ts_ns for e in self.events if e.ts_ns is not None]
-        return min(times) if times else None
-
     def __repr__(self) -> str:
         offset = "" if self.offset_s is None else f", offset {self.offset_s:+.3f} s"
         return (
@@ -140,18 +135,6 @@ def log_spec(arg: str) -> tuple[str | None, str]:
     if m is None or os.path.exists(arg):
         return None, arg
     return m.group("node"), m.group("path")
-
-
-def read_logs(
-    specs: Sequence[str], clock: Clock | None = None, instances: dict[str, int] | None = None
-) -> list[LogFile]:
-    """Each ``NODE:PATH`` or ``PATH`` read (InputError for one that cannot be opened);
-    ``instances``: keepalived instance name -> VRID (from ``--config``)."""
-    out = []
-    for spec in specs:
-        node, path = log_spec(spec)
-        out.append(read_log(path, node, clock or Clock(), instances))
-    return out
 
 
 def read_log(

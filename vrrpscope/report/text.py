@@ -49,9 +49,12 @@ def render(
 ) -> None:
     """Print the whole report, fitted to the console's width (long sections cut unless
     ``details``)."""
-    width = max(console.width, MIN_WIDTH)
-    lines = report_lines(analysis, width, local, details)
-    if console.color_system is None:  # a pipe or a file: plain text
+    print_lines(console, report_lines(analysis, max(console.width, MIN_WIDTH), local, details))
+
+
+def print_lines(console: Console, lines: list[Line]) -> None:
+    """Styled lines on a terminal; plain text (no trailing blanks) in a pipe or file."""
+    if console.color_system is None:
         console.file.write("".join(_plain(line).rstrip() + "\n" for line in lines))
         console.file.flush()
         return
