@@ -143,7 +143,8 @@ def summary_lines(analysis: Analysis, width: int, local: bool = False) -> list[L
     if analysis.backwards_ts:
         rows.append(("time", f"timestamps went backwards {analysis.backwards_ts:,} time(s)", ""))
     for hole in analysis.uncovered[:4]:
-        at, until = (format_time(ts, local)[11:22] for ts in (hole.first_ns, hole.last_ns))
+        cut = 11 if hole.length_ns < 86400 * 10**9 else 0  # with the dates past a day
+        at, until = (format_time(ts, local)[cut:22] for ts in (hole.first_ns, hole.last_ns))
         rows.append(
             (
                 "not captured",
