@@ -9,6 +9,13 @@ from pathlib import Path
 
 NS = 1_000_000_000
 FORMATS = ("syslog", "syslog-nohost", "rfc3339", "journal-short-iso", "journal-json", "console")
+# FRR vrrpd's lines as syslog / journald ("vrrpd") and its own file ("VRRP") give them
+FRR_FORMATS = (
+    ("frr", "VRRP"),
+    ("syslog", "vrrpd"),
+    ("journal-json", "vrrpd"),
+    ("rfc3339", "vrrpd"),
+)
 
 
 def line(fmt: str, ts_ns: int, message: str, host: str = "r2", prog: str = "Keepalived_vrrp"):
@@ -37,6 +44,12 @@ def line(fmt: str, ts_ns: int, message: str, host: str = "r2", prog: str = "Keep
         return json.dumps(record)
     if fmt == "console":
         return f"{when:%a %b} {when.day:2d} {when:%H:%M:%S %Y}: {message}"
+    if fmt == "frr":  # FRR's own log file: the protocol's name as the program
+        return f"{when:%Y/%m/%d %H:%M:%S} {prog}: {message}"
+    if fmt == "frr-precise":  # with ``log timestamp precision 6``
+        return f"{when:%Y/%m/%d %H:%M:%S.%f} {prog}: {message}"
+    if fmt == "ucarp":  # ucarp in the foreground; the message carries its [LEVEL]
+        return f"{when:%Y-%m-%dT%H:%M:%S.%f}: {message}"
     if fmt == "cat":
         return message
     raise ValueError(fmt)

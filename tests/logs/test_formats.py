@@ -68,3 +68,20 @@ def test_log_tz_shifts_lines_without_an_offset_only() -> None:
 )
 def test_lines_of_no_format_are_none(junk: str) -> None:
     assert parse_line(junk, Clock()) is None
+
+
+@pytest.mark.parametrize(("fmt", "frac"), [("frr", False), ("frr-precise", True)])
+def test_frr_log_files_give_the_time_and_the_protocol_as_the_program(fmt, frac) -> None:
+    message = "[W23ZH-NY264] [CORE] [VRID 51] [IPv4] Backup -> Master"
+    parsed = parse_line(line(fmt, T, message, prog="VRRP"), Clock(year=2026))
+    assert parsed is not None and parsed.format == "frr" and parsed.message == message
+    assert parsed.program == "VRRP" and parsed.assumed  # local time: the zone is assumed
+    assert parsed.ts_ns == (T if frac else T // NS * NS)
+
+
+def test_ucarp_console_lines_give_the_time_and_keep_the_level() -> None:
+    text = line("ucarp", T, "[WARNING] Switching to state: MASTER")
+    parsed = parse_line(text, Clock(year=2026))
+    assert parsed is not None and parsed.format == "ucarp" and parsed.ts_ns == T
+    assert parsed.message == "[WARNING] Switching to state: MASTER"
+    assert parsed.program == "ucarp"

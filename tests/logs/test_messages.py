@@ -219,3 +219,117 @@ def test_ucarp_messages() -> None:
     assert bad is not None and bad.details["reason"] == "auth"
     assert M.any_daemon("[WARNING] Switching to state: BACKUP") is not None
     assert M.any_daemon("Switching to state: BACKUP") is None  # unmarked: not claimed
+
+
+# vrrpd 8.4's own format strings (``strings /usr/lib/frr/vrrpd``), filled in
+FRR_LINES = [
+    (
+        "[TE0EM-RN6HQ] [CORE] [VRID 51] [IPv4] Received advertisement from 198.18.1.2 w/ "
+        "priority 200; switching to Backup",
+        M.PREEMPTED,
+        {"peer": "198.18.1.2", "priority": 200},
+    ),
+    (
+        "[CORE] [VRID 51] [IPv4] Discarding advertisement from 198.18.1.1 (100 <= 200 & "
+        "198.18.1.1 <= 198.18.1.2)",
+        M.LOWER_PRIORITY,
+        {"peer": "198.18.1.1", "priority": 100, "ours": 200},
+    ),
+    (
+        "[CORE] [VRID 51] [IPv4] Discarding advertisement from 198.18.1.1 (100 < 200 & "
+        "preempt = true)",
+        M.LOWER_PRIORITY,
+        {"peer": "198.18.1.1", "priority": 100, "ours": 200},
+    ),
+    (
+        "[CORE] [VRID 51] [IPv4] Datagram invalid: Received advertisement with advertisement "
+        "interval 2 unequal to our configured value 1",
+        M.RECEIVE_ERROR,
+        {"reason": "interval", "received_s": 2, "mine_s": 1},
+    ),
+    (
+        "[CORE] [VRID 51] [IPv4] Datagram has 2 addresses, but this VRRP instance has 1",
+        M.RECEIVE_ERROR,
+        {"reason": "vip-count", "got": 2, "want": 1},
+    ),
+    (
+        "[CORE] [VRID 51] [IPv4] Datagram invalid: Bad VRRP checksum 1234; should be abcd",
+        M.RECEIVE_ERROR,
+        {"reason": "checksum"},
+    ),
+    (
+        "[CORE] [VRID 51] [IPv4] Datagram invalid: IPv4 TTL is 64; should be 255",
+        M.RECEIVE_ERROR,
+        {"reason": "ttl"},
+    ),
+    (
+        "[CORE] [VRID 51] [IPv6] Datagram invalid: IPv6 Hop Limit is 1; should be 255",
+        M.RECEIVE_ERROR,
+        {"reason": "ttl"},
+    ),
+    (
+        "[CORE] [VRID 51] [IPv4] Datagram invalid: Bad version 4",
+        M.RECEIVE_ERROR,
+        {"reason": "version"},
+    ),
+    (
+        "[CORE] [VRID 51] [IPv4] Datagram invalid: Bad authentication type 1",
+        M.RECEIVE_ERROR,
+        {"reason": "auth-type"},
+    ),
+    (
+        "[CORE] [VRID 51] [IPv4] Datagram invalid: IPv4 packet length field does not match # "
+        "received bytes; 40!= 36",
+        M.RECEIVE_ERROR,
+        {"reason": "length"},
+    ),
+    (
+        "[CORE] [VRID 51] [IPv4] Datagram invalid: Advertisement contains VRID 52 which does "
+        "not match our instance",
+        M.RECEIVE_ERROR,
+        {"reason": "other", "got_vrid": 52},
+    ),
+    (
+        "[CORE] [VRID 51] [IPv4] Datagram invalid: Received advertisement but we are the "
+        "address owner",
+        M.ADDRESS_OWNER,
+        {},
+    ),
+    (
+        "[CORE] [VRID 51] [IPv4] Failed to send VRRP Advertisement: Operation not permitted",
+        M.SEND_ERROR,
+        {"error": "Operation not permitted"},
+    ),
+    (
+        "[CORE] [VRID 51] Interface eth0 down",
+        M.FAULT,
+        {"reason": "interface", "interface": "eth0"},
+    ),
+    (
+        "[W23ZH-NY264] [CORE] [VRID 51] [IPv4] Master -> Initialize",
+        M.STATE,
+        {"state": "INIT", "from": "MASTER", "resigned": True},
+    ),
+    ("[R3SM7-1JZFQ] [CORE] [VRID 51] [IPv4] 'Shutdown' event", M.DAEMON, {"action": "stop"}),
+]
+
+
+@pytest.mark.parametrize(("text", "kind", "details"), FRR_LINES)
+def test_frr_vrrpd_messages(text: str, kind: str, details: dict) -> None:
+    said = M.frr(text)
+    assert said is not None and said.daemon == "frr" and said.vrid == 51
+    assert (said.kind, said.details) == (kind, details)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[P485H-A79BW] [CORE] [VRID 51] [IPv6] Refusing to start Virtual Router: No VRRP interface",
+        "[MZG9J-C7D80] [CORE] [VRID 51] [IPv4] Interface: None (no interface found w/ MAC "
+        "00:00:5e:00:01:33)",
+        "[HEH72-5BR66] [CORE] [VRID 51] [IPv4] Interface: vrrp4-2-51",
+        "[CORE] [VRID 51] [IPv4] Bound Rx socket to VRRP multicast group",
+    ],
+)
+def test_frr_lines_that_say_nothing_of_the_election_are_no_event(text: str) -> None:
+    assert M.frr(text) is None

@@ -75,7 +75,7 @@ def log_marks(events: Iterable[LogEvent]) -> list[Mark]:
             continue
         if e.kind == STATE and e.details.get("state") == "MASTER" and not e.details.get("init"):
             out.append(Mark("master", e.ts_ns, e.vrid))
-        elif e.kind == RESIGNED:
+        elif e.kind == RESIGNED or (e.kind == STATE and e.details.get("resigned")):
             out.append(Mark("resigned", e.ts_ns, e.vrid))
     return out
 

@@ -11,6 +11,10 @@ Recognised (per line; a file's format is the one most of its lines have):
 - ``journal-json``: ``journalctl -o json`` (``__REALTIME_TIMESTAMP`` in microseconds);
 - ``console``: keepalived's own ``-l`` output ``Thu Mar 25 18:00:59 2021: msg`` and its
   log file (``-g``: the same with a fraction of up to nanoseconds);
+- ``frr``: FRR's own log file (``log file``): ``2026/12/03 19:02:53.123 VRRP: msg``
+  (the fraction with ``log timestamp precision``), local time;
+- ``ucarp``: ucarp's own output in the foreground: ``2026-12-03T19:05:27.789572:
+  [WARNING] msg``, local time;
 - ``cat``: ``journalctl -o cat`` (the message alone): kept, without a time.
 """
 
@@ -50,7 +54,24 @@ _CONSOLE = re.compile(
     + _TIME
     + r" (?P<Y>\d{4}): (?P<msg>.*)$"
 )
-FORMATS = ("syslog", "syslog-nohost", "rfc3339", "journal-json", "console", "cat")
+_FRR_FILE = re.compile(
+    r"^(?P<Y>\d{4})/(?P<M>\d\d)/(?P<D>\d\d) "
+    + _TIME
+    + r" (?P<prog>[A-Z][A-Z0-9_]{1,15}): (?P<msg>.*)$"
+)
+_UCARP_CONSOLE = re.compile(
+    r"^(?P<Y>\d{4})-(?P<M>\d\d)-(?P<D>\d\d)T" + _TIME + r": (?P<msg>\[[A-Z]+\] .*)$"
+)
+FORMATS = (
+    "syslog",
+    "syslog-nohost",
+    "rfc3339",
+    "journal-json",
+    "console",
+    "frr",
+    "ucarp",
+    "cat",
+)
 
 
 @dataclass(slots=True)
@@ -212,6 +233,24 @@ def _console(text: str, clock: Clock) -> LogLine | None:
     return LogLine("console", ts, None, None, None, m.group("msg"), True)
 
 
+def _frr_file(text: str, clock: Clock) -> LogLine | None:
+    m = _FRR_FILE.match(text)
+    if m is None:
+        return None
+    ymd = int(m.group("Y")), int(m.group("M")), int(m.group("D"))
+    ts = clock.stamp(*ymd, _hms(m), m.group("frac"))
+    return LogLine("frr", ts, None, m.group("prog"), None, m.group("msg"), True)
+
+
+def _ucarp_console(text: str, clock: Clock) -> LogLine | None:
+    m = _UCARP_CONSOLE.match(text)
+    if m is None:
+        return None
+    ymd = int(m.group("Y")), int(m.group("M")), int(m.group("D"))
+    ts = clock.stamp(*ymd, _hms(m), m.group("frac"))
+    return LogLine("ucarp", ts, None, "ucarp", None, m.group("msg"), True)
+
+
 def _journal_json(text: str, clock: Clock) -> LogLine | None:
     if not text.startswith("{"):
         return None
@@ -247,6 +286,8 @@ _PARSERS = {
     "journal-json": _journal_json,
     "rfc3339": _rfc3339,
     "console": _console,
+    "frr": _frr_file,
+    "ucarp": _ucarp_console,
     "syslog": _syslog,
     "syslog-nohost": _syslog_nohost,
 }

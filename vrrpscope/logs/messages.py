@@ -398,42 +398,111 @@ _FRR_STATES = {"master": "MASTER", "backup": "BACKUP", "initialize": "INIT"}
 
 
 def frr(message: str) -> Said | None:
-    """An FRR vrrpd message, or None."""
+    """An FRR vrrpd message, or None (wording from vrrpd 8.x: vrrp.c, vrrp_packet.c)."""
     m = _FRR.match(message)
     if m is None:
         return None
     vrid = int(m.group("vrid"))
     family = {"IPv4": 4, "IPv6": 6}.get(m.group("fam") or "")
     rest = m.group("rest")
-    move = re.match(r"^(\w+) -> (\w+)$", rest)
-    if move and move.group(2).lower() in _FRR_STATES:
-        before = _FRR_STATES.get(move.group(1).lower(), move.group(1))
-        state = _FRR_STATES[move.group(2).lower()]
-        return Said("frr", STATE, None, vrid, family, {"state": state, "from": before})
-    if rest.startswith("Master_Down_Timer expired"):
-        return Said("frr", ADVERT_TIMEOUT, None, vrid, family)
-    prio = re.search(r"priority (\d+) .*?(?:from|advertisement) (\S+)", rest)
-    if "Received advertisement" in rest and prio:
-        details = {"peer": prio.group(2), "priority": int(prio.group(1))}
-        return Said("frr", LOWER_PRIORITY, None, vrid, family, details)
-    if re.search(r"[Dd]iscarding|[Dd]ropping|[Ii]nvalid|[Bb]ad ", rest):
-        return Said("frr", RECEIVE_ERROR, None, vrid, family, {"reason": _frr_reason(rest)})
-    if re.search(r"Failed to send|Unable to send|sendto", rest):
-        return Said("frr", SEND_ERROR, None, vrid, family, {"error": rest})
+    for pattern, kind, details in _FRR_MESSAGES:
+        hit = pattern.match(rest)
+        if hit is not None:
+            return Said("frr", kind, None, vrid, family, details(hit))
     return None
 
 
-def _frr_reason(rest: str) -> str:
-    low = rest.lower()
+def _frr_move(m: re.Match) -> dict[str, Any]:
+    before = _FRR_STATES.get(m.group(1).lower(), m.group(1))
+    state = _FRR_STATES[m.group(2).lower()]
+    # Master -> Initialize is the Shutdown event: the master sends priority 0 (RFC 5798)
+    resigned = {"resigned": True} if before == "MASTER" and state == "INIT" else {}
+    return {"state": state, "from": before} | resigned
+
+
+_FRR_MESSAGES: list[tuple[re.Pattern[str], str, Callable[[re.Match], dict[str, Any]]]] = [
+    (re.compile(r"^(\w+) -> (Master|Backup|Initialize)$", re.I), STATE, _frr_move),
+    (re.compile(r"^Master_Down_Timer expired"), ADVERT_TIMEOUT, lambda m: {}),
+    (
+        # a master hearing a better advert
+        re.compile(
+            r"^Received advertisement from (?P<peer>\S+) w/ priority (?P<prio>\d+); "
+            r"switching to Backup"
+        ),
+        PREEMPTED,
+        lambda m: _peer(m) | {"priority": int(m.group("prio"))},
+    ),
+    (
+        # "(theirs <= ours & their IP <= ours)" as master; "(theirs < ours & preempt = true)"
+        re.compile(
+            r"^Discarding advertisement from (?P<peer>\S+) \((?P<prio>\d+) <=? (?P<ours>\d+)"
+        ),
+        LOWER_PRIORITY,
+        lambda m: _peer(m) | {"priority": int(m.group("prio")), "ours": int(m.group("ours"))},
+    ),
+    (
+        re.compile(r"^Datagram invalid: Received advertisement but we are the address owner"),
+        ADDRESS_OWNER,
+        lambda m: {},
+    ),
+    (
+        re.compile(r"^Datagram invalid: Advertisement contains VRID (?P<got>\d+)"),
+        RECEIVE_ERROR,
+        lambda m: {"reason": "other", "got_vrid": int(m.group("got"))},
+    ),
+    (
+        re.compile(
+            r"^Datagram invalid: Received advertisement with advertisement interval "
+            r"(?P<got>\d+) unequal to our configured value (?P<mine>\d+)"
+        ),
+        RECEIVE_ERROR,
+        lambda m: {
+            "reason": "interval",
+            "received_s": int(m.group("got")),
+            "mine_s": int(m.group("mine")),
+        },
+    ),
+    (
+        re.compile(
+            r"^Datagram has (?P<got>\d+) addresses, but this VRRP instance has (?P<want>\d+)"
+        ),
+        RECEIVE_ERROR,
+        lambda m: {"reason": "vip-count", "got": int(m.group("got")), "want": int(m.group("want"))},
+    ),
+    (
+        re.compile(r"^Datagram invalid: (?P<why>.*)$"),
+        RECEIVE_ERROR,
+        lambda m: {"reason": _frr_reason(m.group("why"))},
+    ),
+    (
+        re.compile(r"^Failed to send VRRP Advertisement: (?P<error>.*)$"),
+        SEND_ERROR,
+        lambda m: {"error": m.group("error")},
+    ),
+    (
+        re.compile(r"^Interface (?P<iface>\S+) down"),
+        FAULT,
+        lambda m: {"reason": "interface", "interface": m.group("iface")},
+    ),
+    (re.compile(r"^'Startup' event"), DAEMON, lambda m: {"action": "start"}),
+    (re.compile(r"^'Shutdown' event"), DAEMON, lambda m: {"action": "stop"}),
+]
+
+
+def _frr_reason(why: str) -> str:
+    """The reason of vrrpd's ``Datagram invalid: <why>`` (vrrp_packet.c's parse errors)."""
+    low = why.lower()
     for word, reason in (
         ("checksum", "checksum"),
         ("version", "version"),
         ("ttl", "ttl"),
         ("hop limit", "ttl"),
-        ("interval", "interval"),
-        ("address", "vip-mismatch"),
+        ("authentication", "auth-type"),
         ("length", "length"),
-        ("type", "type"),
+        ("missing auth", "length"),
+        ("too short", "length"),
+        ("bad type", "type"),
+        ("ip address", "vip-mismatch"),
     ):
         if word in low:
             return reason
@@ -473,6 +542,7 @@ PROGRAMS: dict[str, Callable[[str], Said | None]] = {
     "keepalived_vrrp": keepalived,
     "vrrpd": frr,
     "frr": frr,
+    "vrrp": frr,  # FRR's own log file names the protocol: "VRRP: [CORE] ..."
     "ucarp": ucarp,
 }
 

@@ -41,6 +41,8 @@ def phrase(e: LogEvent) -> str:
             words += " (start-up)"
         if d.get("reason"):
             words += f" ({d['reason']})"
+        if d.get("resigned"):
+            words += " (resigned: priority 0 sent)"
         return words
     if e.kind == M.ADVERT_TIMEOUT:
         return "advertisement timeout: no master heard"
@@ -49,7 +51,8 @@ def phrase(e: LogEvent) -> str:
     if e.kind == M.RESIGNED:
         return "sent priority 0 (resigned)"
     if e.kind == M.PREEMPTED:
-        return f"heard a better master{peer} (priority {d.get('priority')}, ours {d.get('ours')})"
+        ours = f", ours {d['ours']}" if d.get("ours") is not None else ""
+        return f"heard a better master{peer} (priority {d.get('priority')}{ours})"
     if e.kind == M.LOWER_PRIORITY:
         return f"heard a lower priority {d.get('priority', '')}{peer}".replace("  ", " ")
     if e.kind == M.PRIORITY_CHANGE:
