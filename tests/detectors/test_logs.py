@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.logwriter import FORMATS, write_log
+from tests.helpers.logwriter import FORMATS, FRR_FORMATS, write_log
 from vrrpscope.analysis import analyze_files
 from vrrpscope.findings import Kind, Severity
 from vrrpscope.incidents.records import IncidentKind
@@ -22,6 +22,8 @@ NODES = {
     "config-mismatch": 4,
     "priority-flap": 2,
     "mastership-flap": 2,
+    "frr": 2,
+    "carp-collision": 3,
 }
 
 
@@ -88,6 +90,18 @@ def test_a_config_mismatch_is_matched_to_the_peer_causing_it() -> None:
     assert by_node["r2"].details["senders"] == ["198.18.1.1"]
     assert by_node["r1"].details["senders"] == ["198.18.1.2"]
     assert {log.address for log in analysis.logs} == {f"198.18.1.{n}" for n in range(1, 5)}
+    # VRID 53: one cluster, two passwords: matched to the peer, and the fix is the password
+    auth = {
+        f.details["node"]: f
+        for f in analysis.findings
+        if f.kind == Kind.LOGGED_REJECTS and f.details["reason"] == "auth"
+    }
+    assert auth["r3"].details["senders"] == ["198.18.1.4"]
+    assert auth["r4"].details["senders"] == ["198.18.1.3"]
+    assert "make it the same" in auth["r3"].message and "free VRID" not in auth["r3"].message
+    # r3 is silent while MASTER for 7 s with no send error: keepalived re-arms its advert
+    # timer on each rejected advert, so no egress verdict
+    assert not [f for f in analysis.findings if f.kind == Kind.EGRESS_BLOCKED]
 
 
 def test_without_logs_there_is_no_such_verdict() -> None:
@@ -96,7 +110,9 @@ def test_without_logs_there_is_no_such_verdict() -> None:
         assert _verdicts(plain) == set()
 
 
-def _converted(tmp_path: Path, scenario: str, fmt: str, shift_ns: int) -> list[str]:
+def _converted(
+    tmp_path: Path, scenario: str, fmt: str, shift_ns: int, prog: str = "Keepalived_vrrp"
+) -> list[str]:
     """The scenario's console logs rewritten in ``fmt``, their clocks moved by shift."""
     out = []
     for n in range(1, NODES[scenario] + 1):
@@ -106,7 +122,7 @@ def _converted(tmp_path: Path, scenario: str, fmt: str, shift_ns: int) -> list[s
             parsed = parse_line(text, Clock())
             if parsed is not None and parsed.ts_ns is not None:
                 lines.append((parsed.ts_ns + shift_ns, parsed.message))
-        path = write_log(tmp_path / f"{scenario}.r{n}.{fmt}", fmt, lines, host=f"r{n}")
+        path = write_log(tmp_path / f"{scenario}.r{n}.{fmt}", fmt, lines, host=f"r{n}", prog=prog)
         out.append(f"r{n}:{path}")
     return out
 
@@ -151,3 +167,37 @@ def test_a_logged_fault_is_a_finding_of_its_own(tmp_path: Path) -> None:
     assert fault.details["reason"] == "interface eth0 down" and fault.details["left_to"] == "BACKUP"
     assert fault.severity == Severity.WARNING and "r9 logged FAULT for VI_51" in fault.message
     assert fault.vrid == router.vrid
+
+
+def test_frr_a_backup_that_hears_nothing_names_its_ingress() -> None:
+    analysis = _run("frr")
+    assert _verdicts(analysis) == {("ingress-dropped", "r1", 51, None)}
+    [f] = [f for f in analysis.findings if f.kind == Kind.INGRESS_DROPPED]
+    assert f.details["masters_on_wire"] == ["198.18.1.2"]
+    assert "Master_Down_Timer expired" in f.message
+    [split] = [i for i in analysis.incidents if i.kind == IncidentKind.SPLIT_BRAIN]
+    assert f in split.findings and "r1 timed out" in split.message
+    by_node = {log.node: log for log in analysis.logs}
+    assert {log.format for log in analysis.logs} == {"frr"}
+    assert by_node["r1"].address == "198.18.1.1" and by_node["r2"].address == "198.18.1.2"
+    # r2's "Master -> Initialize" is its priority-0 advert: a second mark to align on
+    assert by_node["r2"].offset_from.startswith("2 event(s) matched")
+
+
+@pytest.mark.parametrize(("fmt", "prog"), FRR_FORMATS)
+def test_frr_verdicts_from_every_format_with_shifted_clocks(tmp_path: Path, fmt, prog) -> None:
+    shift = -75 * 10**9 - 600_000_000
+    analysis = _run("frr", _converted(tmp_path, "frr", fmt, shift, prog))
+    assert _verdicts(analysis) == {("ingress-dropped", "r1", 51, None)}
+    for log in analysis.logs:
+        assert log.offset_s is not None and abs(log.offset_s - 75.6) < 1.0
+
+
+def test_a_ucarp_log_lines_up_with_its_carp_adverts() -> None:
+    analysis = _run("carp-collision")
+    [ucarp] = [log for log in analysis.logs if log.node == "r3"]
+    assert ucarp.format == "ucarp" and ucarp.address == "198.18.1.3"
+    assert ucarp.offset_s is not None and abs(ucarp.offset_s) < 0.1
+    assert ucarp.offset_uncertainty_s is not None and ucarp.offset_uncertainty_s < 0.1
+    states = [e.details["state"] for e in ucarp.events if e.kind == "state"]
+    assert states == ["BACKUP", "MASTER"]

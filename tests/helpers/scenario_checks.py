@@ -350,6 +350,26 @@ def check_many_vrids_incidents(a: Analysis, stop: float) -> None:
     assert all(f.incident == i.id for i in incidents for f in i.findings)
 
 
+def check_frr(a: Analysis, s: Sidecar) -> None:
+    block, unblock = s.event_ts("block", "r1"), s.event_ts("unblock", "r1")
+    stop = s.event_ts("stop", "r2")
+    (split,) = of_kind(a, "split-brain", 51)
+    assert set(split.speakers) == {R1, R2} and split.severity == Severity.CRITICAL
+    start, end = ts(split)
+    assert block < start < block + 3.61 + 4
+    assert near(end, unblock, 2.0)
+    moves = [f for f in of_kind(a, "failover", 51) if f.details["cause"] == "resigned"]
+    (move,) = moves
+    assert (move.details["from"], move.details["to"]) == (R2, R1)
+    assert near(ts(move)[0], stop, 1.0)
+    assert abs(move.details["takeover_s"] - 156 / 256) < 0.3  # r1's Skew_Time
+    assert of_kind(a, "duplicate-vrid") == [] and of_kind(a, "no-master") == []
+    (router,) = a.routers.values()
+    assert router.versions == {3}
+    # vrrpd sends from its macvlan: the virtual MAC, as RFC 5798 says
+    assert {sp.mac for sp in router.speakers.values()} == {"00:00:5e:00:01:33"}
+
+
 CHECKS: dict[str, Callable[[Analysis, Sidecar], None]] = {
     "baseline": check_baseline,
     "failover": check_failover,
@@ -367,6 +387,7 @@ CHECKS: dict[str, Callable[[Analysis, Sidecar], None]] = {
     "unicast": check_unicast,
     "v3-checksum-mismatch": check_v3_checksum_mismatch,
     "vmac": check_vmac,
+    "frr": check_frr,
     "carp-collision": check_carp_collision,
     "any-sll": check_any_sll,
     "any-sll2": check_any_sll2,

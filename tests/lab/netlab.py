@@ -265,7 +265,8 @@ class Router:
 
 @dataclass
 class Daemon:
-    """A keepalived or ucarp process we started (wrapped in ``timeout`` in the router ns)."""
+    """A keepalived, ucarp or FRR process we started (wrapped in ``timeout`` in the router
+    ns)."""
 
     kind: str
     router: str
@@ -292,6 +293,12 @@ class Daemon:
     def pids(self) -> list[int]:
         """The daemon and all its children (not the wrapper)."""
         return _descendants(self.proc.pid) if self.running else []
+
+    def own_log(self) -> str:
+        """The daemon's own log so far (console output; FRR's log file)."""
+        with contextlib.suppress(OSError):
+            return self.log_path.read_text(errors="replace")
+        return ""
 
     def log(self) -> str:
         """The daemon's console log so far (plus up/down script logs for ucarp)."""
@@ -970,6 +977,88 @@ class Lab:
             "start", router, daemon="ucarp", vhid=vhid, vip=vip, advbase=advbase, advskew=advskew
         )
         return d
+
+    def start_frr(
+        self,
+        router: str,
+        *,
+        vrid: int,
+        priority: int,
+        vips: Sequence[str],
+        iface: str = "eth0",
+        version: int = 3,
+        advert_ms: int = 1000,
+        preempt: bool = True,
+        ready: float = 5.0,
+    ) -> Daemon:
+        """Start FRR's zebra and vrrpd in ``router`` for one IPv4 virtual router.
+
+        vrrpd sends from a macvlan on ``iface`` carrying the virtual MAC and the VIPs
+        (made here, as FRR's docs tell the operator to); both daemons log to their own
+        files in FRR's format (``2026/12/03 19:02:53.123 VRRP: ...``). Returns vrrpd."""
+        r = self.routers[router]
+        base = r.workdir / f"frr{sum(1 for d in self.daemons if d.router == router)}"
+        base.mkdir(mode=0o777)
+        base.chmod(0o777)  # the daemons drop to user frr
+        for d in (self.workdir, r.workdir):
+            d.chmod(0o711)
+        mvl = f"vrrp4-{vrid}"
+        self.ns_exec(router, IP, "link", "add", mvl, "link", iface, "type", "macvlan")
+        self.ns_exec(router, IP, "link", "set", mvl, "address", f"00:00:5e:00:01:{vrid:02x}")
+        for vip in vips:
+            self.ns_exec(router, IP, "addr", "add", vip, "dev", mvl)
+        self.ns_exec(router, IP, "link", "set", mvl, "up")
+        lines = [f"interface {iface}"]
+        lines += [f" vrrp {vrid} version {version}", f" vrrp {vrid} priority {priority}"]
+        lines.append(f" vrrp {vrid} advertisement-interval {advert_ms}")
+        lines += [f" vrrp {vrid} ip {vip.split('/')[0]}" for vip in vips]
+        if not preempt:
+            lines.append(f" no vrrp {vrid} preempt")
+        (base / "vrrpd.conf").write_text("\n".join(lines) + "\n")
+        (base / "zebra.conf").write_text("")
+        common = [
+            "-z",
+            str(base / "zserv.api"),
+            "--vty_socket",
+            str(base),
+            "-u",
+            "frr",
+            "-g",
+            "frr",
+        ]
+        started = []
+        for daemon in ("zebra", "vrrpd"):
+            log = base / f"{daemon}.log"
+            args = [f"/usr/lib/frr/{daemon}", "-f", str(base / f"{daemon}.conf")]
+            args += ["-i", str(base / f"{daemon}.pid"), *common, "--log", f"file:{log}"]
+            proc = self._spawn(router, args, base / f"{daemon}.out")
+            d = Daemon(
+                "frr" if daemon == "vrrpd" else "zebra",
+                router,
+                proc,
+                log,
+                pid_file=base / f"{daemon}.pid",
+            )
+            self.daemons.append(d)
+            started.append(d)
+            # vrrpd retries a zebra socket that is not there yet only after 10 s
+            up = base / ("zserv.api" if daemon == "zebra" else "vrrpd.log")
+            if not self.wait_for(lambda d=d, up=up: up.exists() or not d.running, ready, 0.05):
+                raise LabError(f"{daemon} in {router} not ready")
+            if not d.running:
+                out = (base / f"{daemon}.out").read_text(errors="replace")
+                raise LabError(f"{daemon} in {router} exited rc={proc.returncode}:\n{out}")
+        self.mark(
+            "start",
+            router,
+            daemon="frr",
+            vrid=vrid,
+            priority=priority,
+            vips=list(vips),
+            version=version,
+            advert_ms=advert_ms,
+        )
+        return started[-1]
 
     def daemon(self, router: str, kind: str = "keepalived") -> Daemon:
         """The latest running daemon of ``kind`` in ``router``."""

@@ -147,7 +147,13 @@ def recording(
                 side, cap, scenario=name, summary=summary or _first_line(name), **session.notes
             )
             sidecars.append(side)
-        logs = {f"{d.router}-{d.log_path.stem}": d.log() for d in lab.daemons}
+        logs = {
+            f"{d.router}-{d.log_path.parent.name if d.kind == 'frr' else d.log_path.stem}": (
+                d.own_log()
+            )
+            for d in lab.daemons
+            if d.kind != "zebra"
+        }
         res = ScenarioResult(
             name=name,
             pcaps=[c.path for c in caps],
@@ -706,6 +712,34 @@ def many_vrids(out_dir: Path | str) -> ScenarioResult:
     return s.done()
 
 
+def frr(out_dir: Path | str) -> ScenarioResult:
+    """FRR vrrpd (VRRPv3) pair: a split brain by INPUT drop on the backup, then the master stops.
+
+    r1 priority 100, r2 priority 200 (FRR 8.4 vrrpd with zebra, VRRPv3, 1 s, VIP
+    198.18.1.100 on a macvlan carrying the virtual MAC: vrrpd sends its adverts from
+    00:00:5e:00:01:33, RFC 5798's source MAC). Both start in Backup; r2 becomes master
+    ~3.2 s later ("Master_Down_Timer expired", "Backup -> Master"). ~6 s ``iptables -A
+    INPUT -p 112 -j DROP`` in r1: r1 times out ~3.6 s later and advertises priority 100
+    while r2 goes on (split brain); ~16 s rule removed: r1 hears r2 ("Received
+    advertisement from 198.18.1.2 w/ priority 200; switching to Backup"). ~19 s r2's
+    vrrpd gets SIGTERM ('Shutdown' event, "Master -> Initialize", a priority-0 advert) and
+    r1 takes over after Skew_Time (0.61 s). Logs: vrrpd's own files (``frr0``), whole
+    seconds. Expected: split-brain r1+r2; failover r2→r1 (resigned, ~0.61 s); with the
+    logs, ingress-dropped on r1.
+    """
+    with recording("frr", out_dir) as s:
+        for name, prio in (("r2", 200), ("r1", 100)):
+            s.lab.start_frr(name, vrid=51, priority=prio, vips=["198.18.1.100/24"])
+        s.lab.wait(6)
+        s.lab.block("r1", "INPUT")
+        s.lab.wait(10)
+        s.lab.unblock("r1", "INPUT")
+        s.lab.wait(3)
+        s.lab.stop(s.lab.daemon("r2", "frr"))
+        s.lab.wait(4)
+    return s.done()
+
+
 ScenarioFn = Callable[[Path | str], ScenarioResult]
 
 #: name → scenario function (names are also the capture file stems).
@@ -730,4 +764,5 @@ SCENARIOS: dict[str, ScenarioFn] = {
     "any-sll": any_sll,
     "vlans": vlans,
     "many-vrids": many_vrids,
+    "frr": frr,
 }

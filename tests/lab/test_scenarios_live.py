@@ -1,4 +1,4 @@
-"""Every lab scenario re-run with real keepalived / ucarp now, then analysed.
+"""Every lab scenario re-run with real keepalived / ucarp / FRR vrrpd now, then analysed.
 
 The same checks as tests/test_scenarios.py (which reads the bundled captures), on fresh
 traffic: timings move by tens of milliseconds between runs, findings must not. The
@@ -66,7 +66,11 @@ LOG_VERDICTS = {
     "split-brain": {(Kind.INGRESS_DROPPED, "r2")},
     "master-blocked": {(Kind.EGRESS_BLOCKED, "r1")},
     "duplicate-vrid": {(Kind.LOGGED_REJECTS, f"r{n}") for n in range(1, 5)},
+    "frr": {(Kind.INGRESS_DROPPED, "r1")},  # FRR vrrpd's own log files
+    # keepalived's "vrrp packet too short" lines are ucarp's CARP packets (r3 logs too)
+    "carp-collision": {(Kind.LOGGED_REJECTS, "r1"), (Kind.LOGGED_REJECTS, "r2")},
 }
+SENDERS = {"carp-collision": ["198.18.1.3"]}  # whom the rejections are matched to
 
 
 @pytest.mark.lab
@@ -101,3 +105,6 @@ def test_fresh_scenario_with_its_logs(name: str, fresh_runs, tmp_path: Path):
         if f.kind in (Kind.EGRESS_BLOCKED, Kind.INGRESS_DROPPED, Kind.LOGGED_REJECTS)
     }
     assert verdicts == LOG_VERDICTS[name]
+    if name in SENDERS:
+        rejects = [f for f in analysis.findings if f.kind == Kind.LOGGED_REJECTS]
+        assert all(f.details["senders"] == SENDERS[name] for f in rejects)

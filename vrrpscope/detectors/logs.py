@@ -170,7 +170,24 @@ def egress_blocked(ctx: Context, routers: Sequence[Any], log: LogFile, span: tup
             slack = int((log.offset_uncertainty_s or 1.0) * NS)
             if quiet is None or quiet[1] - quiet[0] <= takeover + slack:
                 continue
+            if not errors and _rejecting(log, instance, stretch.start.when_ns or first, last):
+                # keepalived re-arms a master's advert timer on every advert it rejects:
+                # a master fed a stream of them falls silent without any loss (the
+                # split-brain / duplicate-vrid findings say so)
+                continue
             _egress_finding(ctx, router, log, stretch, errors, *quiet)
+
+
+def _rejecting(log: LogFile, instance: str | None, first: int, last: int) -> bool:
+    """Whether the node logged rejected adverts while it was master (keepalived 2.3.3
+    and later log one per state change: at the start of the stretch)."""
+    return any(
+        e.kind == M.RECEIVE_ERROR
+        and e.when_ns is not None
+        and first - NS <= e.when_ns <= last
+        and e.instance == instance
+        for e in log.events
+    )
 
 
 def _longest_silence(router: Any, src: str, first: int, last: int) -> tuple[int, int] | None:
@@ -373,31 +390,82 @@ def logged_rejects(ctx: Context, routers: Sequence[Any], log: LogFile) -> None:
             groups.setdefault((router.key, str(e.details.get("reason"))), []).append(e)
     for (key, reason), events in groups.items():
         router = next(r for r in routers if r.key == key)
-        _rejects_finding(ctx, router, log, reason, events)
+        _rejects_finding(
+            ctx, router, log, reason, events, _shape_suspects(routers, router, log, reason)
+        )
+
+
+_SHAPE = ("length", "type", "version", "bogus")  # rejections of the packet's form
+
+
+def _shape_suspects(routers: Sequence[Any], router: Any, log: LogFile, reason: str) -> list[Any]:
+    """For a rejection of the packet's form: the virtual routers on the same ID whose
+    packets the daemon cannot read as its own (CARP on the VRRP VRID: keepalived calls
+    them "too short"; another VRRP version). Empty: the VRRP peers are the suspects."""
+    if reason not in _SHAPE:
+        return []
+    same_id = [
+        r
+        for r in routers
+        if r is not router and r.vrid == router.vrid and r.segment == router.segment
+    ]
+    carp = [r for r in same_id if r.proto == "carp" and r.family == router.family]
+    if carp:
+        return carp
+    if reason == "version":
+        mine = {sp.version for sp in router.speakers.values() if sp.src == log.address}
+        other = [r for r in same_id if r.proto == "vrrp" and r.family == router.family]
+        return [r for r in other if mine and r.versions - mine]
+    return []
 
 
 def _rejects_finding(
-    ctx: Context, router: Any, log: LogFile, reason: str, events: list[LogEvent]
+    ctx: Context,
+    router: Any,
+    log: LogFile,
+    reason: str,
+    events: list[LogEvent],
+    suspects: Sequence[Any] = (),
 ) -> None:
     first, last = events[0].when_ns or 0, events[-1].when_ns or 0
     named = {str(e.details["peer"]) for e in events if e.details.get("peer")}
     pad = 2 * NS
     mine = log.vips
     foreign = reason in ("auth", "vip-mismatch", "vip-count") and mine
-    senders = sorted(
-        {
-            p.src
-            for p in router.timeline()
-            if p.src != log.address
-            and p.start_ns <= last + pad
-            and p.end_ns >= first - pad
-            and not (foreign and set(_vips(router, p.src)) & mine)  # its own cluster
-        }
-        | named
+    sources = suspects or (router,)
+    near = {
+        (p.src, set(_vips(source, p.src)) & mine != set())  # (sender, of its own cluster)
+        for source in sources
+        for p in source.timeline()
+        if p.src != log.address and p.start_ns <= last + pad and p.end_ns >= first - pad
+    }
+    senders = sorted({src for src, own in near if not (foreign and own)} | named)
+    own_cluster = bool(foreign) and not senders and any(own for _, own in near)
+    if own_cluster:  # only its own cluster's peers speak: they disagree (a password)
+        senders = sorted({src for src, _ in near})
+    on_wire = sum(
+        _adverts_between(source, src, first - pad, last + pad)
+        for source in sources
+        for src in senders
     )
-    on_wire = sum(_adverts_between(router, src, first - pad, last + pad) for src in senders)
-    vips = sorted({a for sp in router.speakers.values() if sp.src in senders for a in sp.addresses})
+    vips = sorted(
+        {
+            a
+            for source in sources
+            for sp in source.speakers.values()
+            if sp.src in senders and source.proto == "vrrp"
+            for a in sp.addresses
+        }
+    )
     fix = _FIX.get(reason, "compare both sides' configuration")
+    if own_cluster:
+        fix = {
+            "auth": "auth_pass differs between the peers of one cluster: make it the same",
+            "vip-mismatch": "the virtual_ipaddress lists differ between the peers: make "
+            "them the same",
+        }.get(reason, fix)
+    if suspects and suspects[0].proto == "carp":
+        fix = "CARP on the same ID: VRRP daemons cannot read CARP's packets; give one a free ID"
     behind = (
         f"; the wire shows {on_wire:,} adverts from them meanwhile for {len(events):,} log "
         "line(s) (keepalived 2.3.3 and later logs a rejection once per state change)"
@@ -405,9 +473,17 @@ def _rejects_finding(
         else ""
     )
     who = ", ".join(senders) if senders else "a sender not on this capture"
-    free = _free(ctx, router) if reason in ("auth", "vip-mismatch", "vip-count") else ""
+    if suspects and senders:
+        kinds = sorted(
+            {f"{s.proto.upper()} {'vhid' if s.proto == 'carp' else 'VRID'}" for s in suspects}
+        )
+        who += f" ({', '.join(kinds)} {router.vrid})"
+    foreign_id = (reason in ("auth", "vip-mismatch", "vip-count") and not own_cluster) or bool(
+        suspects
+    )
+    free = _free(ctx, router) if foreign_id else ""
     message = (
-        f"{router.label}: {log.node}'s keepalived rejects adverts ({reason}) from "
+        f"{router.label}: {log.node}'s {events[0].daemon} rejects adverts ({reason}) from "
         f"{_at(first)} to {_at(last)}: from {who}"
         + (f" (VIPs {', '.join(vips[:4])})" if vips else "")
         + f"{behind}. Likely {fix}{free}."

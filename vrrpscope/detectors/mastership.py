@@ -163,7 +163,8 @@ def _message(
             f"{head}: the master resigned (priority 0) and the new one took over after "
             f"{d['takeover_s']:.2f} s (RFC {d['expected_rule']}: {d['expected_s']:.2f} s"
             f"{', slow' if d['slow'] else ''}). "
-            f"The VIP was away for about that long; {new_src} logs 'Entering MASTER STATE'. "
+            f"The VIP was away for about that long; {new_src} logs 'Entering MASTER STATE' "
+            "(keepalived) or 'Backup -> Master' (FRR). "
             f"Check why {old_src} stopped (service restart, FAULT from a tracker)"
         )
     if cause == "silence":

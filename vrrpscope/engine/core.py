@@ -749,15 +749,21 @@ class Engine:
         advertised since it started. They yielded to it then (RFC 5798 6.4.3: a master
         hearing a better advert becomes backup at once), though their silence timers,
         longer than its own episode (a start-up race, then a resignation), have not run out;
-        left active they would outlive it as a master that was no longer there."""
+        left active they would outlive it as a master that was no longer there. Likewise
+        those that fell silent for over an interval while a better speaker of their
+        cluster went on advertising (a short split brain healed: the worse one heard the
+        better and became backup), so that whoever advertises next is seen taking over."""
         start = sp.active_since_ns
         if start is None or len(router.active) < 2:
             return
+        freshest = sp.last_valid_ns or start
         for other in sorted(router.active.values(), key=lambda s: s.last_valid_ns or 0):
             last = other.last_valid_ns
-            if other is sp or other.key not in router.active or last is None or last >= start:
+            if other is sp or other.key not in router.active or last is None:
                 continue
-            if yields_to(other, sp):
+            if (last < start and yields_to(other, sp)) or (
+                last >= start and contract.yielded_at_end(self._ctx, router, other, freshest)
+            ):
                 self._end_episode(router, other, last, "silence")
 
     def _preempted_by(

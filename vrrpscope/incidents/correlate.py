@@ -208,9 +208,10 @@ def _absorb(
     kinds: tuple[Kind, ...],
     before: int = SLACK_NS,
     among_nodes: bool = True,
+    unless: Callable[[Finding], bool] | None = None,
 ) -> None:
     """Take the findings of ``kinds`` on the group's VRIDs near it (and among its
-    nodes, with ``among_nodes``)."""
+    nodes, with ``among_nodes``), but not those ``unless`` says."""
     (first, last), nodes, vrids = group.span, group.nodes, group.vrids
     seg = group.segment
 
@@ -221,6 +222,7 @@ def _absorb(
             and f.vrid in vrids
             and (not among_nodes or set(f.speakers) <= nodes)
             and _near(f, first, last, before)
+            and not (unless is not None and unless(f))
         )
 
     group.findings += pool.take(belongs, (seg, vrids))
@@ -446,8 +448,21 @@ def _split_brains(pool: _Pool) -> list[_Group]:
         groups += [_Group(IncidentKind.SPLIT_BRAIN, c) for c in _chains(per_pair, SLACK_NS)]
     for group in groups:
         kinds = (*_MISMATCH, *_LOGGED, Kind.FAILOVER, Kind.RESIGNED, Kind.NO_MASTER)
-        _absorb(pool, group, kinds)
+        _absorb(pool, group, kinds, unless=_stopped_after(group.last))
     return _merge(groups)
+
+
+def _stopped_after(end: int) -> Callable[[Finding], bool]:
+    """A node resigning (priority 0) after a split brain ended, and the takeover that
+    follows, is a stop of its own (a restart, a tracker), not how the split healed."""
+
+    def later_stop(f: Finding) -> bool:
+        resign = f.kind == Kind.RESIGNED or (
+            f.kind == Kind.FAILOVER and f.details.get("cause") == "resigned"
+        )
+        return resign and f.first_ts_ns > end
+
+    return later_stop
 
 
 def _flapping(pool: _Pool) -> list[_Group]:
