@@ -229,7 +229,17 @@ class Scope:
 
 
 class FindingBook:
-    """Keeps every finding, one open finding per key, and tells a listener what changed."""
+    """Keeps every finding, one open finding per key, and tells a listener what changed.
+
+    The findings cap: without a listener (a capture read to its end) it keeps the
+    ``max_findings`` findings that rank first (worst kind, then earliest, then by where
+    and who) whatever order they were made in, so that a route that makes a block's
+    findings in another order keeps the same ones; the others are only counted, and
+    closed ones past the cap are dropped as the book grows (bounded memory). Only past
+    :data:`HARD_CAP_FACTOR` times the cap (a flood) are new findings no longer made at
+    all. With a listener (live), findings past the cap are never made, so that none is
+    announced and then withdrawn.
+    """
 
     def __init__(
         self,
@@ -242,7 +252,13 @@ class FindingBook:
         self._max = max_findings
         self.max_frames = max_frames
         self._on_event = on_event
-        self.suppressed: Counter[str] = Counter()
+        self._ranked = on_event is None
+        self._limit = max_findings * HARD_CAP_FACTOR if self._ranked else max_findings
+        self._made = 0  # findings made (the hard limit counts these)
+        self._next_trim = 2 * max_findings
+        self._past_cap: Counter[str] = Counter()  # ranked past the cap and dropped
+        self._past_span: tuple[int, int] | None = None  # their first .. last time
+        self._suppressed: Counter[str] = Counter()  # never made (the hard limit)
         # hashes of the keys counted once each (bounded): an int, not the key's tuple of
         # strings (a hash collision only leaves one suppressed finding uncounted)
         self._suppressed_keys: set[int] = set()
@@ -251,13 +267,29 @@ class FindingBook:
     def __len__(self) -> int:
         return len(self._all)
 
+    @property
+    def suppressed(self) -> Counter[str]:
+        """Findings the cap kept out, by kind (in kind order: the same whatever order
+        they were counted in)."""
+        both = self._suppressed + self._past_cap
+        return Counter(dict(sorted(both.items())))
+
+    def room(self, n: int) -> bool:
+        """Whether ``n`` more findings, made in any order, leave the book's outcome the
+        same (the bulk route holds a block's regular adverts back only then)."""
+        if self._ranked and self.full:
+            return True  # past the hard limit: every new one is only counted
+        return self._made + n < self._limit
+
     def get(self, key: Hashable) -> Finding | None:
         """The open finding for `key`, if any."""
         return self._open.get(key)
 
     def all(self) -> list[Finding]:
-        """Every finding, worst first then by time."""
-        return sorted(self._all, key=Finding.sort_key)
+        """Every finding, worst first then by time (past the cap, once numbered: the
+        ones kept and the one that says how many were not)."""
+        extra = [self._cap_finding] if self._ranked and self._cap_finding is not None else []
+        return sorted([*self._all, *extra], key=Finding.sort_key)
 
     def open(
         self,
@@ -301,7 +333,10 @@ class FindingBook:
         )
         self._all.append(finding)
         self._open[key] = finding
+        self._made += 1
         self._emit("open", finding)
+        if self._ranked and len(self._all) > self._next_trim:
+            self._trim(final=False)
         return finding
 
     def update(
@@ -349,9 +384,14 @@ class FindingBook:
     def number(self) -> None:
         """Give every finding its final id: 1, 2, ... in time order (then by kind, where
         and who), so that the ids of one capture do not depend on the route that read it.
+        Past the cap, only the findings that rank first are kept (and one says so).
         """
+        if self._ranked:
+            self._trim(final=True)
+            self._note_capacity()
+        extra = [self._cap_finding] if self._ranked and self._cap_finding is not None else []
         ordered = sorted(
-            self._all,
+            [*self._all, *extra],
             key=lambda f: (
                 f.first_ts_ns,
                 f.kind,
@@ -368,9 +408,55 @@ class FindingBook:
 
     @property
     def full(self) -> bool:
-        """Whether the findings cap is reached: new findings are only counted (a
-        detector may then :meth:`suppress` without making the finding's message)."""
-        return len(self._all) >= self._max
+        """Whether new findings are no longer made, only counted (a detector may then
+        :meth:`suppress` without making the finding's message): the cap with a
+        listener, its hard limit without one."""
+        return self._made >= self._limit
+
+    def _trim(self, final: bool) -> None:
+        """Drop the findings ranked past the cap: the closed ones (an open one may still
+        change; at the end, all), counting them by kind."""
+        ranked = sorted(self._all, key=_cap_rank)
+        keep = ranked[: self._max]
+        for finding in ranked[self._max :]:
+            if finding.open and not final:
+                keep.append(finding)
+                continue
+            self._past_cap[str(finding.kind)] += 1
+            self._past_span = _widen(self._past_span, finding.first_ts_ns, finding.last_ts_ns)
+            if finding.open:
+                self._open.pop(finding.key, None)
+        kept = {id(f) for f in keep}
+        self._all = [f for f in self._all if id(f) in kept]
+        self._next_trim = max(2 * self._max, 2 * len(self._all))
+
+    def _note_capacity(self) -> None:
+        """The finding that says the cap was reached (ranked book, when numbered)."""
+        if self._past_span is None:
+            return
+        details = {"limit": self._max, "suppressed": dict(self.suppressed)}
+        first, last = self._past_span
+        self._cap_finding = Finding(
+            kind=Kind.CAPACITY,
+            severity=Severity.WARNING,
+            segment=None,
+            family=None,
+            proto=None,
+            vrid=None,
+            speakers=(),
+            first_ts_ns=first,
+            last_ts_ns=last,
+            frames=[],
+            message=(
+                f"more than {self._max} findings: the {self._max} that rank first (worst, "
+                "then earliest) are kept, the others only counted (raise max_findings, or "
+                "look for hostile or broken traffic)"
+            ),
+            details=details,
+            key=("capacity", "findings"),
+            id=0,
+            open=False,
+        )
 
     def suppress(self, key: Hashable, kind: Kind, ts_ns: int) -> None:
         """Count a finding the cap keeps out (each key once, as far as memory allows)."""
@@ -379,18 +465,24 @@ class FindingBook:
             return
         if len(self._suppressed_keys) < 16 * self._max:
             self._suppressed_keys.add(digest)
-        self.suppressed[str(kind)] += 1
-        self._note_suppressed(ts_ns)
+        self._suppressed[str(kind)] += 1
+        if self._ranked:
+            self._past_span = _widen(self._past_span, ts_ns, ts_ns)
+        else:
+            self._note_suppressed(ts_ns)
 
     def count_suppressed(self, kind: Kind, n: int, ts_ns: int) -> None:
         """Count ``n`` findings of ``kind`` the cap keeps out, without their keys (a
         detector in a flood that does not look at each)."""
         if n:
-            self.suppressed[str(kind)] += n
-            self._note_suppressed(ts_ns)
+            self._suppressed[str(kind)] += n
+            if self._ranked:
+                self._past_span = _widen(self._past_span, ts_ns, ts_ns)
+            else:
+                self._note_suppressed(ts_ns)
 
     def _note_suppressed(self, ts_ns: int) -> None:
-        total = self.suppressed.total()
+        total = self._suppressed.total()
         details = {"limit": self._max, "suppressed": dict(self.suppressed)}
         if self._cap_finding is None:
             self._cap_finding = Finding(
@@ -424,6 +516,30 @@ class FindingBook:
     def _emit(self, action: Literal["open", "update", "close"], finding: Finding) -> None:
         if self._on_event is not None:
             self._on_event(FindingEvent(action, finding))
+
+
+HARD_CAP_FACTOR = 10  # without a listener, findings stop being made at this many caps
+
+
+def _cap_rank(f: Finding) -> tuple:
+    """The findings cap's order, from what never changes once a finding is made: its
+    kind's severity (worst first), its start, then where and its key."""
+    return (
+        -SEVERITY[f.kind].rank,
+        f.first_ts_ns,
+        f.kind,
+        f.segment or "",
+        f.vrid or 0,
+        f.proto or "",
+        f.family or 0,
+        repr(f.key),
+    )
+
+
+def _widen(span: tuple[int, int] | None, first: int, last: int) -> tuple[int, int]:
+    if span is None:
+        return (first, last)
+    return (min(span[0], first), max(span[1], last))
 
 
 # Findings whose cause still holds when the capture ends: their end is the capture's end.

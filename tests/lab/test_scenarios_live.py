@@ -92,7 +92,8 @@ def test_fresh_scenario_with_its_logs(name: str, fresh_runs, tmp_path: Path):
     # ambiguous, so only its masters' clocks are checked)
     aligned = [log for log in logs if log.offset_s is not None]
     checked = [log for log in aligned if name != "duplicate-vrid" or log.node in ("r1", "r3")]
-    assert checked and all(abs(log.offset_s) < 1.5 for log in checked)
+    offsets = [(log.node, log.offset_s, log.offset_from) for log in checked]
+    assert checked and all(abs(log.offset_s) < 1.5 for log in checked), offsets
     changed = {
         log.node
         for log in logs

@@ -97,3 +97,21 @@ def test_the_notebook_api_reads_logs_beside_the_capture(tmp_path: Path) -> None:
     events = result.log_events()
     assert list(events["kind"])[:3] == ["state", "priority0-received", "state"]
     assert str(events["time"].dt.tz) == "UTC" and events["time"].notna().all()
+
+
+def test_a_periodic_story_is_not_shifted_by_one_period() -> None:
+    """Real lab logs from one machine (tests/fixtures/logs/carp-collision-loaded): r2
+    became MASTER every ~3.6 s, its last time after the capture ended; the offset that
+    leaves a MASTER well inside the capture without its advert loses to ~0 s."""
+    here = Path(__file__).parent.parent / "fixtures" / "logs" / "carp-collision-loaded"
+    analysis = analyze_files([str(here / "carp-collision.pcap")])
+    specs = [f"{name[:2]}:{here / name}" for name in ("r1-keepalived0.log", "r2-keepalived0.log")]
+    logs = load_logs([*specs, f"r3:{here / 'r3-ucarp0.log'}"], analysis)
+    offsets = {log.node: log.offset_s for log in logs}
+    assert set(offsets) == {"r1", "r2", "r3"}
+    assert all(offset is not None and abs(offset) < 1.0 for offset in offsets.values()), offsets
+    assert {log.node: log.address for log in logs} == {
+        "r1": "198.18.1.1",
+        "r2": "198.18.1.2",
+        "r3": "198.18.1.3",
+    }

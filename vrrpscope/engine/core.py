@@ -151,10 +151,9 @@ class Engine:
         """Virtual routers kept now."""
         return len(self._routers)
 
-    @property
-    def finding_count(self) -> int:
-        """Findings made so far, open and closed (what the findings cap counts)."""
-        return len(self._book)
+    def finding_room(self, n: int) -> bool:
+        """Whether ``n`` more findings, made in any order, leave the findings the same."""
+        return self._book.room(n)
 
     @property
     def position(self) -> int:

@@ -9,6 +9,7 @@ peer ("advert from 198.18.1.2") are someone else and never chosen.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -101,10 +102,13 @@ def rank_alignments(
     resolution_ns: int,
     heard: Sequence[tuple[int, str]] = (),
     spans: dict[str, list[tuple[int, int]]] | None = None,
+    captured: tuple[int, int] | None = None,
 ) -> list[tuple[tuple, Alignment]]:
     """Each speaker's best alignment with its ranking key, best first.
 
-    A candidate offset scores its matched marks plus the ``heard`` moments (log time,
+    A candidate offset scores its matched marks, less the marks it puts well inside the
+    ``captured`` span with no counterpart (a node entering MASTER sends at once: a
+    missing advert speaks against that offset), plus the ``heard`` moments (log time,
     peer: "advert from X" lines) at which that peer was advertising on the wire
     (``spans``); ties go to the smaller offset (clocks are usually kept close), then the
     tighter."""
@@ -112,6 +116,8 @@ def rank_alignments(
     for speaker, theirs in wire.items():
         if speaker in not_me:
             continue
+        vrids = {w.vrid for w in theirs}
+        judged = sorted(m.ts_ns for m in mine if m.vrid is None or None in vrids or m.vrid in vrids)
         best: tuple[int, int, int, str, tuple[int, ...]] | None = None
         diffs = sorted(
             (w.ts_ns - m.ts_ns, i)
@@ -130,7 +136,8 @@ def rank_alignments(
             spread = window[-1][0] - window[0][0]
             values = sorted(per_mark.values())
             offset = values[len(values) // 2]
-            score = len(per_mark) + _heard_present(heard, spans or {}, offset)
+            missed = _inside(judged, captured, offset) - len(per_mark)
+            score = len(per_mark) - max(missed, 0) + _heard_present(heard, spans or {}, offset)
             near = abs(offset) // WINDOW_NS
             key = (-score, near, spread, speaker, tuple(values))
             if best is None or key < best:
@@ -139,6 +146,15 @@ def rank_alignments(
             out.append((best[:3], estimate(best[3], best[4], resolution_ns)))
     out.sort(key=lambda pair: (pair[0], pair[1].speaker))
     return out
+
+
+def _inside(times: Sequence[int], captured: tuple[int, int] | None, offset: int) -> int:
+    """How many of the sorted ``times``, shifted by ``offset``, lie well inside the
+    ``captured`` span (a master period begun in its first second is not a mark)."""
+    if captured is None:
+        return 0
+    first, last = captured
+    return bisect_right(times, last - NS - offset) - bisect_left(times, first + 2 * NS - offset)
 
 
 def _heard_present(
@@ -153,8 +169,16 @@ def _heard_present(
     return count
 
 
-def align(logs: Sequence[LogFile], routers: Iterable, capture_start_ns: int | None) -> None:
+def align(
+    logs: Sequence[LogFile],
+    routers: Iterable,
+    capture_start_ns: int | None,
+    capture_end_ns: int | None = None,
+) -> None:
     """Set each log's offset (and its events' ``aligned_ns``) where the wire allows."""
+    captured = None
+    if capture_start_ns is not None and capture_end_ns is not None:
+        captured = (capture_start_ns, capture_end_ns)
     routers = list(routers)
     wire = wire_marks(routers, capture_start_ns)
     vips_of: dict[str, set[str]] = {}
@@ -180,7 +204,7 @@ def align(logs: Sequence[LogFile], routers: Iterable, capture_start_ns: int | No
             for e in log.events
             if e.ts_ns is not None and e.details.get("peer") and e.kind in _HEARD
         ][:MAX_HEARD]
-        options = rank_alignments(mine, wire, peers, resolution, heard, spans)
+        options = rank_alignments(mine, wire, peers, resolution, heard, spans, captured)
         if not options:
             log.offset_from = "none of its state changes has a counterpart on the wire"
             continue

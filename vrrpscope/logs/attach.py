@@ -51,7 +51,7 @@ def load_logs(
         clock = Clock(zone, year if year is not None else capture_year(analysis))
         logs.append(read_log(path, node, clock, instances))
     if analysis is not None:
-        align(logs, analysis.routers.values(), analysis.first_ts_ns)
+        align(logs, analysis.routers.values(), analysis.first_ts_ns, analysis.last_ts_ns)
         analysis.logs = logs
         analysis.engine.judge_logs(logs, (analysis.first_ts_ns, analysis.last_ts_ns))
         analysis.forget_incidents()  # the verdicts join them

@@ -159,12 +159,12 @@ def test_generated_capture_in_small_blocks(
     assert assert_same([path]) is not None
 
 
-def test_near_the_findings_cap_blocks_are_fed_one_by_one(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Near the findings cap, blocks go item by item (BlockPlan.fits)."""
+def _cap_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, factor: int):
+    """bench's generated capture (107 findings) with the cap at 40 and its hard limit at
+    ``factor`` caps: (blocks fed one by one, fast analysis, general analysis)."""
     from bench import generate
     from tests.helpers.routes import _state
+    from vrrpscope import findings
     from vrrpscope.analysis import analyze_files
     from vrrpscope.engine.bulk.planner import BlockPlan
     from vrrpscope.thresholds import Thresholds
@@ -172,14 +172,37 @@ def test_near_the_findings_cap_blocks_are_fed_one_by_one(
     path = str(tmp_path / "gen.pcap")
     generate.write(path, 20000, seed=4)
     monkeypatch.setattr(analysis, "FAST_BLOCK", 1 << 16)
+    monkeypatch.setattr(findings, "HARD_CAP_FACTOR", factor)
     calls = []
     original = BlockPlan.items_in_order
     monkeypatch.setattr(BlockPlan, "items_in_order", lambda plan: calls.append(1) or original(plan))
     th = Thresholds(max_findings=40)
     slow = analyze_files([path], th, general=True)
     fast = analyze_files([path], th, general=False)
-    assert calls  # the fallback ran
     assert _state(fast) == _state(slow)
+    return calls, fast, slow
+
+
+def test_past_the_findings_cap_blocks_stay_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cap ranks what it keeps, so crossing it inside a block changes nothing: no
+    block is fed item by item (the cliff bench's 20 M capture fell off), the same 40
+    findings are kept on both routes and the rest counted."""
+    calls, fast, slow = _cap_runs(tmp_path, monkeypatch, 1000)
+    assert not calls
+    assert len(fast.findings) == 40 + 1  # and the one that says so
+    assert sum(fast.engine.stats.suppressed_findings.values()) == 107 - 40
+
+
+def test_near_the_hard_findings_limit_blocks_are_fed_one_by_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Near the hard limit, where findings stop being made, blocks go item by item
+    (BlockPlan.fits); past it, whole again."""
+    calls, fast, slow = _cap_runs(tmp_path, monkeypatch, 2)
+    assert calls  # the fallback ran
+    assert len(calls) < 20000 // 1000, len(calls)  # not every block: whole again past the limit
     assert fast.engine.stats.suppressed_findings
 
 

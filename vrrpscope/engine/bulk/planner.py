@@ -122,13 +122,14 @@ class BlockPlan:
         """Whether ``engine`` is far enough from its findings and other-traffic caps.
 
         Held adverts make their findings when their run is applied, after those of later
-        events and timers on other routers: within the block the findings cap must stay
-        out of reach, or it would suppress other findings than advert by advert. Bound:
-        8 per event, 3 per run part, 2 per router (its timers).
+        events and timers on other routers. The findings cap keeps the same findings in
+        any order (it ranks them); only its hard limit, where new findings stop being
+        made, must stay out of reach within the block. Bound: 8 per event, 3 per run
+        part, 2 per router (its timers).
         """
         parts = sum(len(spec.parts) for spec in [*self.runs_first, *self.runs_after.values()])
         reach = 8 * len(self.items) + 3 * parts + 2 * engine.router_count
-        if engine.finding_count + reach >= engine.thresholds.max_findings:
+        if not engine.finding_room(reach):
             return False
         per_segment: dict[str, int] = {}
         for segment, _label, _n in self.others:
