@@ -53,7 +53,7 @@ GENERAL = (
     "print(len(t), file=sys.stderr)"
 )
 # Floors of this design: what any run pays before it decodes a frame. The record walk
-# finds the frames of a pcap file (numpy, vectorised) and stops there.
+# finds the frames of a pcap file (the compiled walk, vrrpscope/_walk.c) and stops there.
 STARTUP = "import numpy"
 WALK = (
     "import sys; from vrrpscope.columnar.decoder import ColumnarDecoder; "
@@ -108,6 +108,11 @@ def tools(path: str) -> list[Tool]:
             "vrrpscope analyze --json, one process",
             analyze,
             env={"VRRPSCOPE_GENERAL": "0", "VRRPSCOPE_PARALLEL": "0"},
+        ),
+        Tool(
+            "vrrpscope analyze --json, without the compiled walk",
+            analyze,
+            env={"VRRPSCOPE_GENERAL": "0", "VRRPSCOPE_COMPILED": "0"},
         ),
         Tool(
             "vrrpscope analyze --json, general path",

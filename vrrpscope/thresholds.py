@@ -105,7 +105,9 @@ class Thresholds:
         1024, "segments tallied for other multicast protocols and address claims"
     )
     max_findings: int = _f(
-        10000, "findings kept; beyond, new ones are counted per kind and one finding says so"
+        10000,
+        "findings kept (those that rank first: worst, then earliest); the rest are counted "
+        "per kind and one finding says so",
     )
     max_evidence_frames: int = _f(8, "evidence frame numbers kept per finding")
     max_history: int = _f(

@@ -1,7 +1,7 @@
 """What every fast decode shares: the input walk, the counts and the grouped decode.
 
 :class:`FastCore` reads one or more captures as :class:`RecordBlock` s (plain pcap and
-pcapng files by the vectorised block walks, the rest through the capture readers), groups
+pcapng files by the compiled record walks, the rest through the capture readers), groups
 each block's identical frames and decodes one per group (:meth:`FastCore.groups`),
 decodes the frames the vectorised decoder leaves with the general :class:`Decoder`, and
 keeps the counts, the damage and the growing side tables.
@@ -19,6 +19,7 @@ import numpy as np
 
 from vrrpscope.capture import CaptureSource, FrameReader, open_capture, read_frames
 from vrrpscope.capture.timeline import TimeLine, record_blocks
+from vrrpscope.columnar import walk
 from vrrpscope.columnar.adverts import AdvertTable
 from vrrpscope.columnar.byteview import ByteView
 from vrrpscope.columnar.frames import frames_block
@@ -107,13 +108,14 @@ class FastCore:
         self.merge_stats()
 
     def _one_source(self, path: str, per_frame: bool) -> Iterator[RecordBlock | list[Frame]]:
-        """Plain pcapng files take the vectorised EPB walk; the rest the frames path.
+        """Plain pcapng files take the compiled EPB walk; the rest the frames path.
 
         Compressed and piped inputs stay on the frames path: where a corrupt stream
         breaks depends on read sizes, and only the reader's own reads match it exactly.
         """
         source = self.progress = open_capture(path)
-        if source.format != "pcapng" or source.interactive or source.compression:
+        walkable = walk.COMPILED and not source.interactive and not source.compression
+        if source.format != "pcapng" or not walkable:
             yield from self._frames(FrameReader([source], FRAME_CHUNK), per_frame)
             return
         done = 0  # frames passed on (read again, the same frames get the same decisions)
@@ -261,7 +263,8 @@ class FastCore:
 
 
 def fast_info(path: str) -> PcapInfo | None:
-    if not is_plain_file(path):
+    """A plain classic pcap file the compiled walk reads: its header facts, else None."""
+    if not walk.COMPILED or not is_plain_file(path):
         return None
     try:
         with open(path, "rb") as f:

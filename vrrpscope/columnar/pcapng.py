@@ -1,19 +1,16 @@
-"""pcapng Enhanced Packet Blocks as RecordBlocks, found vectorised.
+"""pcapng Enhanced Packet Blocks as RecordBlocks, walked by the compiled core.
 
 Runs of well-formed EPBs (the reader's own fast-path conditions: type 6, length a multiple
 of 4 that fits, matching trailer, captured length inside the block, a known interface)
-are found with numpy over the reader's buffer: blocks start at 4-byte aligned file
-offsets, so candidates are the aligned words equal to 6, chained ``c -> c + length`` from
-the current position and pruned as in :mod:`vrrpscope.columnar.records`. Everything else
-(section and interface blocks, SPB/PB, damage) is stepped one block at a time by the
-:class:`~vrrpscope.capture.pcapng.PcapngReader` itself, so interfaces, frame numbers,
-timestamps and damage are exactly the general path's.
+are walked in C (:func:`vrrpscope.columnar.walk.walk_epb`) over the reader's buffer.
+Everything else (section and interface blocks, SPB/PB, damage) is stepped one block at a
+time by the :class:`~vrrpscope.capture.pcapng.PcapngReader` itself, so interfaces, frame
+numbers, timestamps and damage are exactly the general path's.
 """
 
 from __future__ import annotations
 
 import contextlib
-import struct
 from collections.abc import Iterator
 
 import numpy as np
@@ -22,12 +19,12 @@ from vrrpscope.capture.opener import CaptureSource
 from vrrpscope.capture.pcapng import BT_EPB, BT_IDB, BT_ISB, BT_PB, BT_SPB, PcapngReader, _Bad
 from vrrpscope.capture.stream import StreamDamage, failure_reason
 from vrrpscope.columnar.frames import frames_block
-from vrrpscope.columnar.records import RecordBlock, chain_from_first
+from vrrpscope.columnar.records import RecordBlock
+from vrrpscope.columnar.walk import walk_epb
 from vrrpscope.errors import Damage
 from vrrpscope.model import Frame
 
-READ = 4 << 20  # bytes buffered before each vectorised pass
-SPAN = 4 << 10  # bytes scanned by the first pass after a stepped block (doubles as runs go on)
+READ = 4 << 20  # bytes buffered before each walk
 
 
 class PcapngBlocks:
@@ -37,8 +34,7 @@ class PcapngBlocks:
         assert isinstance(source.reader, PcapngReader)
         self.source = source
         self.reader: PcapngReader = source.reader
-        self.span = SPAN
-        self.scanned = 0  # bytes the vectorised passes looked at (work counter for tests)
+        self.columns = [np.empty(READ // 32 + 1, np.int64) for _ in range(6)]  # walk scratch
 
     def __iter__(self) -> Iterator[RecordBlock]:
         reader = self.reader
@@ -59,62 +55,35 @@ class PcapngBlocks:
                 return
 
     def _epb_run(self) -> RecordBlock | None:
-        """A vectorised run of well-formed EPBs from the buffer position, or None."""
+        """A run of well-formed EPBs from the buffer position, or None."""
         reader = self.reader
         buf = reader.buffer
-        order = reader.structs["I"].format[0]
+        big = reader.structs["I"].format[0] == ">"
         start, end = buf.pos, len(buf.data)
         if end - start < 32 or not reader.interfaces:
             return None
-        skew = (4 - (buf.base + start) % 4) % 4
-        if skew:  # not aligned (never in a valid file): leave it to the reader
+        if (buf.base + start) % 4:  # not aligned (never in a valid file): leave it to the reader
             return None
-        if struct.unpack_from(order + "I", buf.data, start)[0] != BT_EPB:
-            self.span = SPAN
+        columns = self.columns
+        if len(columns[0]) < (end - start) // 32 + 1:  # a buffer filled past READ
+            self.columns = columns = [np.empty((end - start) // 32 + 1, np.int64) for _ in range(6)]
+        n, stop = walk_epb(buf.data, start, end, big, len(reader.interfaces), *columns)
+        if not n:
             return None
-        # A pass looks at ``span`` bytes: after a stepped block a small one, doubling while
-        # runs fill it, so blocks stepped often cost little and long runs few passes.
-        end = min(end, start + self.span)
-        self.scanned += end - start
-        count = (end - start) // 4
-        words = np.frombuffer(buf.data, order + "u4", count=count, offset=start).astype(np.int64)
-        cand = np.flatnonzero(words[: max(count - 7, 0)] == BT_EPB)
-        if len(cand) == 0 or cand[0] != 0:
-            return None
-        length = words[cand + 1]
-        index = words[cand + 2]
-        caplen = words[cand + 5]
-        fits = (length & 3 == 0) & (length >= 32) & (cand * 4 + length <= end - start)
-        fits &= (caplen <= length - 32) & (index < len(reader.interfaces))
-        cand, length, index, caplen = cand[fits], length[fits], index[fits], caplen[fits]
-        trailer = words[np.minimum(cand + length // 4 - 1, count - 1)]
-        ok = trailer == length
-        cand, length, index, caplen = cand[ok], length[ok], index[ok], caplen[ok]
-        if len(cand) == 0 or cand[0] != 0:
-            self.span = SPAN
-            return None
-        chain = chain_from_first(cand * 4, length)
-        cand, length, index, caplen = cand[chain], length[chain], index[chain], caplen[chain]
-        at = cand
-        ts = self._timestamps(words[at + 3], words[at + 4], index)
-        n = len(at)
+        at, caplen, orig, index, high, low = (column[:n].copy() for column in columns)
+        ts = self._timestamps(high, low, index)
         number = np.arange(reader.frames_read + 1, reader.frames_read + 1 + n, dtype=np.int64)
         reader.frames_read += n
         reader.last_ts = int(ts[-1])
         interfaces = reader.interfaces
         names = [iface.name for iface in interfaces]
         data = np.frombuffer(buf.data, np.uint8)
-        buf.pos = start + int(at[-1]) * 4 + int(length[-1])
-        nxt = buf.pos  # the run ran on to the span's end if an EPB follows there
-        ran_on = (
-            end < len(buf.data) - 4 and struct.unpack_from(order + "I", buf.data, nxt)[0] == BT_EPB
-        )
-        self.span = min(self.span * 2, 2 * READ) if ran_on else SPAN
+        buf.pos = stop
         return RecordBlock(
             data,
-            start + at * 4 + 28,
+            at + 28,
             caplen,
-            words[at + 6],
+            orig,
             ts,
             number,
             np.array([iface.linktype for iface in interfaces], np.int64)[index],

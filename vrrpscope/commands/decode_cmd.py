@@ -32,7 +32,9 @@ class _Run:
             self.general = DecodeSession(paths)  # opens every input: bad ones fail first
         else:
             from vrrpscope.columnar.feed import FeedDecoder
+            from vrrpscope.columnar.walk import say_if_not_built
 
+            say_if_not_built()
             self.fast = FeedDecoder(list(paths))
         self.paths = paths
         self.selection: Selection | None = None
