@@ -53,7 +53,7 @@ GENERAL = (
     "print(len(t), file=sys.stderr)"
 )
 # Floors of this design: what any run pays before it decodes a frame. The record walk
-# finds the frames of a pcap file (the compiled walk, vrrpscope/_walk.c) and stops there.
+# finds the frames of a pcap file (the compiled walk, vrrpscope/_core.c) and stops there.
 STARTUP = "import numpy"
 WALK = (
     "import sys; from vrrpscope.columnar.decoder import ColumnarDecoder; "

@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from vrrpscope import compiled as walk
 from vrrpscope.capture import CaptureSource, FrameReader, open_capture, read_frames
 from vrrpscope.capture.timeline import TimeLine, record_blocks
-from vrrpscope.columnar import walk
 from vrrpscope.columnar.adverts import AdvertTable
 from vrrpscope.columnar.byteview import ByteView
 from vrrpscope.columnar.frames import frames_block

@@ -2,7 +2,7 @@
 
 Runs of well-formed EPBs (the reader's own fast-path conditions: type 6, length a multiple
 of 4 that fits, matching trailer, captured length inside the block, a known interface)
-are walked in C (:func:`vrrpscope.columnar.walk.walk_epb`) over the reader's buffer.
+are walked in C (:func:`vrrpscope.compiled.walk_epb`) over the reader's buffer.
 Everything else (section and interface blocks, SPB/PB, damage) is stepped one block at a
 time by the :class:`~vrrpscope.capture.pcapng.PcapngReader` itself, so interfaces, frame
 numbers, timestamps and damage are exactly the general path's.
@@ -20,7 +20,7 @@ from vrrpscope.capture.pcapng import BT_EPB, BT_IDB, BT_ISB, BT_PB, BT_SPB, Pcap
 from vrrpscope.capture.stream import StreamDamage, failure_reason
 from vrrpscope.columnar.frames import frames_block
 from vrrpscope.columnar.records import RecordBlock
-from vrrpscope.columnar.walk import walk_epb
+from vrrpscope.compiled import walk_epb
 from vrrpscope.errors import Damage
 from vrrpscope.model import Frame
 

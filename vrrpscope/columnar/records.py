@@ -1,4 +1,4 @@
-"""Classic pcap records in blocks, walked by the compiled core (:mod:`vrrpscope._walk`).
+"""Classic pcap records in blocks, walked by the compiled core (:mod:`vrrpscope._core`).
 
 A block of the file (``BLOCK`` bytes plus the unfinished record carried over) is walked
 record by record in C: each record's offset, lengths and time land in int64 columns, the
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from vrrpscope.capture.pcap import HEADER_LEN, MAGICS, MAX_CAPLEN, MAX_SNAPLEN
-from vrrpscope.columnar.walk import walk_pcap
+from vrrpscope.compiled import walk_pcap
 from vrrpscope.errors import Damage
 
 _END = object()  # end of the blocks, from the reader thread

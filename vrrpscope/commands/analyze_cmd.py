@@ -62,7 +62,7 @@ def run_analyze(args: argparse.Namespace) -> int:
         from vrrpscope.logs.attach import check_logs
 
         check_logs(args.log)
-    from vrrpscope.columnar.walk import say_if_not_built
+    from vrrpscope.compiled import say_if_not_built
 
     say_if_not_built()
     with progress_for(args.files, enabled=not args.json) as on_progress:

@@ -32,7 +32,7 @@ class _Run:
             self.general = DecodeSession(paths)  # opens every input: bad ones fail first
         else:
             from vrrpscope.columnar.feed import FeedDecoder
-            from vrrpscope.columnar.walk import say_if_not_built
+            from vrrpscope.compiled import say_if_not_built
 
             say_if_not_built()
             self.fast = FeedDecoder(list(paths))

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from vrrpscope.compiled import gap_summary
 from vrrpscope.engine.gapstats import _LAST_BIN, BINS_PER_INTERVAL
 from vrrpscope.engine.state import RouterState, SpeakerState
 from vrrpscope.model import Advert
@@ -141,6 +142,10 @@ class SpeakerRun:
         """
         if lo == 0 and hi == len(self.ts) and self.whole is not None:
             return self.whole
+        if self.gaps is not None and self.bins is not None:
+            quick = _compiled(self.gaps[lo:hi], self.bins[lo:hi], self.ts[lo:hi], known)
+            if quick is not None:
+                return quick
         gaps, bins, sums = self.gap_tables()
         d = (sums[:, hi] - sums[:, lo]).tolist()
         return summarize(gaps[lo:hi], bins[lo:hi], self.ts[lo:hi], known, d)
@@ -156,6 +161,9 @@ def summarize(
     """The :class:`GapSummary` of gaps ending at times ``ts`` (``sums``: their
     :func:`gap_sums` difference, when at hand); bins new to ``known`` in order of
     their first gap (the order adding gaps one by one inserts them)."""
+    quick = _compiled(gaps, bins, ts, known)
+    if quick is not None:
+        return quick
     d = sums if sums is not None else gap_sums(gaps)[:, -1].tolist()
     top = int(np.argmax(gaps))
     low = int(bins.min())
@@ -163,7 +171,7 @@ def summarize(
     present = np.flatnonzero(counts)
     keys = (present + low).tolist()
     hist = dict(zip(keys, counts[present].tolist(), strict=True))
-    new = keys if known is None else [b for b in keys if b not in known]
+    new = list(keys) if known is None else [b for b in keys if b not in known]
     if len(new) > 1:
         new.sort(key=lambda b: int(np.argmax(bins == b)))
         hist = {b: hist[b] for b in [b for b in keys if b not in new] + new}
@@ -177,6 +185,26 @@ def summarize(
         high_bin=keys[-1],
         hist=hist,
     )
+
+
+def _compiled(
+    gaps: np.ndarray, bins: np.ndarray, ts: np.ndarray, known: dict[int, int] | None
+) -> GapSummary | None:
+    """:func:`summarize` by the compiled core (None without it or out of its range)."""
+    pieces = gap_summary(gaps, bins, ts)
+    if pieces is None:
+        return None
+    count, total, squares, top, top_end, firsts, counts = pieces
+    keys = sorted(firsts)
+    hist = dict(sorted(zip(firsts, counts, strict=True)))
+    new = keys if known is None else [b for b in keys if b not in known]
+    if len(new) > 1:
+        fresh = set(new)
+        hist = {
+            b: hist[b]
+            for b in [b for b in keys if b not in fresh] + [b for b in firsts if b in fresh]
+        }
+    return GapSummary(count, total, squares, top, top_end, keys[0], keys[-1], hist)
 
 
 def gap_sums(gaps: np.ndarray) -> np.ndarray:

@@ -1,4 +1,5 @@
-"""The compiled record walk against the capture readers and against hostile bytes."""
+"""The compiled core (vrrpscope/_core.c) against the capture readers, the numpy sums and
+hostile bytes."""
 
 from __future__ import annotations
 
@@ -11,14 +12,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from vrrpscope import compiled
 from vrrpscope.capture import open_capture
-from vrrpscope.columnar import walk
 from vrrpscope.columnar.core import fast_info
 from vrrpscope.columnar.records import PcapBlocks
 
-pytestmark = pytest.mark.skipif(not walk.BUILT, reason="the compiled walk is not built")
+pytestmark = pytest.mark.skipif(not compiled.BUILT, reason="the compiled core is not built")
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 PCAPS = sorted(
     p
     for p in [*ROOT.glob("captures/**/*.pcap"), *ROOT.glob("tests/fixtures/**/*.pcap")]
@@ -47,7 +48,7 @@ def _reference_pcap(data: bytes, hlen: int, big: bool, limit: int, ns: int) -> t
 
 def _run_pcap(data: bytes, hlen: int, big: bool, limit: int, ns: int, capacity: int) -> tuple:
     cols = _columns(capacity, 4)
-    n, stop, damaged = walk.walk_pcap(data, 0, len(data), hlen, big, limit, ns, *cols)
+    n, stop, damaged = compiled.walk_pcap(data, 0, len(data), hlen, big, limit, ns, *cols)
     assert 0 <= n <= capacity and 0 <= stop <= len(data)
     assert all((col[n:] == -7).all() for col in cols)  # nothing written past the records
     return list(zip(*(col[:n].tolist() for col in cols), strict=True)), stop, damaged
@@ -96,25 +97,25 @@ def test_pcap_walk_of_any_bytes_is_the_reference_walk(
 def test_lying_lengths_never_read_past_the_buffer() -> None:
     """A record claiming 4 GiB, a size argument past the buffer's end, a start past it."""
     head = struct.pack("<IIII", 1, 2, 0xFFFFFFFF, 60)
-    assert walk.walk_pcap(head, 0, len(head), 16, False, 0xFFFFFFFF, 1, *_columns(4, 4)) == (
+    assert compiled.walk_pcap(head, 0, len(head), 16, False, 0xFFFFFFFF, 1, *_columns(4, 4)) == (
         0,
         0,
         False,
     )
     short = struct.pack("<IIII", 1, 2, 4, 4) + b"abcd"
-    n, stop, damaged = walk.walk_pcap(short, 0, 1 << 30, 16, False, 100, 1, *_columns(4, 4))
+    n, stop, damaged = compiled.walk_pcap(short, 0, 1 << 30, 16, False, 100, 1, *_columns(4, 4))
     assert (n, stop, damaged) == (1, 20, False)
-    assert walk.walk_pcap(short, 1 << 40, 1 << 41, 16, False, 100, 1, *_columns(4, 4))[0] == 0
+    assert compiled.walk_pcap(short, 1 << 40, 1 << 41, 16, False, 100, 1, *_columns(4, 4))[0] == 0
 
 
 def test_output_arrays_must_be_int64_and_writable() -> None:
     data = struct.pack("<IIII", 1, 2, 0, 0)
     with pytest.raises(TypeError):
-        walk.walk_pcap(data, 0, 16, 16, False, 100, 1, *[np.zeros(4, np.int32)] * 4)
+        compiled.walk_pcap(data, 0, 16, 16, False, 100, 1, *[np.zeros(4, np.int32)] * 4)
     frozen = np.zeros(4, np.int64)
     frozen.flags.writeable = False
     with pytest.raises((TypeError, BufferError, ValueError)):
-        walk.walk_pcap(data, 0, 16, 16, False, 100, 1, frozen, *_columns(4, 3))
+        compiled.walk_pcap(data, 0, 16, 16, False, 100, 1, frozen, *_columns(4, 3))
 
 
 def _epb(iface: int, payload: bytes, big: bool = False, trailer: int | None = None) -> bytes:
@@ -152,7 +153,7 @@ def test_epb_walk_stops_at_the_first_block_that_is_not_a_good_epb() -> None:
     ):
         data = good + bad + _epb(0, b"after")
         cols = _columns(8, 6)
-        n, stop = walk.walk_epb(data, 0, len(data), False, 2, *cols)
+        n, stop = compiled.walk_epb(data, 0, len(data), False, 2, *cols)
         assert (n, stop) == (2, len(good))
         assert cols[0][:2].tolist() == [0, len(_epb(0, b"frame-1"))]
         assert cols[1][:2].tolist() == [7, 9] and cols[3][:2].tolist() == [0, 1]
@@ -172,7 +173,7 @@ def test_epb_walk_of_any_bytes_is_the_reference_walk(
     for cut in (len(data), max(len(data) - 5, 0)):
         chunk = data[:cut]
         cols = _columns(capacity, 6)
-        n, stop = walk.walk_epb(chunk, 0, len(chunk), big, 3, *cols)
+        n, stop = compiled.walk_epb(chunk, 0, len(chunk), big, 3, *cols)
         want, want_stop = _reference_epb(chunk, big, 3)
         got = list(zip(*(c[:n].tolist() for c in cols), strict=True))
         assert all((c[n:] == -7).all() for c in cols)
@@ -198,15 +199,54 @@ def test_without_the_compiled_walk_the_results_are_the_same(
         subprocess.run(["editcap", "-F", "pcapng", path, str(converted)], check=True)
         path = str(converted)
     walked = _state(analyze_files([path], general=False))
-    monkeypatch.setattr(walk, "COMPILED", False)
+    monkeypatch.setattr(compiled, "COMPILED", False)
     assert _state(analyze_files([path], general=False)) == walked
     assert _state(analyze_files([path], general=True)) == walked
 
 
 def test_a_missing_walk_is_said_once(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
-    monkeypatch.setattr(walk, "BUILT", False)
-    monkeypatch.setattr(walk, "_said", False)
-    walk.say_if_not_built()
-    walk.say_if_not_built()
+    monkeypatch.setattr(compiled, "BUILT", False)
+    monkeypatch.setattr(compiled, "_said", False)
+    compiled.say_if_not_built()
+    compiled.say_if_not_built()
     err = capsys.readouterr().err
-    assert err.count("compiled record walk was not built") == 1 and "python3-dev" in err
+    assert err.count("compiled core was not built") == 1 and "python3-dev" in err
+
+
+def _summaries(gaps: np.ndarray, known: dict[int, int] | None) -> tuple:
+    from vrrpscope.engine.bulk import runs
+
+    bins = np.minimum(gaps * 200 // 1_000_000_000, 1600)
+    ts = np.cumsum(gaps) + 1_700_000_000 * 10**9
+    fast = runs.summarize(gaps, bins, ts, known)
+    before = compiled.COMPILED
+    compiled.COMPILED = False
+    try:
+        slow = runs.summarize(gaps, bins, ts, known)
+    finally:
+        compiled.COMPILED = before
+    return fast, slow
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.integers(0, 4_000_000_000), min_size=1, max_size=200),
+    st.one_of(st.none(), st.dictionaries(st.integers(0, 1600), st.integers(1, 9), max_size=6)),
+)
+def test_gap_summary_is_numpys_to_the_histogram_order(gaps: list[int], known) -> None:
+    """Sums, squares (exact past 64 bits), first longest gap, bins and the order new bins
+    enter the histogram: the same as numpy's summary."""
+    fast, slow = _summaries(np.array(gaps, np.int64), known)
+    assert fast == slow and list(fast.hist) == list(slow.hist)
+
+
+def test_gap_summary_leaves_what_it_cannot_sum_exactly_to_numpy() -> None:
+    """A gap past 2**52 ns (its square could overflow 128 bits in a long run), a
+    negative one: the compiled sum says None and numpy sums."""
+    for gaps in ([1 << 53, 5], [7, -1, 3]):
+        array = np.array(gaps, np.int64)
+        assert compiled.gap_summary(array, np.zeros(len(gaps), np.int64), array) is None
+    with pytest.raises(ValueError):
+        compiled.gap_summary(np.zeros(3, np.int64), np.zeros(2, np.int64), np.zeros(3, np.int64))
+    fast, slow = _summaries(np.array([1 << 53, 5], np.int64), None)
+    assert fast == slow

@@ -1,4 +1,4 @@
-/* vrrpscope._walk: the compiled record walk of the fast path.
+/* vrrpscope._core: the compiled per-packet work of the fast path.
  *
  * walk_pcap: classic pcap packet records, one after the other, from a buffer holding
  * part of the file; stops at an unfinished record (the caller carries it over) or at a
@@ -6,7 +6,10 @@
  * walk_epb: a run of well-formed pcapng Enhanced Packet Blocks (the reader's fast-path
  * conditions); stops at the first block that is anything else (the reader steps it).
  *
- * Both read only inside the buffer they are given (every header read is bounded by the
+ * gap_summary: the exact sums, maximum and histogram of a run of regular adverts' gaps
+ * (what the engine adds to a speaker's statistics in one step).
+ *
+ * The walks read only inside the buffer they are given (every header read is bounded by the
  * buffer's size first), write at most the capacity of the output arrays, and release
  * the GIL while they walk. Output arrays are int64 buffers (numpy arrays) given by the
  * caller.
@@ -169,15 +172,124 @@ static PyObject *walk_epb(PyObject *self, PyObject *args)
     return Py_BuildValue("nn", n, pos);
 }
 
+static int in_buffer(PyObject *obj, Py_buffer *view)
+{
+    if (PyObject_GetBuffer(obj, view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0)
+        return -1;
+    if (view->itemsize != 8) {
+        PyBuffer_Release(view);
+        PyErr_SetString(PyExc_TypeError, "gap_summary needs int64 arrays");
+        return -1;
+    }
+    return 0;
+}
+
+#define MAX_BIN 4096
+#define MAX_GAP (1LL << 52) /* squares of larger gaps could overflow: the caller sums */
+
+PyDoc_STRVAR(gap_summary_doc,
+"gap_summary(gaps, bins, ts) -> (count, sum, sum of squares, max, ts of the first max,\n"
+"bins in order of first gap, their counts) or None (a gap or a bin out of range)\n\n"
+"Exact sums of int64 gaps (the squares in 128 bits) and their histogram.");
+
+static PyObject *gap_summary(PyObject *self, PyObject *args)
+{
+    PyObject *o_gaps, *o_bins, *o_ts;
+    if (!PyArg_ParseTuple(args, "OOO", &o_gaps, &o_bins, &o_ts))
+        return NULL;
+    Py_buffer g, b, t;
+    if (in_buffer(o_gaps, &g) < 0)
+        return NULL;
+    if (in_buffer(o_bins, &b) < 0) {
+        PyBuffer_Release(&g);
+        return NULL;
+    }
+    if (in_buffer(o_ts, &t) < 0) {
+        PyBuffer_Release(&b);
+        PyBuffer_Release(&g);
+        return NULL;
+    }
+    PyObject *result = NULL;
+    Py_ssize_t n = g.len / 8;
+    if (b.len / 8 != n || t.len / 8 != n || n == 0) {
+        PyErr_SetString(PyExc_ValueError, "gap_summary needs three arrays of one length > 0");
+        goto done;
+    }
+    const int64_t *gaps = (const int64_t *)g.buf, *bins = (const int64_t *)b.buf;
+    const int64_t *ts = (const int64_t *)t.buf;
+    static Py_ssize_t counts[MAX_BIN]; /* (the GIL is held: one caller at a time) */
+    int order[MAX_BIN];
+    int distinct = 0, ok = 1;
+    int64_t sum = 0, top = gaps[0];
+    Py_ssize_t top_at = 0;
+    unsigned __int128 sumsq = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        int64_t gap = gaps[i], bin = bins[i];
+        if (gap < 0 || gap >= MAX_GAP || bin < 0 || bin >= MAX_BIN) {
+            ok = 0;
+            break;
+        }
+        sum += gap;
+        sumsq += (unsigned __int128)gap * (unsigned __int128)gap;
+        if (gap > top) {
+            top = gap;
+            top_at = i;
+        }
+        if (counts[bin]++ == 0)
+            order[distinct++] = (int)bin;
+    }
+    if (!ok) {
+        for (int k = 0; k < distinct; k++)
+            counts[order[k]] = 0;
+        result = Py_NewRef(Py_None);
+        goto done;
+    }
+    PyObject *firsts = PyList_New(distinct), *tally = PyList_New(distinct);
+    if (firsts == NULL || tally == NULL) {
+        Py_XDECREF(firsts);
+        Py_XDECREF(tally);
+        for (int k = 0; k < distinct; k++)
+            counts[order[k]] = 0;
+        goto done;
+    }
+    for (int k = 0; k < distinct; k++) {
+        PyList_SET_ITEM(firsts, k, PyLong_FromLong(order[k]));
+        PyList_SET_ITEM(tally, k, PyLong_FromSsize_t(counts[order[k]]));
+        counts[order[k]] = 0;
+    }
+    PyObject *high = PyLong_FromUnsignedLongLong((unsigned long long)(sumsq >> 64));
+    PyObject *low = PyLong_FromUnsignedLongLong((unsigned long long)sumsq);
+    PyObject *shift = PyLong_FromLong(64);
+    PyObject *shifted = (high && shift) ? PyNumber_Lshift(high, shift) : NULL;
+    PyObject *squares = (shifted && low) ? PyNumber_Or(shifted, low) : NULL;
+    Py_XDECREF(high);
+    Py_XDECREF(low);
+    Py_XDECREF(shift);
+    Py_XDECREF(shifted);
+    if (squares != NULL)
+        result = Py_BuildValue("nLNLLNN", n, (long long)sum, squares, (long long)top,
+                               (long long)ts[top_at], firsts, tally);
+    else {
+        Py_DECREF(firsts);
+        Py_DECREF(tally);
+    }
+done:
+    PyBuffer_Release(&t);
+    PyBuffer_Release(&b);
+    PyBuffer_Release(&g);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"walk_pcap", walk_pcap, METH_VARARGS, walk_pcap_doc},
     {"walk_epb", walk_epb, METH_VARARGS, walk_epb_doc},
+    {"gap_summary", gap_summary, METH_VARARGS, gap_summary_doc},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef module = {
-    PyModuleDef_HEAD_INIT, "vrrpscope._walk", "The fast path's compiled record walk.", -1,
+    PyModuleDef_HEAD_INIT, "vrrpscope._core", "The fast path's compiled record walk.", -1,
     methods,
 };
 
-PyMODINIT_FUNC PyInit__walk(void) { return PyModule_Create(&module); }
+PyMODINIT_FUNC PyInit__core(void) { return PyModule_Create(&module); }
