@@ -7,7 +7,7 @@ order), the same :class:`DecodeStats` counts, and the same :class:`Damage` list.
 whose tables share the growing side tables (indices are global); memory stays bounded.
 
 How, for one plain classic pcap file: the file is read in 4 MiB blocks
-(:mod:`.records`: record starts found vectorised), byte-identical frames are
+(:mod:`.records`: records walked by the compiled core), byte-identical frames are
 grouped (:mod:`.dedup`), one frame per group is decoded with gathers at computed
 offsets (:mod:`.reps`: link, IP, VRRP/CARP and every validation issue) and the
 results are broadcast to the group. Every other input (pcapng, compressed, stdin, several
