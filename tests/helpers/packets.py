@@ -46,7 +46,8 @@ def vrrp_v2(
     version: int = 2,
     with_auth_field: bool = True,
 ) -> bytes:
-    """A VRRPv2 message (RFC 3768) with a correct checksum unless told otherwise."""
+    """A VRRPv2 message (RFC 3768) with a correct checksum unless told otherwise; auth
+    type 254 (Cisco MD5) carries a 16-byte digest instead of the 8-byte field."""
     n = len(addresses) if count is None else count
     msg = bytearray(
         struct.pack("!BBBBBBH", (version << 4) | vtype, vrid, priority, n, auth_type, interval_s, 0)
@@ -54,7 +55,8 @@ def vrrp_v2(
     for addr in addresses:
         msg += _a4(addr)
     if with_auth_field:
-        msg += auth_data.ljust(8, b"\x00")[:8]
+        width = 16 if auth_type == 254 else 8
+        msg += auth_data.ljust(width, b"\x00")[:width]
     out = _with_checksum(msg, 6, bytes(msg))
     return _spoil(out, 6) if bad_checksum else out
 

@@ -144,7 +144,7 @@ def vrrp_columns(view: ByteView, ip: IPColumns, rows: np.ndarray) -> VrrpColumns
     no_auth = wire.auth_missing(version, auth_type, count, length, tail_zero) & ~carp
     room = wire.address_room(version, length, no_auth, auth_type)
     shown = np.where(carp, 0, wire.addresses_shown(count, room, length, addr_len))
-    expected = wire.expected_length(version, count, addr_len)
+    expected = wire.expected_length(version, count, addr_len, auth_type)
 
     # Checksums: the message sum, then the pseudo-header forms for VRRPv3.
     msg_sum = word_sums_by_length(view, m, length)

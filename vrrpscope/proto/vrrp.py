@@ -126,9 +126,9 @@ def _parse_vrrp(ip: IPPacket, ctx: FrameContext) -> Advert:
     shown = wire.addresses_shown(n, room, len(msg), addr_len)
     starts = range(wire.HEADER_LEN, wire.HEADER_LEN + shown * addr_len, addr_len)
     addresses = tuple(socket.inet_ntop(family, msg[at : at + addr_len]) for at in starts)
-    expected = wire.expected_length(version, n, addr_len)
+    expected = wire.expected_length(version, n, addr_len, auth_type or 0)
     if version == 2:
-        auth_start = expected - V2_AUTH_LEN
+        auth_start = expected - wire.auth_length(version, auth_type or 0)
         if ip.ah_icv is not None:
             auth_data = ip.ah_icv
         elif len(msg) >= expected:

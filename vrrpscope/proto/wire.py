@@ -32,6 +32,8 @@ HSRPV2_GROUP_INT = int.from_bytes(socket.inet_pton(socket.AF_INET, HSRPV2_GROUP)
 
 HEADER_LEN = 8  # the fixed part every VRRP message starts with
 V2_AUTH_LEN = 8  # VRRPv2 authentication data, present whatever the auth type (RFC 3768 5.1)
+CISCO_MD5 = 254  # Cisco's VRRPv2 keyed-MD5 authentication (`authentication md5 key-string`):
+CISCO_MD5_LEN = 16  # a 16-byte digest after the addresses instead (Wireshark's layout)
 CARP_LENGTH = 36  # CARP signature: a 36-byte message,
 CARP_VERSION_TYPE = 0x21  # version 2, type 1,
 CARP_AUTHLEN = 7  # and byte 3 (authlen, SHA1 HMAC in 32-bit words) 7 (DESIGN §2)
@@ -203,9 +205,15 @@ def carp_interval_cs(advbase: N, advskew: N) -> N:
     return advbase * 100 + advskew * 100 // 256
 
 
-def expected_length(version: N, count: N, width: N) -> N:
+def auth_length(version: N, auth_type: N) -> N:
+    """Bytes of authentication data after the addresses: VRRPv2's 8 (Cisco MD5: its
+    16-byte digest), none in VRRPv3."""
+    return where(auth_type == CISCO_MD5, CISCO_MD5_LEN, V2_AUTH_LEN) * (version == 2)
+
+
+def expected_length(version: N, count: N, width: N, auth_type: N) -> N:
     """The message length the address count implies (v2: plus the authentication data)."""
-    return HEADER_LEN + count * width + V2_AUTH_LEN * (version == 2)
+    return HEADER_LEN + count * width + auth_length(version, auth_type)
 
 
 def auth_missing(version: N, auth_type: N, count: N, length: N, tail_zero: N) -> N:
@@ -228,7 +236,7 @@ def address_room(version: N, length: N, no_auth: N, auth_type: N) -> N:
     authentication (a password or key), the authentication field at its end, so that a
     count that lies never shows those secret bytes as addresses. Without authentication
     the addresses present are shown, as tcpdump and Wireshark do."""
-    auth = V2_AUTH_LEN * ((version == 2) & (no_auth == 0) & (auth_type != 0))
+    auth = auth_length(version, auth_type) * ((no_auth == 0) & (auth_type != 0))
     return maximum(length - HEADER_LEN - auth, 0)
 
 
