@@ -83,6 +83,7 @@ class Kind(StrEnum):
     INGRESS_DROPPED = "ingress-dropped"
     LOGGED_REJECTS = "logged-rejects"
     LOGGED_FAULT = "logged-fault"
+    HIJACK_SUSPECTED = "hijack-suspected"
 
 
 @dataclass(frozen=True, slots=True)

@@ -46,6 +46,11 @@ class Thresholds:
         3, "priority-flap: a speaker's priority (CARP: advskew) changes this often ...", "changes"
     )
     priority_flap_window_s: float = _f(60.0, "... within this many seconds", "s")
+    hijack_established_s: float = _f(
+        60.0,
+        "hijack-suspected: a new speaker is judged when the master has been advertising this long",
+        "s",
+    )
     drift_min_samples: int = _f(
         20,
         "interval-drift judges median and jitter only from this many inter-advert gaps of "

@@ -23,6 +23,7 @@ from vrrpscope.detectors import (
     concurrency,
     config,
     drift,
+    hijack,
     housekeeping,
     logs,
     mastership,
@@ -110,6 +111,7 @@ def speaker_added(
     ctx: Context, router: RouterState, sp: SpeakerState, advert: Advert, t: int
 ) -> None:
     packet.non_standard_mac(ctx, router, sp, advert, t)
+    hijack.new_speaker(ctx, router, sp, advert, t)
 
 
 def advert_rejected(
