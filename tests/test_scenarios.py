@@ -20,3 +20,11 @@ def test_bundled_capture(name: str):
     analysis = analyze_files([str(pcap)])
     assert analysis.damage == []
     CHECKS[name](analysis, sidecar)
+
+
+@pytest.mark.parametrize("name", sorted(set(CHECKS) - {"hijack"}))
+def test_no_scenario_of_real_daemons_reads_as_a_hijack(name: str):
+    """Failovers, preemptions, restarts, duplicate VRIDs, CARP next door: the protocol at
+    work, never hijack-suspected (the hijack scenario is the injected one)."""
+    analysis = analyze_files([str(CAPTURES / f"{name}.pcap")])
+    assert [f for f in analysis.findings if f.kind == "hijack-suspected"] == []

@@ -47,7 +47,7 @@ class Thresholds:
     )
     priority_flap_window_s: float = _f(60.0, "... within this many seconds", "s")
     hijack_established_s: float = _f(
-        60.0,
+        20.0,
         "hijack-suspected: a new speaker is judged when the master has been advertising this long",
         "s",
     )

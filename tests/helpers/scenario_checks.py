@@ -253,6 +253,14 @@ def check_carp_collision(a: Analysis, s: Sidecar) -> None:
     assert of_kind(a, "resigned") == []  # CARP is never read as a priority-0 VRRP advert
 
 
+def check_hijack(a: Analysis, s: Sidecar) -> None:
+    (hijack,) = of_kind(a, "hijack-suspected", 51)
+    assert hijack.severity == Severity.CRITICAL and hijack.details["speaker"] == R3
+    assert hijack.details["master"] == R1 and hijack.details["priority"] == 255
+    assert near(hijack.first_ts_ns / 1e9, s.event_ts("inject", "r3"))
+    assert any("priority 255" in reason for reason in hijack.details["reasons"])
+
+
 def check_any_sll2(a: Analysis, s: Sidecar) -> None:
     segments = {r.segment for r in a.routers.values()}
     assert len(segments) == 2 and all(seg.startswith("if") for seg in segments)
@@ -389,6 +397,7 @@ CHECKS: dict[str, Callable[[Analysis, Sidecar], None]] = {
     "vmac": check_vmac,
     "frr": check_frr,
     "carp-collision": check_carp_collision,
+    "hijack": check_hijack,
     "any-sll": check_any_sll,
     "any-sll2": check_any_sll2,
     "many-vrids": check_many_vrids,

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers.advertfactory import AdvertFactory, capture
+from tests.helpers.advertfactory import run as run_engine
 from tests.helpers.cli import run
 from tests.helpers.findings import T0, S, drift, failover, finding, no_master
 from vrrpscope.analysis import analyze_files
@@ -30,6 +32,7 @@ BUNDLED = {
     "v3-checksum-mismatch": [("split-brain", (57,), 4)],
     "duplicate-vrid": [("duplicate-vrid", (51,), 4)],
     "carp-collision": [("duplicate-vrid", (51,), 2)],
+    "hijack": [("hijack", (51,), 4)],  # the claim, the VIP taken and back, its MAC note
     "mastership-flap": [("flapping", (51,), 6)],
     "priority-flap": [("flapping", (51,), 1)],
     "interval-drift": [
@@ -352,3 +355,37 @@ def test_any_mix_of_findings_is_partitioned():
     incidents = correlate(found)
     assert_partition(found, incidents)
     assert len(incidents) < len(found)
+
+
+def test_a_hijack_takes_the_moves_it_caused_and_says_how_long_it_held_the_vip():
+    analysis = analyze_files([str(CAPTURES / "hijack.pcap")])
+    (hijack,) = [i for i in analysis.incidents if i.kind == "hijack"]
+    assert hijack.nodes[0] == C and hijack.details["master"] == A
+    assert {f.kind for f in hijack.findings} == {
+        Kind.HIJACK_SUSPECTED,
+        Kind.FAILOVER,
+        Kind.NON_STANDARD_MAC,
+    }
+    assert "claimed it with priority 255 while 198.18.1.1 was master" in hijack.message
+    assert "then 198.18.1.1 took over again 3.41 s later" in hijack.message
+    assert 4.9 < hijack.details["held_s"] < 5.1  # 6 injected adverts, 1 s apart
+    assert_partition(analysis.findings, analysis.incidents)
+
+
+def test_a_forged_priority_zero_takes_the_resignation_it_faked_not_later_stops():
+    vip = ("198.18.3.100",)
+    f = AdvertFactory(addresses=vip)
+    master = f.train(A, 0, 200, priority=150, src_mac="02:00:00:00:03:01")
+    forged = f.train(A, 90.3, 90.3, priority=0, src_mac="02:00:00:00:03:66")
+    backup = f.train(B, 90.9, 92.9, priority=100, src_mac="02:00:00:00:03:02")
+    real_stop = f.train(A, 200.5, 200.5, priority=0, src_mac="02:00:00:00:03:01")
+    taker = f.train(B, 201.1, 230, priority=100, src_mac="02:00:00:00:03:02")
+    engine = run_engine(capture(master, forged, backup, real_stop, taker), end=230.5)
+    incidents = correlate(engine.findings)
+    (hijack,) = [i for i in incidents if i.kind == "hijack"]
+    assert {f.kind for f in hijack.findings} == {Kind.HIJACK_SUSPECTED, Kind.RESIGNED}
+    assert hijack.message.startswith("a priority-0 advert in 198.18.1.1's name from another MAC")
+    assert hijack.details["forged_mac"] == "02:00:00:00:03:66"
+    (stop,) = [i for i in incidents if i.kind == "node-stopped"]
+    assert stop.first_ts_ns > hijack.last_ts_ns and stop.details["node"] == A
+    assert_partition(engine.findings, incidents)

@@ -23,6 +23,7 @@ VIP. Captures of duplicate VRIDs, mismatches and CARP collisions show this.
 from __future__ import annotations
 
 import contextlib
+import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -599,6 +600,28 @@ def carp_collision(out_dir: Path | str) -> ScenarioResult:
     return s.done()
 
 
+def hijack(out_dir: Path | str) -> ScenarioResult:
+    """A third host injects priority-255 VRRPv2 adverts for the cluster's VIP (VRID 51).
+
+    r1 (150, MASTER) / r2 (100) as in baseline, r1 master from ~3.4 s. ~24 s r3 (a host
+    that never spoke VRRP, its own MAC) sends 6 hand-built adverts, 1 s apart: VRRPv2
+    vrid 51, prio 255, addrs 198.18.1.100, from 198.18.1.3 (tests/lab/inject.py, as
+    attack tools do). r1 hears a better master and falls silent (keepalived: "Received
+    advert ... with higher priority 255"); when the injection stops r2 or r1 times out and
+    r1 is master again. Expected: hijack-suspected naming 198.18.1.3 (r1 master for about
+    20 s, past hijack_established_s), a failover to it.
+    """
+    with recording("hijack", out_dir, ("r1", "r2", "r3")) as s:
+        pair(s.lab)
+        s.lab.wait(24)
+        s.lab.mark("inject", "r3", priority=255, count=6)
+        script = str(Path(__file__).with_name("inject.py"))
+        s.lab.ns_exec("r3", sys.executable, script, "eth0", s.lab.router("r3").ipv4, "51",
+                      "255", "198.18.1.100", "6", "1")  # fmt: skip
+        s.lab.wait(8)
+    return s.done()
+
+
 def any_sll(out_dir: Path | str) -> ScenarioResult:
     """``tcpdump -i any`` in a router with two segments; VRID 51 on both; failover.
 
@@ -761,6 +784,7 @@ SCENARIOS: dict[str, ScenarioFn] = {
     "v3-checksum-mismatch": v3_checksum_mismatch,
     "vmac": vmac,
     "carp-collision": carp_collision,
+    "hijack": hijack,
     "any-sll": any_sll,
     "vlans": vlans,
     "many-vrids": many_vrids,

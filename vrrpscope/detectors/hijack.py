@@ -25,6 +25,8 @@ KINDS = declare(
     ),
 )
 
+EVERY_ADVERT = False  # judged when a speaker first advertises, never on repeated adverts
+
 ADVICE = (
     "if this node is not one of yours, someone is taking the VIP: turn on authentication "
     "(VRRPv2 AH, or keepalived's auth_hmac), pin the peers with keepalived's unicast_peer, "

@@ -40,7 +40,8 @@ if TYPE_CHECKING:
     from vrrpscope.model import Advert
 
 DETECTORS = (
-    packet, config, priority, nomaster, concurrency, drift, mastership, carp, housekeeping, logs
+    packet, config, priority, nomaster, concurrency, drift, mastership, carp, housekeeping, logs,
+    hijack,
 )  # fmt: skip
 
 # moment -> the detector calls it makes, in order (documentation; tests/engine/test_contract.py
@@ -49,7 +50,7 @@ MOMENTS: dict[str, tuple[str, ...]] = {
     "clock_stepped_back": ("housekeeping.timestamps_backwards",),
     "router_added": ("carp.router_added",),
     "routers_evicted": ("housekeeping.routers_evicted",),
-    "speaker_added": ("packet.non_standard_mac",),
+    "speaker_added": ("packet.non_standard_mac", "hijack.new_speaker"),
     "speakers_evicted": ("housekeeping.speakers_evicted",),  # after episode_ending
     "advert_rejected": ("packet.invalid_packet",),
     "interval_changed": ("drift.reset",),

@@ -9,6 +9,9 @@ finding lands in exactly one incident:
    the same masters resuming: the capture or the link lost them;
 2. duplicate VRIDs and CARP collisions (per VRID, then merged across VRIDs sharing a
    node), with the split brains, disagreements and failovers they cause;
+2b. suspected hijacks: a stranger's claim on an established VRID, with every finding
+   on that VRID it takes part in (the VIP moving to it and back, a split brain with
+   it, its notes); a forged priority 0, the resignation and takeover it forced;
 3. split brains between a pair (per VRID, merged across VRIDs), with the mismatch that
    explains them and the failovers that began or ended them;
 4. flapping: mastership or priority changing over and over on a VRID, with its failovers;
@@ -159,6 +162,7 @@ def correlate(
         *_not_captured(pool, uncovered),
         *_capture_gaps(pool),
         *_collisions(pool),
+        *_hijacks(pool),
         *_split_brains(pool),
         *_flapping(pool),
         *_node_events(pool),
@@ -439,6 +443,44 @@ def _collisions(pool: _Pool) -> list[_Group]:
             (group.segment, group.vrids),
         )
     return _merge(groups)
+
+
+def _hijacks(pool: _Pool) -> list[_Group]:
+    """A stranger claiming a VRID: what it then does there (or, for a forged priority
+    0 in the master's name, the resignation and takeover near it) is the hijack's."""
+    groups = []
+    found = pool.take(lambda f: f.kind == Kind.HIJACK_SUSPECTED)
+    for per_vrid in _by(found, lambda f: (f.segment, f.vrid)).values():
+        groups += [_Group(IncidentKind.HIJACK, chain) for chain in _chains(per_vrid, SLACK_NS)]
+    for group in groups:
+        first, last = group.span
+        forged = {f.details.get("master") for f in group.findings if _forged_resign(f)}
+        strangers = {f.details.get("speaker") for f in group.findings} - forged
+
+        def caused(
+            f: Finding,
+            first: int = first,
+            last: int = last,
+            strangers: set = strangers,
+            forged: set = forged,
+        ) -> bool:
+            if f.last_ts_ns < first - SLACK_NS:
+                return False
+            if strangers & set(f.speakers):
+                return True
+            move = f.kind == Kind.RESIGNED or (
+                f.kind == Kind.FAILOVER and f.details.get("cause") == "resigned"
+            )
+            return move and bool(forged & set(f.speakers)) and _near(f, first, last)
+
+        group.findings += pool.take(caused, (group.segment, group.vrids))
+        group.core = (group.first, group.last)
+    return _merge(groups)
+
+
+def _forged_resign(f: Finding) -> bool:
+    """A hijack finding for a priority-0 advert in the master's own name."""
+    return f.details.get("priority") == 0 and f.details.get("speaker") == f.details.get("master")
 
 
 def _split_brains(pool: _Pool) -> list[_Group]:

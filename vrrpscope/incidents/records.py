@@ -16,6 +16,7 @@ class IncidentKind(StrEnum):
     NODE_RETURNED = "node-returned"  # a node came back and preempted / rejoined
     SPLIT_BRAIN = "split-brain"  # a pair (or more) of nodes both master over VRIDs
     DUPLICATE_VRID = "duplicate-vrid"  # two clusters on the same VRIDs
+    HIJACK = "hijack"  # a stranger claiming an established VRID, and what it caused
     FLAPPING = "flapping"  # one cause repeating (tracker, link): count and times
     CAPTURE_GAP = "capture-gap"  # every speaker of a segment silent at once
     NOT_CAPTURED = "not-captured"  # silences across the time between two capture files

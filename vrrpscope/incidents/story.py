@@ -288,6 +288,52 @@ def _duplicate(findings: list[Finding]) -> _Story:
     return message, {"nodes": _pair_names(findings), "vrids": _vrids(findings)}
 
 
+def _hijack(findings: list[Finding]) -> _Story:
+    """'198.18.1.3 (02:..:03), new on VRID 51, claimed it with priority 255 while
+    198.18.1.1 was master: suspected hijack; it held the VIP 5.0 s'."""
+    claim = _of(findings, Kind.HIJACK_SUSPECTED)[0]
+    d = claim.details
+    stranger, master = d.get("speaker"), d.get("master")
+    moves = _of(findings, Kind.FAILOVER)
+    if d.get("priority") == 0 and stranger == master:
+        message = (
+            f"a priority-0 advert in {master}'s name from another MAC ({d.get('mac')}) "
+            f"forced an election on {_ids([claim])}: suspected hijack"
+        )
+        takers = [f.details.get("to") for f in moves if f.details.get("from") == master]
+        if takers:
+            message += f"; {words.names(dict.fromkeys(takers))} took over"
+        return message, {"node": master, "forged_mac": d.get("mac"), "vrids": _vrids(findings)}
+    message = (
+        f"{stranger} ({d.get('mac')}), new on {_ids([claim])}, claimed it with priority "
+        f"{d.get('priority')} while {master} was master: suspected hijack"
+    )
+    taken = [f for f in moves if f.details.get("to") == stranger]
+    given = [f for f in moves if f.details.get("from") == stranger]
+    details: dict[str, Any] = {
+        "node": stranger,
+        "mac": d.get("mac"),
+        "master": master,
+        "vrids": _vrids(findings),
+    }
+    if taken:
+        start = taken[0].last_ts_ns
+        back = next((f for f in given if f.last_ts_ns >= start), None)
+        if back is not None:
+            held = max(back.first_ts_ns - start, 0) / 1e9
+            message += f"; it advertised as master for {words.duration(held)}, then "
+            message += f"{back.details.get('to')} took over again"
+            if back.details.get("takeover_s") is not None:
+                message += f" {words.duration(back.details['takeover_s'])} later"
+            details["held_s"] = round(held, 3)
+        else:
+            message += "; it took the VIP"
+        details["took_vip_ts"] = start / 1e9
+    elif _of(findings, Kind.SPLIT_BRAIN):
+        message += " (both master: split brain)"
+    return message, details
+
+
 def _flapping(findings: list[Finding]) -> _Story:
     moves = _of(findings, Kind.FAILOVER)
     prio = _of(findings, Kind.PRIORITY_FLAP)
@@ -463,6 +509,7 @@ _TELLERS: dict[IncidentKind, Callable[[list[Finding]], _Story]] = {
     IncidentKind.NODE_RETURNED: _node_returned,
     IncidentKind.SPLIT_BRAIN: _split_brain,
     IncidentKind.DUPLICATE_VRID: _duplicate,
+    IncidentKind.HIJACK: _hijack,
     IncidentKind.FLAPPING: _flapping,
     IncidentKind.CAPTURE_GAP: _capture_gap,
     IncidentKind.NOT_CAPTURED: _not_captured,

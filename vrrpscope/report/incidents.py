@@ -32,6 +32,7 @@ _KIND_WORDS = {  # (one, several)
     "node-returned": ("preemption", "preemptions"),  # a node back, or a better one
     "split-brain": ("split brain", "split brains"),
     "duplicate-vrid": ("duplicate VRID", "duplicate VRIDs"),
+    "hijack": ("hijack suspected", "hijacks suspected"),
     "flapping": ("flapping VRID", "flapping VRIDs"),
     "capture-gap": ("capture gap", "capture gaps"),
     "mismatch": ("mismatch", "mismatches"),
