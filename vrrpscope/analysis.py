@@ -226,6 +226,7 @@ def feed_plan(engine: Engine, plan: BlockPlan) -> None:
         _attach(engine, spec, plan, base)
     for segment, label, n in plan.others:
         engine.count_other(segment, label, n)
+    note_hsrp(engine, plan)
     runs_after = plan.runs_after
     for row, item in zip(plan.rows, plan.items, strict=True):
         engine.position = base + row
@@ -271,3 +272,19 @@ def _attach(engine: Engine, spec: RunSpec, plan: BlockPlan, base: int) -> None:
             )
         )
     engine.attach(HeldRun(router, parts))
+
+
+def note_hsrp(engine: Engine, plan: BlockPlan) -> None:
+    """The HSRP messages among a block's other multicast counted at once: per distinct
+    message, how many, the first and the last (time, frame)."""
+    hsrp = [k for k, item in enumerate(plan.other_items) if item.hsrp is not None]
+    if not hsrp:
+        return
+    which = plan.other_which
+    for k in hsrp:
+        at = np.flatnonzero(which == k)
+        item = plan.other_items[k]
+        lo, hi = int(at[0]), int(at[-1])
+        first = (int(plan.other_ts[lo]), int(plan.other_frames[lo]))
+        last = (int(plan.other_ts[hi]), int(plan.other_frames[hi]))
+        engine.hsrp.note(item.segment, item.family, item.src, item.hsrp, len(at), first, last)

@@ -84,6 +84,7 @@ class Kind(StrEnum):
     LOGGED_REJECTS = "logged-rejects"
     LOGGED_FAULT = "logged-fault"
     HIJACK_SUSPECTED = "hijack-suspected"
+    HSRP_VIP_CONFLICT = "hsrp-vip-conflict"
 
 
 @dataclass(frozen=True, slots=True)

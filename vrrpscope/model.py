@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from vrrpscope import reprs
+from vrrpscope.proto.hsrp import HsrpHello
 
 # Validation issue codes recorded on an Advert (stable: they appear in JSON output).
 ISSUE_TTL = "ttl"  # multicast advert with TTL / hop limit not 255: receivers discard it
@@ -145,6 +146,7 @@ class OtherTraffic:
     label: str  # "igmp", "ospf", "hsrp", "mdns", "ip proto 89", "udp port 5353", ...
     src: str
     dst: str
+    hsrp: HsrpHello | None = None  # an HSRP group message: what it says
 
 
 @dataclass(slots=True)

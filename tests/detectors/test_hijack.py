@@ -107,3 +107,22 @@ def test_both_routes_find_an_injected_owner_advert_in_a_capture(tmp_path: Path) 
     fast, general = analyze_json(path, False), analyze_json(path, True)
     assert fast == general
     assert fast.count('"kind":"hijack-suspected"') == 1 and f'"speaker":"{H}"' in fast
+
+
+PEER = Path(__file__).parents[1] / "fixtures" / "peer" / "tcpdump"
+
+
+def test_routers_on_the_virtual_mac_handing_over_to_a_higher_newcomer_are_no_hijack() -> None:
+    """tcpdump's vrrp.pcap: routers join one after another, each one priority above the
+    last, all sending from the VRIDs' virtual MACs: 30 preemptions, no hijack."""
+    out = analyze_json(PEER / "vrrp.pcap", False)
+    assert out.count('"kind":"failover"') == 30 and '"kind":"hijack-suspected"' not in out
+
+
+@pytest.mark.parametrize(("priority", "suspected"), [(200, False), (255, True)])
+def test_on_the_virtual_mac_only_the_owners_priority_still_counts(priority, suspected) -> None:
+    vmac = "00:00:5e:00:01:33"  # VRID 51's, AdvertFactory's default VRID
+    f = AdvertFactory(addresses=VIP)
+    master = f.train(M, 0, 200, priority=150, src_mac=vmac)
+    engine = run(capture(master, _injected(120.0, priority=priority, src_mac=vmac)), end=200.5)
+    assert bool(of_kind(engine, Kind.HIJACK_SUSPECTED)) is suspected

@@ -93,7 +93,27 @@ def pool() -> list[bytes]:
         pbb(P.ipv4(P.vrrp_v2(11, 90, ["198.18.3.1"]), src="198.18.1.12"), isid=1000, b_vlan=5)
     )
     others.append(pbb(igmp, isid=1000, vlans=(30,), dst_mac="01:00:5e:00:00:01"))
+    others += hsrp_frames()
     return adverts + others
+
+
+def hsrp_frames() -> list[bytes]:
+    """HSRP v1 and v2 messages, one with VRID 7's VIP (an hsrp-vip-conflict), one IPv6
+    with MD5 past the grouping window."""
+    v1 = [
+        P.hsrp_v1(1, 110, "198.18.1.100"),
+        P.hsrp_v1(1, 100, "198.18.1.100", state="standby"),
+        P.hsrp_v1(1, 120, "198.18.1.100", opcode="coup", state="speak"),
+    ]
+    out = [
+        P.ethernet(P.ipv4(m, src=f"198.18.1.{40 + i}", dst="224.0.0.2", proto=17, ttl=1))
+        for i, m in enumerate(v1)
+    ]
+    v2 = P.ipv4(P.hsrp_v2(300, 100, "198.18.4.1"), src="198.18.1.44", dst="224.0.0.102", proto=17)
+    six = P.ipv6(
+        P.hsrp_v2(301, 90, "2001:db8::1", md5=True), src="fe80::44", dst="ff02::66", nxt=17
+    )
+    return [*out, P.ethernet(v2), P.ethernet(six)]
 
 
 def mutate(rnd: random.Random, frame: bytes) -> bytes:

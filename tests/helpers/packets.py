@@ -214,3 +214,84 @@ def null_loopback(ip_packet: bytes, *, big_endian: bool = False) -> bytes:
 def gratuitous_arp(ip: str, mac: str) -> bytes:
     body = struct.pack("!HHBBH", 1, 0x0800, 6, 4, 1) + _mac(mac) + _a4(ip) + bytes(6) + _a4(ip)
     return _mac("ff:ff:ff:ff:ff:ff") + _mac(mac) + b"\x08\x06" + body
+
+
+# --------------------------------------------------------------------------- HSRP
+
+HSRP_V1_STATES = {"initial": 0, "learn": 1, "listen": 2, "speak": 4, "standby": 8, "active": 16}
+HSRP_V2_STATES = {"initial": 1, "learn": 2, "listen": 3, "speak": 4, "standby": 5, "active": 6}
+HSRP_OPCODES = {"hello": 0, "coup": 1, "resign": 2}
+
+
+def udp(payload: bytes, sport: int, dport: int) -> bytes:
+    """A UDP header (checksum 0: none, legal over IPv4) around ``payload``."""
+    return struct.pack("!HHHH", sport, dport, 8 + len(payload), 0) + payload
+
+
+def hsrp_v1(
+    group: int,
+    priority: int,
+    vip: str,
+    *,
+    state: str = "active",
+    opcode: str = "hello",
+    hello_s: int = 3,
+    hold_s: int = 10,
+    auth: bytes = b"cisco",
+) -> bytes:
+    """An HSRP version 1 message (RFC 2281; version byte 0) as a UDP datagram."""
+    msg = struct.pack(
+        "!BBBBBBBB8s4s",
+        0,
+        HSRP_OPCODES[opcode],
+        HSRP_V1_STATES[state],
+        hello_s,
+        hold_s,
+        priority,
+        group,
+        0,
+        auth.ljust(8, b"\x00"),
+        _a4(vip) if vip else b"\0" * 4,
+    )
+    return udp(msg, 1985, 1985)
+
+
+def hsrp_v2(
+    group: int,
+    priority: int,
+    vip: str,
+    *,
+    identifier: str = "00:11:22:33:44:55",
+    state: str = "active",
+    opcode: str = "hello",
+    hello_ms: int = 3000,
+    hold_ms: int = 10000,
+    auth: bytes | None = b"cisco",
+    md5: bool = False,
+) -> bytes:
+    """An HSRPv2 message: the group state TLV (type 1, length 40), then a text (3) or MD5
+    (4) authentication TLV; IPv6 virtual addresses go to UDP 2029."""
+    six = ":" in vip
+    address = (_a6(vip) if six else _a4(vip)).ljust(16, b"\x00")
+    group_tlv = struct.pack(
+        "!BBBBBBH6sIII16s",
+        1,
+        40,
+        2,
+        HSRP_OPCODES[opcode],
+        HSRP_V2_STATES[state],
+        6 if six else 4,
+        group,
+        _mac(identifier),
+        priority,
+        hello_ms,
+        hold_ms,
+        address,
+    )
+    msg = group_tlv
+    if md5:
+        msg += struct.pack("!BBBBH4sI16s", 4, 28, 1, 0, 0, b"\0" * 4, 1, b"\x5a" * 16)
+    elif auth is not None:
+        msg += struct.pack("!BB8s", 3, 8, auth.ljust(8, b"\x00"))
+    port = 2029 if six else 1985
+    return udp(msg, port, port)

@@ -41,6 +41,7 @@ def test_priorities_of_valid_adverts_are_shown() -> None:
 
 ROOT = Path(__file__).resolve().parents[2]
 REPORTED = [*sorted((ROOT / "captures").glob("*.pcap")), PEER / "tcpdump/vrrp.pcap"]
+REPORTED += [PEER / "tcpdump/erspan-type-ii-2.pcap"]  # HSRP v1 and v2 groups
 
 
 def _addresses(analysis) -> tuple[set[str], set[str]]:
@@ -53,6 +54,8 @@ def _addresses(analysis) -> tuple[set[str], set[str]]:
             for s in r.speakers:
                 shown.update([s.src, *s.addresses])
                 macs.update([s.mac] if s.mac else [])
+        for group in seg.hsrp_groups:
+            shown.update(group["virtual_ips"] + group["active"] + group["standby"])
     return shown, macs
 
 

@@ -20,6 +20,7 @@ from vrrpscope.columnar.records import RecordBlock
 from vrrpscope.columnar.tables import address_keys, ip_keys, mac_keys, segment_keys
 from vrrpscope.columnar.vrrp import ISSUE_BITS, vrrp_columns
 from vrrpscope.model import ISSUE_IP_CHECKSUM
+from vrrpscope.proto.hsrp import HSRP_PORTS
 from vrrpscope.proto.wire import PROTO_VRRP
 
 IGNORED, OTHER, VRRP, FALLBACK = 0, 1, 2, 3
@@ -55,6 +56,13 @@ class RepResult:
         return RepResult(keys=keys, **arrays)
 
 
+def _hsrp_ports(keys: np.ndarray) -> np.ndarray:
+    """Which classification keys (:func:`label_keys`) are UDP between HSRP ports."""
+    udp = ((keys >> 42) & 0xFF) == 17
+    sport, dport = (keys >> 16) & 0xFFFF, keys & 0xFFFF
+    return udp & np.isin(sport, HSRP_PORTS) & np.isin(dport, HSRP_PORTS)
+
+
 def _spread(size: int, at: np.ndarray, ids: np.ndarray) -> np.ndarray:
     out = np.full(size, -1, np.int64)
     out[at] = ids
@@ -78,6 +86,9 @@ def decode_reps(view: ByteView, block: RecordBlock, reps: np.ndarray) -> RepResu
     label[ot] = label_keys(view, ip, ot)
     needed = np.where(is_ip, ip.payload - start + 24, link.net - start + 8)
     needed[vr] = np.maximum(needed[vr], ip.payload[vr] + ip.length[vr] - start[vr])
+    # an HSRP message is decoded (vrrpscope.proto.hsrp): its whole datagram counts
+    hsrp = ot[_hsrp_ports(label[ot])]
+    needed[hsrp] = np.maximum(needed[hsrp], ip.payload[hsrp] + ip.length[hsrp] - start[hsrp])
     needed[ip.fallback] = 0
 
     cols = vrrp_columns(view, ip, vr)

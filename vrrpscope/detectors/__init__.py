@@ -87,6 +87,12 @@ def _order(s: SpeakerState) -> tuple[str, str]:
     return (s.src, s.mac or "")
 
 
+def virtual_mac(proto: str, family: int, vrid: int) -> str:
+    """The RFC virtual MAC: 00:00:5e:00:01:VRID (IPv4, CARP), 00:00:5e:00:02:VRID (IPv6)."""
+    block = 2 if family == 6 and proto == "vrrp" else 1
+    return f"00:00:5e:00:{block:02x}:{vrid & 0xFF:02x}"
+
+
 def who(sp: SpeakerState) -> str:
     """A speaker for messages: its IP, and the MAC when it has one."""
     return f"{sp.src} ({sp.mac})" if sp.mac else sp.src

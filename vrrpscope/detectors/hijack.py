@@ -6,12 +6,14 @@ master's name. Judged once, when a speaker (IP and MAC) first advertises on a VR
 master has been advertising for ``hijack_established_s``, against the master's priority
 as established (its highest lately: a silent backup preempting a master whose track
 script lowered it is no hijack); a newcomer for other VIPs is another cluster
-(duplicate-vrid's business).
+(duplicate-vrid's business); a newcomer outranking a master when both send from the
+VRID's virtual MAC is two RFC routers handing over (priority 255 from a non-owner, or
+the VIP as source, still count).
 """
 
 from __future__ import annotations
 
-from vrrpscope.detectors import Context, scope, who
+from vrrpscope.detectors import Context, scope, virtual_mac, who
 from vrrpscope.engine.state import RouterState, SpeakerState
 from vrrpscope.findings import Kind, KindSpec, Severity, declare
 from vrrpscope.model import Advert
@@ -70,7 +72,7 @@ def new_speaker(
             reasons.append(
                 "priority 255 (the address owner's) from an address that owns none of the VIPs"
             )
-        elif advert.priority >= standing:
+        elif advert.priority >= standing and not _rfc_handover(router, sp, master):
             reasons.append(
                 f"priority {advert.priority}, at least the established master's "
                 f"({standing}): it takes the VIP"
@@ -103,6 +105,14 @@ def new_speaker(
             "reasons": reasons,
         },
     )
+
+
+def _rfc_handover(router: RouterState, sp: SpeakerState, master: SpeakerState) -> bool:
+    """Both send from the VRID's virtual MAC, as RFC 5798 routers do (vendor gear, a
+    node added with a higher priority): the VIP moves between two of the segment's
+    routers, not to a host's NIC; priority 255 or the VIP as source still count."""
+    vmac = virtual_mac(router.proto, router.family, router.vrid)
+    return (sp.mac or "").lower() == vmac and (master.mac or "").lower() == vmac
 
 
 def _standing(master: SpeakerState) -> int:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from vrrpscope.detectors import Context, scope, who
+from vrrpscope.detectors import Context, scope, virtual_mac, who
 from vrrpscope.engine.state import RouterState, SpeakerState
 from vrrpscope.findings import Kind, KindSpec, Severity, declare
 from vrrpscope.model import (
@@ -164,12 +164,6 @@ def plaintext_auth(
         },
     )
     ctx.follow(finding, (sp,))
-
-
-def virtual_mac(proto: str, family: int, vrid: int) -> str:
-    """The RFC virtual MAC: 00:00:5e:00:01:VRID (IPv4, CARP), 00:00:5e:00:02:VRID (IPv6)."""
-    block = 2 if family == 6 and proto == "vrrp" else 1
-    return f"00:00:5e:00:{block:02x}:{vrid & 0xFF:02x}"
 
 
 def non_standard_mac(

@@ -25,6 +25,7 @@ from vrrpscope.detectors import (
     drift,
     hijack,
     housekeeping,
+    hsrp,
     logs,
     mastership,
     nomaster,
@@ -34,6 +35,7 @@ from vrrpscope.detectors import (
 
 if TYPE_CHECKING:
     from vrrpscope.engine.bulk.runs import GapSummary
+    from vrrpscope.engine.hsrp import HsrpBook
     from vrrpscope.engine.state import RouterState, SpeakerKey, SpeakerState
     from vrrpscope.findings import Finding
     from vrrpscope.logs.reader import LogFile
@@ -41,7 +43,7 @@ if TYPE_CHECKING:
 
 DETECTORS = (
     packet, config, priority, nomaster, concurrency, drift, mastership, carp, housekeeping, logs,
-    hijack,
+    hijack, hsrp,
 )  # fmt: skip
 
 # moment -> the detector calls it makes, in order (documentation; tests/engine/test_contract.py
@@ -76,6 +78,7 @@ MOMENTS: dict[str, tuple[str, ...]] = {
     "capture_ending": ("concurrency.judge_claims",),
     "finished": ("drift.evaluate",),
     "capture_ended": ("nomaster.capture_end",),
+    "hsrp_heard": ("hsrp.vip_conflicts",),  # at the end, after capture_ended
     "logs_read": ("logs.logs_read",),  # after the capture: the daemons' logs beside it
     # the bulk route (vrrpscope.engine.bulk.held): summed regular adverts
     "overlap_known": ("concurrency.overlap_finding",),
@@ -247,6 +250,11 @@ def finished(ctx: Context, router: RouterState, sp: SpeakerState, end: int) -> N
 def capture_ended(ctx: Context, routers: Iterable[RouterState], end_ns: int) -> None:
     """The capture ends (after every speaker's last evaluation)."""
     nomaster.capture_end(ctx, routers, end_ns)
+
+
+def hsrp_heard(ctx: Context, routers: Iterable[RouterState], book: HsrpBook) -> None:
+    """The capture ended and HSRP groups were heard: their VIPs against the routers'."""
+    hsrp.vip_conflicts(ctx, routers, book)
 
 
 # --------------------------------------------------- what the engine asks of them

@@ -18,6 +18,7 @@ from vrrpscope.engine import contract
 from vrrpscope.engine.bulk.held import HeldRuns, RunHost
 from vrrpscope.engine.bulk.runs import HeldRun
 from vrrpscope.engine.gapstats import GapStats, misses_adverts
+from vrrpscope.engine.hsrp import HsrpBook
 from vrrpscope.engine.inventory import SegmentInventory, build_inventory
 from vrrpscope.engine.state import (
     ClaimRecord,
@@ -102,6 +103,7 @@ class Engine:
         self._routers: OrderedDict[RouterKey, RouterState] = OrderedDict()
         self._segments: dict[str, dict[RouterKey, RouterState]] = self._ctx.segments
         self._other: dict[str, Counter[str]] = {}
+        self.hsrp = HsrpBook(self.thresholds.max_segments)  # HSRP groups per segment
         self._claims = self._ctx.claims  # segment -> VIP -> MAC -> ClaimRecord
         self.files: list[str] = []  # several inputs: their paths (model.file_bases)
         self._timers = TimerQueue()
@@ -198,7 +200,7 @@ class Engine:
     def inventory(self) -> list[SegmentInventory]:
         """Per segment: VRIDs in use and free, speakers, masters, intervals, other protocols."""
         self._held.reorder()
-        return build_inventory(self._segments, self._other, self._claims, self.files)
+        return build_inventory(self._segments, self._other, self._claims, self.files, self.hsrp)
 
     def feed(self, advert: Advert) -> None:
         """Take one decoded advert (event time = advert.ts_ns)."""
@@ -255,6 +257,9 @@ class Engine:
         self._clock(other.ts_ns, other.segment, other.frame)
         self._tick += 1
         self.count_other(other.segment, other.label, 1)
+        if other.hsrp is not None:
+            when = (other.ts_ns, other.frame)
+            self.hsrp.note(other.segment, other.family, other.src, other.hsrp, 1, when, when)
 
     def count_other(self, segment: str, label: str, n: int) -> bool:
         """Count ``n`` non-VRRP frames of one kind (no clock); False if a cap is reached."""
@@ -357,6 +362,8 @@ class Engine:
                     if sp.gaps is not None and sp.gaps.count:
                         contract.finished(self._ctx, router, sp, sp.last_valid_ns or end)
             contract.capture_ended(self._ctx, self._routers.values(), end)
+            if self.hsrp.segments:
+                contract.hsrp_heard(self._ctx, self._routers.values(), self.hsrp)
             self._ctx.refresh()
             self._book.close_all(end)
             self._book.number()

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from vrrpscope import reprs
+from vrrpscope.engine.hsrp import HsrpBook
 from vrrpscope.engine.state import ClaimRecord, MasterPeriod, RouterKey, RouterState, SpeakerState
 from vrrpscope.model import AUTH_NAMES, frame_of
 from vrrpscope.secrets import mask_secret
@@ -126,6 +127,8 @@ class SegmentInventory:
     # Nodes seen only by their gratuitous ARPs / unsolicited NAs for a VIP of a virtual
     # router here (they never advertised: a master whose adverts do not reach the wire).
     silent_claimants: list[dict[str, Any]] = field(default_factory=list)
+    # Cisco HSRP groups heard here (vrrpscope.engine.hsrp.summarise_group).
+    hsrp_groups: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -136,6 +139,7 @@ class SegmentInventory:
             "other_protocols": self.other_protocols,
             "speakers": self.speakers,
             "silent_claimants": self.silent_claimants,
+            "hsrp_groups": self.hsrp_groups,
             "routers": [r.to_dict() for r in self.routers],
         }
 
@@ -289,10 +293,12 @@ def build_inventory(
     other: Mapping[str, Counter[str]],
     claims: Mapping[str, Mapping[str, Mapping[str, ClaimRecord]]] | None = None,
     files: Sequence[str] = (),
+    hsrp: HsrpBook | None = None,
 ) -> list[SegmentInventory]:
     """One SegmentInventory per segment that had adverts or other multicast traffic.
 
-    `claims`: per segment, VIP -> MAC -> its claims; `files`: the inputs, when several.
+    `claims`: per segment, VIP -> MAC -> its claims; `files`: the inputs, when several;
+    `hsrp`: the HSRP groups heard.
     """
     out = []
     for name in sorted(set(segments) | set(other)):
@@ -311,6 +317,7 @@ def build_inventory(
                 other_protocols=dict((other.get(name) or Counter()).most_common()),
                 speakers=len({sp.src for r in routers for sp in r.speakers.values()}),
                 silent_claimants=silent_claimants(routers, (claims or {}).get(name) or {}, files),
+                hsrp_groups=hsrp.groups(name) if hsrp is not None else [],
             )
         )
     return out

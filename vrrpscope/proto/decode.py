@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from vrrpscope.model import AddressClaim, Advert, Frame, OtherTraffic
 from vrrpscope.proto.classify import classify, is_link_local_multicast
+from vrrpscope.proto.hsrp import parse_hsrp
 from vrrpscope.proto.ip import PROTO_VRRP, IPError, IPPacket, parse_ipv4, parse_ipv6
 from vrrpscope.proto.link import (
     ETH_ARP,
@@ -184,6 +185,7 @@ class Decoder:
             label=classify(ip),
             src=ip.src,
             dst=ip.dst,
+            hsrp=parse_hsrp(ip),
         )
 
 

@@ -229,10 +229,44 @@ def segment_lines(
         )
         text = f"VIP claimed by nodes that never advertised (gratuitous ARP): {held}"
         out += [[(line, "")] for line in wrap(text, width)]
+    groups = segment.hsrp_groups
+    shown = groups if concerned is None else groups[:SHOWN_HSRP_GROUPS]
+    for group in shown:
+        out += [[(line, "")] for line in wrap(hsrp_line(group), width, "", INDENT)]
+    if len(shown) < len(groups):
+        more = len(groups) - len(shown)
+        out.append([(f"{INDENT}... {more:,} more HSRP groups (--details shows all)", "italic")])
     if segment.other_protocols:
         others = ", ".join(f"{name} {n:,}" for name, n in segment.other_protocols.items())
         out += [[(line, "")] for line in wrap(f"Other multicast on this segment: {others}", width)]
     return out
+
+
+SHOWN_HSRP_GROUPS = 20  # without --details
+
+
+def hsrp_line(group: dict) -> str:
+    """One HSRP group: virtual IP, who is active and standby, timers, what happened."""
+    senders = {s["src"]: s for s in group["senders"]}
+
+    def who(role: str) -> str:
+        names = [f"{src} (prio {senders[src]['priority']})" for src in group[role]]
+        return ", ".join(names) or "none"
+
+    vips = ", ".join(group["virtual_ips"]) or "not stated"
+    coups = sum(s["coups"] for s in senders.values())
+    resigns = sum(s["resigns"] for s in senders.values())
+    events = "".join(
+        f", {n:,} {word}{'s' if n > 1 else ''}"
+        for n, word in ((coups, "coup"), (resigns, "resign"))
+        if n
+    )
+    auth = f"; auth {'/'.join(group['auth'])}" if group["auth"] else ""
+    return (
+        f"HSRP group {group['group']} (v{group['version']}, IPv{group['family']}) {vips}: "
+        f"active {who('active')}, standby {who('standby')}; hello {group['hello_s']:g}s "
+        f"hold {group['hold_s']:g}s; {group['messages']:,} messages{events}{auth}"
+    )
 
 
 # Ways to fit the speaker table, tried in order until one fits the width.
