@@ -63,6 +63,12 @@ COMMAND_CODES: dict[str | None, dict[int, str]] = {
         "permission, not a log)",
         EXIT_DAMAGED: "a compressed log is cut short or corrupt; its lines before were read",
     },
+    "export": {
+        EXIT_OK: "success: every capture exported",
+        **{c: _CODES[c] for c in (EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED)},
+        EXIT_UNREADABLE: "a capture could not be read at all (the others were exported)",
+        EXIT_DAMAGED: "a capture is damaged part way; what was readable was exported",
+    },
     "plot": {
         EXIT_OK: "success",
         **{
@@ -180,6 +186,27 @@ def build_parser() -> argparse.ArgumentParser:
     add_filter_options(analyze)
     add_threshold_options(analyze)
     analyze.set_defaults(handler="vrrpscope.commands.analyze_cmd:run_analyze")
+
+    export = sub.add_parser(
+        "export",
+        epilog=exit_codes_help("export"),
+        help="adverts, findings and incidents as Parquet (hive layout) for DuckDB/Spark",
+    )
+    export.add_argument("files", nargs="+", metavar="FILE", help="pcap/pcapng (gz/bz2/xz)")
+    export.add_argument(
+        "--parquet",
+        required=True,
+        metavar="DIR",
+        help="write DIR/{adverts,findings,incidents}/date=YYYY-MM-DD/segment=S/*.parquet",
+    )
+    export.add_argument(
+        "--jobs",
+        type=integer(1),
+        metavar="N",
+        help="captures analysed at once (default: one per CPU)",
+    )
+    add_threshold_options(export)
+    export.set_defaults(handler="vrrpscope.commands.export_cmd:run_export")
 
     logs = sub.add_parser(
         "logs",

@@ -1,0 +1,1 @@
+"""Exports of analysed captures for other tools (Parquet for DuckDB, Spark, Trino)."""
