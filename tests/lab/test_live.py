@@ -11,12 +11,14 @@ error tests reuse the same lab afterwards.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import select
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -24,6 +26,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import promseries
 from tests.lab.live_helpers import (
     PYTHON,
     ROOT,
@@ -67,6 +70,7 @@ class Recorded:
     pcap: Path
     marks: dict[str, float] = field(default_factory=dict)
     metrics: dict[str, str] = field(default_factory=dict)
+    scraper: Scraper | None = None
     offline: list[dict] = field(default_factory=list)
     offline_rc: int | None = None
     offline_err: str = ""
@@ -79,8 +83,43 @@ def _first(run: LiveRun, kind: str, after: float, event: str = "open") -> float 
     return min(times) if times else None
 
 
-def _speaker_is_master(text: str, speaker: str) -> bool:
-    return metric(text, "vrrpscope_speaker_master", vrid=str(VRID), speaker=speaker) == [1.0]
+def _master_is(text: str, who: str) -> bool:
+    """The metrics say one master, advertising ``who``'s priority."""
+    vr = {"vrid": str(VRID), "segment": "br0"}
+    return metric(text, "vrrpscope_vr_masters", **vr) == [1.0] and metric(
+        text, "vrrpscope_vr_priority", **vr
+    ) == [float(PRIORITIES[who])]
+
+
+class Scraper:
+    """Scrapes the metrics once a second (slot k at start + k s) in a thread, as
+    Prometheus would; a slot whose scrape failed or came late is None."""
+
+    def __init__(self, ns: str, port: int) -> None:
+        self.ns, self.port = ns, port
+        self.start = time.time()
+        self.slots: list[str | None] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            slot = len(self.slots)
+            delay = self.start + slot - time.time()
+            if delay > 0 and self._stop.wait(delay):
+                return
+            late = time.time() - (self.start + slot) > 0.5
+            text = None if late else scrape(self.ns, self.port, 0.8) or None
+            self.slots.append(text)
+
+    def slot(self, t: float) -> int:
+        """The first slot scraped at or after wall time ``t``."""
+        return max(0, math.ceil(t - self.start))
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(10)
 
 
 @pytest.fixture(scope="module")
@@ -94,17 +133,19 @@ def recorded(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> Recorded:
     rec = Recorded(run, pcap)
     try:
         assert run.wait_for(lambda: scrape(ns, METRICS_PORT, 1) != "", 15), "no metrics"
+        rec.scraper = Scraper(ns, METRICS_PORT)
         for name, prio in PRIORITIES.items():
             inst = VrrpInstance("VI_51", VRID, prio, [f"{VIP}/24"])
             lab.start_keepalived(name, keepalived_config(inst, router_id=name))
 
         def steady(who: str) -> bool:
             rec.metrics["steady"] = scrape(ns, METRICS_PORT)
-            return _speaker_is_master(rec.metrics["steady"], ADDR[who])
+            return _master_is(rec.metrics["steady"], who)
 
         lab.wait_for(lambda: steady("r1"), 12, 0.3)
         lab.wait(1.5)  # a few adverts from r1 (and the backups' silence) settle
         rec.metrics["steady"] = scrape(ns, METRICS_PORT)
+        rec.metrics["before_failover"] = rec.metrics["steady"]
 
         # 1. failover: SIGTERM the master (keepalived resigns with priority 0).
         rec.marks["failover"] = lab.stop("r1").t_ns / 1e9
@@ -137,6 +178,8 @@ def recorded(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> Recorded:
         rec.marks["sigint"] = time.time()
         run.signal(signal.SIGINT)
     finally:
+        if rec.scraper is not None:
+            rec.scraper.stop()
         run.finish(20)
         for rule in list(lab.rules):  # leave the lab clean for the next tests
             lab.unblock(rule.router, rule.args[0])
@@ -275,23 +318,66 @@ def test_written_file_is_readable_during_the_run(recorded: Recorded) -> None:
 
 
 def test_metrics_show_master_and_priority(recorded: Recorded) -> None:
-    steady = recorded.metrics.get("steady", "")
-    assert "vrrpscope_router_masters" in steady, steady[:2000]
-    assert metric(steady, "vrrpscope_router_masters", vrid=str(VRID)) == [1.0]
-    # by the time of the last scrape r2 had taken over
+    steady = recorded.metrics.get("before_failover", "")
+    vr = {"segment": "br0", "family": "4", "protocol": "vrrp", "vrid": str(VRID)}
+    assert metric(steady, "vrrpscope_vr_masters", **vr) == [1.0], steady[:2000]
+    assert metric(steady, "vrrpscope_vr_priority", **vr) == [150.0]
+    assert metric(steady, "vrrpscope_vr_advertised_interval_seconds", **vr) == [1.0]
+    # by the time of the last scrape r2 had taken over: r1 resigned (priority 0)
     after = recorded.metrics["after_failover"]
-    assert _speaker_is_master(after, ADDR["r2"])
-    assert metric(after, "vrrpscope_speaker_master", speaker=ADDR["r1"]) == [0.0]
-    assert metric(after, "vrrpscope_speaker_priority", speaker=ADDR["r2"]) == [100.0]
-    assert metric(after, "vrrpscope_speaker_priority", speaker=ADDR["r1"]) == [150.0]
-    assert metric(after, "vrrpscope_router_failovers_total", vrid=str(VRID)) == [1.0]
+    assert _master_is(after, "r2")
+    assert metric(after, "vrrpscope_vr_speakers", **vr) == [2.0]  # r3 is a silent backup
+    moves = metric(after, "vrrpscope_vr_master_transitions_total", **vr, reason="resigned")
+    assert moves == [1.0]
+    assert metric(after, "vrrpscope_vr_priority_zero_adverts_total", **vr)[0] >= 1
+    assert metric(after, "vrrpscope_vr_takeover_seconds_count", **vr) == [1.0]
+    (took,) = metric(after, "vrrpscope_vr_takeover_seconds_sum", **vr)
+    assert took <= (256 - PRIORITIES["r2"]) / 256 + 0.5  # Skew_Time of r2, the one to take over
     assert metric(after, "vrrpscope_findings_open", kind="split-brain") == [0.0]
+    assert metric(after, "vrrpscope_capture_up") == [1.0]
     stopped = {"kind": "node-stopped", "severity": "warning"}
     assert metric(after, "vrrpscope_incidents_total", **stopped) == [1.0]
     assert metric(after, "vrrpscope_incidents_open", kind="split-brain", severity="critical") == [
         0.0
     ]
     assert metric(after, "vrrpscope_capture_kernel_drops_total") == [0.0]
+
+
+def test_alert_rules_fire_on_the_live_series(recorded: Recorded, tmp_path: Path) -> None:
+    """The shipped alert rules under `promtool test rules`, on the series scraped from the
+    live run once a second: the failover and the split brain alert when they happened."""
+    if promseries.promtool() is None:
+        pytest.skip("promtool missing: apt-get install prometheus (README's test command)")
+    scraper = recorded.scraper
+    assert scraper is not None
+    scraped = sum(t is not None for t in scraper.slots)
+    assert scraped >= 0.8 * len(scraper.slots) and scraped > 20, (scraped, len(scraper.slots))
+    series = promseries.input_series(scraper.slots)
+    sensor = {"instance": promseries.SENSOR["instance"]}
+    vr = {**sensor, "segment": "br0", "family": "4", "protocol": "vrrp", "vrid": str(VRID)}
+    failover = scraper.slot(recorded.marks["failover"])
+    split = _first(recorded.run, "split-brain", recorded.marks["split_start"])
+    assert split is not None
+    resigned = "resigned"  # keepalived stopped with SIGTERM: priority 0
+    checks = [
+        _alert_check("VrrpFailover", failover - 1),
+        _alert_check("VrrpFailover", failover + 3, {**vr, "severity": "info", "reason": resigned}),
+        _alert_check("VrrpSplitBrain", failover + 3),
+        _alert_check("VrrpSplitBrain", scraper.slot(split) + 1, {**vr, "severity": "critical"}),
+        _alert_check("VrrpDuplicateVrid", scraper.slot(split) + 1),
+        _alert_check("VrrpscopeCaptureDown", len(scraper.slots) - 1),
+    ]
+    rules = promseries.without_annotations(promseries.ALERT_RULES, tmp_path)
+    result = promseries.run_rule_tests(tmp_path, series, checks, rules)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def _alert_check(alertname: str, slot: int, *firing: dict[str, str]) -> dict:
+    return {
+        "eval_time": f"{slot}s",
+        "alertname": alertname,
+        "exp_alerts": [{"exp_labels": labels} for labels in firing],
+    }
 
 
 def test_sigint_prints_the_summary_and_exits_0(recorded: Recorded) -> None:

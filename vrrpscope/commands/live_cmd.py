@@ -111,6 +111,7 @@ class LiveSession:
     def capture_stats(self) -> dict[str, int]:
         stats = self.capture.stats
         return {
+            "up": int(self.capture.link == "up"),
             "frames": stats.received,
             "kernel_packets": stats.kernel_packets,
             "kernel_drops": stats.kernel_drops,

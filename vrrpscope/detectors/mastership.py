@@ -44,8 +44,9 @@ def failover(
     old_key: SpeakerKey,
     old: SpeakerState | None,
     new: SpeakerState,
-) -> None:
-    """Mastership moved from `old` (not advertising any more) to `new` (advertising alone)."""
+) -> dict[str, Any]:
+    """Mastership moved from `old` (not advertising any more) to `new` (advertising alone);
+    returns the failover's details."""
     assert new.active_since_ns is not None
     new_first = new.active_since_ns
     old_src = old_key[0]
@@ -127,6 +128,7 @@ def failover(
     if finding is not None:
         ctx.book.close(finding)
     _flapping(ctx, router, new, new_first)
+    return details
 
 
 def _message(

@@ -15,7 +15,7 @@ by :func:`vrrpscope.findings.registry`) and whether it must see every repeated a
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from vrrpscope.detectors import (
     Context,
@@ -217,10 +217,10 @@ def master_changed(
     prev: SpeakerKey,
     old: SpeakerState | None,
     new: SpeakerState,
-) -> None:
+) -> dict[str, Any]:
     """A failover (counted already): ``new`` is master after ``prev`` (``old``: its state,
-    None if forgotten)."""
-    mastership.failover(ctx, router, prev, old, new)
+    None if forgotten). Returns the failover's details (cause, takeover_s, slow)."""
+    return mastership.failover(ctx, router, prev, old, new)
 
 
 def master_silent(

@@ -245,6 +245,7 @@ class Engine:
         if advert.issues:  # receivers discard it: counted, never drives mastership
             sp.invalid += 1
             router.invalid += 1
+            router.counters.rejected(advert.issues)
             self.stats.invalid += 1
             if sp.config_sig is None:  # nothing valid yet: the inventory shows what it said
                 sp.heard_priority, sp.heard_addresses = advert.priority, advert.addresses
@@ -664,6 +665,7 @@ class Engine:
     def _resign(self, router: RouterState, sp: SpeakerState, advert: Advert, t: int) -> None:
         """A VRRP priority-0 advert: the sender stops being master now."""
         sp.resigns += 1
+        router.counters.priority_zero += 1
         contract.resigned(self._ctx, router, sp, advert, t)
         sp.resigned_ns = t
         if sp.active_since_ns is not None:
@@ -799,6 +801,7 @@ class Engine:
         router.master = sp.key
         router.master_since_ns = sp.active_since_ns
         if prev is None:
+            router.counters.new_master(None, None, False)
             return  # the first master seen is not a failover
         old = router.speakers.get(prev)
         if old is not None:
@@ -811,7 +814,8 @@ class Engine:
                 return
         router.failovers += 1
         self.stats.failovers += 1
-        contract.master_changed(self._ctx, router, prev, old, sp)
+        details = contract.master_changed(self._ctx, router, prev, old, sp)
+        router.counters.new_master(details["cause"], details["takeover_s"], details["slow"])
 
 
 def _timer_tie(kind: int, a: Any, b: Any) -> tuple:

@@ -9,6 +9,7 @@ from functools import lru_cache
 from typing import Any
 
 from vrrpscope import reprs
+from vrrpscope.engine.counters import RouterCounters
 from vrrpscope.engine.gapstats import GapStats
 from vrrpscope.engine.timers import interval_ns, master_down_ns, max_master_down_ns, skew_time_ns
 from vrrpscope.model import Advert
@@ -245,6 +246,8 @@ class RouterState:
     # was advertising around it.
     pending_claims: list[PendingClaim] = field(default_factory=list)
     drift_pending: bool = field(default=False, repr=False, compare=False)  # a speaker's is
+    # MIB-style running counts (transitions, protocol errors, takeovers) for the metrics.
+    counters: RouterCounters = field(default_factory=RouterCounters, repr=False, compare=False)
     # Engine position of its latest advert (orders routers least recently used first).
     touch: int = field(default=0, repr=False, compare=False)
     key: RouterKey = field(init=False)
