@@ -312,3 +312,29 @@ def test_backup_answered_by_its_better_master_at_once_is_no_master_at_the_end() 
     engine = run(capture(sorted(a, key=lambda x: x.ts_ns), b), end=19.2)
     (router,) = engine.routers.values()
     assert [sp.src for sp in router.active.values()] == [A]
+
+
+def test_two_address_owners_are_named_as_the_cause(tmp_path) -> None:
+    """Both nodes advertise priority 255 (each configured as the address owner): the split
+    brain says so, names the real owner (its own address is the VIP) and is the same on
+    both routes; a split brain at ordinary priorities does not."""
+    from tests.helpers.advertfactory import write_pcap
+    from tests.helpers.routes import assert_same
+
+    f = AdvertFactory()
+    owner = f.train("10.0.0.1", 0, 30, priority=255, addresses=("10.0.0.1",))
+    claimer = f.train("10.0.0.2", 10.3, 30, priority=255, addresses=("10.0.0.1",))
+    (split,) = of_kind(run(capture(owner, claimer), end=31), "split-brain")
+    assert split.details["two_owners"] is True
+    assert "Both advertise priority 255" in split.message
+    assert "(10.0.0.1 here): give the other a lower priority" in split.message
+    analysis = assert_same([str(write_pcap(tmp_path / "owners.pcap", capture(owner, claimer)))])
+    assert analysis is not None
+    (wire,) = [x for x in analysis.findings if x.kind == "split-brain"]
+    assert wire.details["two_owners"] is True and "(10.0.0.1 here)" in wire.message
+
+    master = f.train("10.0.0.1", 0, 30, priority=150, addresses=("10.0.0.1",))
+    backup = f.train("10.0.0.2", 10.3, 30, priority=100, addresses=("10.0.0.1",))
+    (plain,) = of_kind(run(capture(master, backup), end=31), "split-brain")
+    assert "two_owners" not in plain.details
+    assert "They do not hear each other" in plain.message

@@ -389,3 +389,15 @@ def test_a_forged_priority_zero_takes_the_resignation_it_faked_not_later_stops()
     (stop,) = [i for i in incidents if i.kind == "node-stopped"]
     assert stop.first_ts_ns > hijack.last_ts_ns and stop.details["node"] == A
     assert_partition(engine.findings, incidents)
+
+
+def test_two_address_owners_incident_names_the_cause() -> None:
+    from tests.helpers.advertfactory import AdvertFactory, capture, run
+    from vrrpscope.incidents import correlate
+
+    f = AdvertFactory()
+    owner = f.train("10.0.0.1", 0, 30, priority=255, addresses=("10.0.0.1",))
+    claimer = f.train("10.0.0.2", 10.3, 30, priority=255, addresses=("10.0.0.1",))
+    engine = run(capture(owner, claimer), end=31)
+    (incident,) = [i for i in correlate(engine.findings) if i.kind == "split-brain"]
+    assert "two address owners" in incident.message

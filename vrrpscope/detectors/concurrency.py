@@ -349,6 +349,9 @@ def _prune(router: RouterState, before_ns: int) -> None:
             del contests[pk]
 
 
+OWNER_PRIORITY = 255  # RFC 5798: the router that owns the virtual addresses
+
+
 def _kind(a: SpeakerState, b: SpeakerState) -> Kind:
     return Kind.SPLIT_BRAIN if a.address_set == b.address_set else Kind.DUPLICATE_VRID
 
@@ -394,6 +397,17 @@ def _open(
                 "bogus and keepalived resets its advert timer on each, so its nodes fall "
                 "silent and time out in turns. Move the CARP vhid or the VRRP VRID to a free "
                 "number"
+            )
+        elif a.priority == b.priority == OWNER_PRIORITY:
+            details["two_owners"] = True
+            owners = [s.src for s in (a, b) if s.src in s.address_set]
+            fix = (
+                ". Both advertise priority 255, the address owner's: each claims to own "
+                "the VIP, and an owner keeps it (keepalived logs '... both configured as "
+                "address owner', FRR vrrpd 'Received advertisement but we are the address "
+                "owner'). Only the node whose own interface address is the VIP may use 255"
+                + (f" ({', '.join(owners)} here)" if owners else " (neither is, here)")
+                + ": give the other a lower priority"
             )
         elif evidence != "rejected-adverts":
             fix = (

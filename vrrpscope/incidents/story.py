@@ -230,6 +230,8 @@ def _split_brain(findings: list[Finding]) -> _Story:
         message += ": each rejects the other's adverts"
     elif "address-claims" in evidence:
         message += ": one holds the VIP without advertising (its adverts blocked?)"
+    elif all(f.details.get("two_owners") for f in splits):
+        message += ": both advertise priority 255 (two address owners): an owner never yields"
     else:
         message += ": they do not hear each other (a firewall dropping VRRP, a VLAN or link)"
     ended = [f for f in findings if f.kind in (Kind.FAILOVER, Kind.RESIGNED)]
