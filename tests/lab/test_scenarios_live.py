@@ -2,8 +2,8 @@
 
 The same checks as tests/test_scenarios.py (which reads the bundled captures), on fresh
 traffic: timings move by tens of milliseconds between runs, findings must not. The
-scenarios of the selected tests run eleven at a time (each in namespaces of its own),
-~50 s for all of them. Where a scenario's story is in its daemons' logs too, the
+scenarios of the selected tests run seven at a time (each in namespaces of its own),
+~70 s for all of them. Where a scenario's story is in its daemons' logs too, the
 verdict from capture and logs together is checked on the fresh run as well.
 """
 
@@ -21,7 +21,7 @@ from vrrpscope.analysis import analyze_files
 from vrrpscope.findings import Kind
 from vrrpscope.logs.attach import load_logs
 
-PARALLEL = 11  # the labs mostly wait on VRRP timers: eleven at once fit two cores
+PARALLEL = 7  # the labs mostly wait on VRRP timers: seven at once fit two cores
 # any-sll writes two captures; the SLL2 one (with interface indexes) is the one checked.
 CAPTURE_OF = {"any-sll2": ("any-sll", "any-sll2.pcap")}
 

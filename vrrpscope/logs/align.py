@@ -81,6 +81,9 @@ def log_marks(events: Iterable[LogEvent]) -> list[Mark]:
     return out
 
 
+_PROTOCOL_OF = {"ucarp": "carp"}  # the protocol each daemon speaks (others: VRRP)
+
+
 def wire_marks(routers: Iterable, capture_start_ns: int | None) -> dict[str, list[Mark]]:
     """Per speaker (source address): when it began a mastership on the wire (not one
     already going when the capture began) and when it resigned."""
@@ -182,10 +185,12 @@ def align(
     routers = list(routers)
     wire = wire_marks(routers, capture_start_ns)
     vips_of: dict[str, set[str]] = {}
+    protos_of: dict[str, set[str]] = {}
     spans: dict[str, list[tuple[int, int]]] = {}
     for router in routers:
         for sp in router.speakers.values():
             vips_of.setdefault(sp.src, set()).update(sp.addresses)
+            protos_of.setdefault(sp.src, set()).add(router.proto)
         for period in router.timeline():
             spans.setdefault(period.src, []).append((period.start_ns, period.end_ns))
     ranked: list[tuple[LogFile, list[tuple[tuple, Alignment]], int]] = []
@@ -195,6 +200,9 @@ def align(
             log.offset_from = "no state change or resignation to match against the wire"
             continue
         peers = {str(e.details["peer"]) for e in log.events if e.details.get("peer")}
+        # keepalived and FRR speak VRRP, ucarp CARP: a speaker of the other is someone else
+        spoken = {_PROTOCOL_OF.get(e.daemon, "vrrp") for e in log.events}
+        peers |= {src for src, protos in protos_of.items() if not protos & spoken}
         mine_vips = log.vips
         if mine_vips:  # a speaker advertising none of the node's VIPs is someone else
             peers |= {src for src, vips in vips_of.items() if vips and not vips & mine_vips}
