@@ -39,6 +39,24 @@ ISSUE_TEXT = {
     ISSUE_NO_AUTH: "no authentication field (8 bytes, RFC 3768 7.1)",
 }
 
+# The VRRPv3 MIB's reason for each issue (RFC 6527 ProtoErrReason and error counters),
+# as the Prometheus metrics count discarded adverts.
+ISSUE_REASON = {
+    ISSUE_TTL: "ip_ttl",
+    ISSUE_VERSION: "version",
+    ISSUE_CHECKSUM: "checksum",
+    ISSUE_IP_CHECKSUM: "checksum",
+    ISSUE_VRID: "vrid",
+    ISSUE_AUTH_V3: "auth",
+    ISSUE_NO_AUTH: "auth",
+    ISSUE_LENGTH: "length",
+    ISSUE_TRUNCATED: "length",
+    ISSUE_TYPE: "type",
+    ISSUE_INTERVAL: "interval",
+    ISSUE_FRAGMENT: "format",
+    ISSUE_RESERVED: "format",
+}
+
 # Checksum forms (DESIGN §2). A form names the bytes that made the checksum verify.
 FORM_V2 = "v2"  # VRRPv2 / CARP: over the message only
 FORM_PSEUDO = "pseudo-header"  # RFC 5798: IP pseudo-header with the real destination

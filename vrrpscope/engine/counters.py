@@ -8,21 +8,7 @@ from bisect import bisect_left
 from collections import Counter
 from dataclasses import dataclass, field
 
-from vrrpscope.model import (
-    ISSUE_AUTH_V3,
-    ISSUE_CHECKSUM,
-    ISSUE_FRAGMENT,
-    ISSUE_INTERVAL,
-    ISSUE_IP_CHECKSUM,
-    ISSUE_LENGTH,
-    ISSUE_NO_AUTH,
-    ISSUE_RESERVED,
-    ISSUE_TRUNCATED,
-    ISSUE_TTL,
-    ISSUE_TYPE,
-    ISSUE_VERSION,
-    ISSUE_VRID,
-)
+from vrrpscope.model import ISSUE_REASON
 
 # vrrpv3StatisticsNewMasterReason, plus the resignation a passive observer tells apart
 # (a priority-0 advert) and "other" (a handover it cannot explain).
@@ -46,22 +32,7 @@ PROTOCOL_ERROR_REASONS = (
     "type",
     "interval",
     "format",
-)
-ISSUE_REASON = {
-    ISSUE_TTL: "ip_ttl",
-    ISSUE_VERSION: "version",
-    ISSUE_CHECKSUM: "checksum",
-    ISSUE_IP_CHECKSUM: "checksum",
-    ISSUE_VRID: "vrid",
-    ISSUE_AUTH_V3: "auth",
-    ISSUE_NO_AUTH: "auth",
-    ISSUE_LENGTH: "length",
-    ISSUE_TRUNCATED: "length",
-    ISSUE_TYPE: "type",
-    ISSUE_INTERVAL: "interval",
-    ISSUE_FRAGMENT: "format",
-    ISSUE_RESERVED: "format",
-}
+)  # (model.ISSUE_REASON maps each advert issue to one)
 
 # Upper bounds (seconds) of the takeover-time histogram: Skew_Time (well under 1 s) to
 # Master_Down_Interval of long advert intervals.

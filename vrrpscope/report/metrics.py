@@ -22,6 +22,7 @@ from prometheus_client.core import (
 from prometheus_client.registry import Collector, CollectorRegistry
 
 from vrrpscope.engine.counters import NEW_MASTER_REASONS, PROTOCOL_ERROR_REASONS
+from vrrpscope.engine.inventory import free_vrids
 from vrrpscope.findings import Kind, Severity
 from vrrpscope.incidents import IncidentKind
 
@@ -32,7 +33,6 @@ if TYPE_CHECKING:
 
 ROUTER_LABELS = ["segment", "family", "protocol", "vrid"]
 SEGMENT_LABELS = ["segment", "family", "protocol"]
-VRID_SPACE = 255  # VRIDs (CARP vhids) 1-255
 
 
 class EngineCollector(Collector):
@@ -73,14 +73,13 @@ class EngineCollector(Collector):
         brain past a handover's overlap, a duplicate VRID, a no-master)."""
         open_now: Counter[tuple[str, ...]] = Counter()
         for finding in self.engine.findings:
-            if finding.vrid is None or finding.segment is None or not finding.open:
+            f = finding
+            segment, family, proto, vrid = f.segment, f.family, f.proto, f.vrid
+            if not finding.open or segment is None or family is None or proto is None:
                 continue
-            labels = (
-                finding.segment,
-                str(finding.family or ""),
-                finding.proto or "",
-                str(finding.vrid),
-            )
+            if vrid is None:  # a segment's finding, not a virtual router's
+                continue
+            labels = tuple(router_labels((segment, family, proto, vrid)))
             open_now[(*labels, str(finding.kind))] += 1
             self._kinds_seen[labels].add(str(finding.kind))
         gauge = GaugeMetricFamily(
@@ -94,9 +93,13 @@ class EngineCollector(Collector):
         yield gauge
 
     def _segment_metrics(self) -> Iterator:
+        """VRIDs heard per segment, family and protocol, and those free: the segment
+        inventory's rule (a CARP vhid takes the IPv4 VRID: same virtual MAC block)."""
         in_use: Counter[tuple[str, str, str]] = Counter()
+        by_segment: defaultdict[str, list[RouterState]] = defaultdict(list)
         for router in self.engine.routers.values():
             in_use[(router.segment, str(router.family), router.proto)] += 1
+            by_segment[router.segment].append(router)
         used = GaugeMetricFamily(
             "vrrpscope_segment_vrids_in_use",
             "VRIDs (CARP vhids) heard on the segment",
@@ -107,9 +110,12 @@ class EngineCollector(Collector):
             "VRIDs (CARP vhids) nobody advertises on the segment: room for a new cluster",
             labels=SEGMENT_LABELS,
         )
-        for labels, count in sorted(in_use.items()):
-            used.add_metric(list(labels), count)
-            free.add_metric(list(labels), max(VRID_SPACE - count, 0))
+        free_of = {segment: free_vrids(routers) for segment, routers in by_segment.items()}
+        for (segment, family, proto), count in sorted(in_use.items()):
+            used.add_metric([segment, family, proto], count)
+            # CARP uses the IPv4 virtual MAC block whatever its family
+            free_family = 4 if proto == "carp" else int(family)
+            free.add_metric([segment, family, proto], len(free_of[segment][free_family]))
         yield used
         yield free
 
