@@ -85,6 +85,10 @@ class Kind(StrEnum):
     LOGGED_FAULT = "logged-fault"
     HIJACK_SUSPECTED = "hijack-suspected"
     HSRP_VIP_CONFLICT = "hsrp-vip-conflict"
+    HMAC_REPLAY = "hmac-replay"
+    HMAC_CLOCK_SKEW = "hmac-clock-skew"
+    STALE_ARP = "stale-arp"
+    IPV6_FIRST_ADDRESS = "ipv6-first-address"
 
 
 @dataclass(frozen=True, slots=True)

@@ -98,6 +98,31 @@ class Frame:
     source: str = ""  # file name (or "-" for stdin)
 
 
+@dataclass(frozen=True, slots=True)
+class HmacTrailer:
+    """keepalived's auth_hmac trailer (2.4): who signed an advert, with which key, when.
+
+    ``seq`` is the sender's 64-bit anti-replay sequence: its UTC seconds in the high 32
+    bits, a 1/65536 s fraction in the next 16, a counter in the low 16; receivers drop an
+    advert whose sequence does not grow, or whose seconds are outside their window."""
+
+    scheme: int  # ext_type: 1 = HMAC-SHA256 truncated to 128 bits
+    key_id: int
+    seq: int
+    digest: bytes  # the 16-byte truncated HMAC (not a secret: it proves, it does not reveal)
+
+    @property
+    def sent_ns(self) -> int:
+        """The sender's clock when it signed (ns since the epoch)."""
+        return (self.seq >> 32) * 1_000_000_000 + (
+            (self.seq >> 16) & 0xFFFF
+        ) * 1_000_000_000 // 65536
+
+    @property
+    def counter(self) -> int:
+        return self.seq & 0xFFFF
+
+
 @dataclass(slots=True)
 class Advert:
     """One decoded VRRP or CARP advertisement with everything a receiver would check."""
@@ -135,6 +160,7 @@ class Advert:
     advskew: int | None = None  # CARP
     counter: int | None = None  # CARP replay counter
     demote: int | None = None  # CARP demotion counter
+    hmac: HmacTrailer | None = None  # keepalived auth_hmac trailer, when signed
 
     @property
     def ts(self) -> float:

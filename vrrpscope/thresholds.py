@@ -51,6 +51,12 @@ class Thresholds:
         "hijack-suspected: a new speaker is judged when the master has been advertising this long",
         "s",
     )
+    hmac_skew_s: float = _f(
+        5.0,
+        "hmac-clock-skew when a signer's auth_hmac timestamp differs from the capture's "
+        "clock by more than this (keepalived's freshness window is at least 5 s)",
+        "s",
+    )
     drift_min_samples: int = _f(
         20,
         "interval-drift judges median and jitter only from this many inter-advert gaps of "

@@ -24,6 +24,7 @@ NODES = {
     "mastership-flap": 2,
     "frr": 2,
     "carp-collision": 3,
+    "auth-hmac-legacy": 1,  # r2 stands in for keepalived 2.4: no daemon, no log
 }
 
 
@@ -201,3 +202,13 @@ def test_a_ucarp_log_lines_up_with_its_carp_adverts() -> None:
     assert ucarp.offset_uncertainty_s is not None and ucarp.offset_uncertainty_s < 0.1
     states = [e.details["state"] for e in ucarp.events if e.kind == "state"]
     assert states == ["BACKUP", "MASTER"]
+
+
+def test_an_old_keepalived_rejecting_signed_adverts_names_auth_hmac() -> None:
+    """keepalived 2.2.7 logs "vrrp packet too long, length 60 and expect 32" for each
+    advert r2 signs: the rejection is matched to r2 and explained by its trailer."""
+    analysis = _run("auth-hmac-legacy")
+    assert _verdicts(analysis) == {("logged-rejects", "r1", 51, "length")}
+    [f] = [f for f in analysis.findings if f.kind == Kind.LOGGED_REJECTS]
+    assert f.details["senders"] == ["198.18.1.2"]
+    assert "198.18.1.2 signs its adverts" in f.message and "predates auth_hmac" in f.message

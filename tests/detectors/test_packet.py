@@ -100,3 +100,19 @@ def test_a_virtual_mac_of_another_vrid_is_named_so() -> None:
     engine = run(f.train(A, 0, 5, src_mac="00:00:5e:00:01:07"), end=5.5)
     (mac,) = of_kind(engine, Kind.NON_STANDARD_MAC)
     assert "a virtual MAC of another virtual router" in mac.message
+
+
+def test_an_ipv6_router_whose_first_address_is_not_link_local() -> None:
+    """RFC 5798 5.2.9: the link-local address first. One note per virtual router, naming
+    every speaker that lists another address first; none when link-local comes first."""
+    f = AdvertFactory(version=3, family=6)
+    a = f.train("fe80::1", 0, 10, priority=200, addresses=("2001:db8::100", "fe80::100"))
+    b = f.train("fe80::2", 11, 20, priority=100, addresses=("2001:db8::100", "fe80::100"))
+    (note,) = of_kind(run(capture(a, b), end=20.5), Kind.IPV6_FIRST_ADDRESS)
+    assert note.severity == Severity.INFO and note.speakers == ("fe80::1", "fe80::2")
+    assert note.details == {"first_address": "2001:db8::100"}
+    assert "link-local" in note.message and "virtual_ipaddress" in note.message
+    good = f.train("fe80::1", 0, 10, priority=200, addresses=("fe80::100", "2001:db8::100"))
+    assert of_kind(run(capture(good), end=10.5), Kind.IPV6_FIRST_ADDRESS) == []
+    v4 = AdvertFactory(version=3).train("10.0.0.1", 0, 5, priority=200)
+    assert of_kind(run(capture(v4), end=5.5), Kind.IPV6_FIRST_ADDRESS) == []

@@ -16,6 +16,37 @@ def _v2(**kw) -> bytes:
     return P.vrrp_v2(7, 100, ["198.18.1.1"], **kw)
 
 
+HMAC_KEY = bytes(range(32))  # keepalived's test key (00..1f)
+
+
+def _signed(msg: bytes, src: str, seq: int = 0x6800000080000000, **kw) -> bytes:
+    return P.auth_hmac(msg, src=src, key=HMAC_KEY, seq=seq, **kw)
+
+
+def _spoil_priority(msg: bytes) -> bytes:
+    return msg[:2] + bytes([msg[2] ^ 1]) + msg[3:]
+
+
+def signed_frames() -> list[bytes]:
+    """keepalived 2.4 auth_hmac adverts: both checksum coverages, v2 and v3, IPv4 and
+    IPv6, and the trailers a receiver rejects (another scheme, reserved bits, checksum)."""
+    eth, v4, v6 = P.ethernet, P.ipv4, P.ipv6
+    v3msg = P.vrrp_v3(51, 200, ["198.18.1.100"], src=SRC4)
+    v6msg = P.vrrp_v3(52, 200, ["fe80::100"], src=SRC6)
+    return [
+        eth(v4(_signed(v3msg, SRC4), src=SRC4)),  # keepalived IPv4: message only
+        eth(v4(_signed(v3msg, SRC4, seq=0x6800000080010001, covers_trailer=True), src=SRC4)),
+        eth(v4(_signed(v3msg, SRC4, form="message-only"), src=SRC4)),
+        eth(v6(_signed(v6msg, SRC6, covers_trailer=True), src=SRC6)),  # the kernel's
+        eth(v6(_signed(v6msg, SRC6, seq=0x6800000180000000), src=SRC6)),
+        eth(v4(_signed(_v2(), SRC4, key_id=2), src=SRC4)),  # VRRPv2, after its auth field
+        eth(v4(_signed(v3msg, SRC4, scheme=2), src=SRC4)),  # unknown scheme: length
+        eth(v4(_signed(v3msg, SRC4, reserved=1), src=SRC4)),  # reserved set: length
+        eth(v4(_spoil_priority(_signed(v3msg, SRC4)), src=SRC4)),  # checksum
+        eth(v4(_signed(v3msg, SRC4), src=SRC4))[:-10],  # trailer cut by the capture
+    ]
+
+
 def _ip_options(msg: bytes) -> bytes:
     """IPv4 with a router-alert option (ihl 6) around a VRRP message."""
     head = bytearray(
@@ -119,5 +150,6 @@ def crafted_frames() -> list[bytes]:
         b"\x01\x80\xc2\x00\x00\x00" + b"\x00\x11\x22\x33\x44\x55" + b"\x00\x26" + b"\x42" * 38,
         b"\x01\x02\x03",  # shorter than an Ethernet header
         eth(v4(_v2(), src=SRC4), ethertype=0x0800)[:20],  # IPv4 header cut short
+        *signed_frames(),
     ]
     return frames

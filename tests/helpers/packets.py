@@ -6,6 +6,8 @@ in the decoder cannot hide behind the same bug in the builder.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import socket
 import struct
 
@@ -92,6 +94,49 @@ def vrrp_v3(
             cover = _a4(src) + _a4(pseudo_dst) + struct.pack("!xBH", 112, len(msg)) + msg
     out = _with_checksum(msg, 6, cover)
     return _spoil(out, 6) if bad_checksum else out
+
+
+def auth_hmac(
+    msg: bytes,
+    *,
+    src: str,
+    key: bytes,
+    seq: int,
+    key_id: int = 1,
+    dst: str | None = None,
+    form: str = "pseudo-header",
+    covers_trailer: bool = False,
+    scheme: int = 1,
+    reserved: int = 0,
+    bad_hmac: bool = False,
+) -> bytes:
+    """``msg`` (a VRRP message) signed as keepalived 2.4's auth_hmac does: a 28-byte
+    trailer (scheme, key id, reserved, 64-bit sequence, HMAC-SHA256/128 over a pseudo
+    header, the message with its checksum zeroed and the trailer with a zero HMAC), then
+    the checksum again: ``form`` as vrrp_v3 (VRRPv2: over the message), over the message
+    alone or, ``covers_trailer``, over the trailer too (the kernel's, as on IPv6)."""
+    v6 = ":" in src
+    body = bytearray(msg)
+    body[6:8] = b"\x00\x00"
+    version, vrid = body[0] >> 4, body[1]
+    address = _a6(src) if v6 else _a4(src)
+    pseudo = bytes([6 if v6 else 4, version, vrid, 0]) + address.ljust(16, b"\x00")
+    head = struct.pack("!BBHQ", scheme, key_id, reserved, seq)
+    digest = hmac.new(key, pseudo + bytes(body) + head + bytes(16), hashlib.sha256).digest()[:16]
+    if bad_hmac:
+        digest = bytes(b ^ 0xFF for b in digest)
+    whole = bytearray(bytes(body) + head + digest)
+    covered = bytes(whole) if covers_trailer else bytes(body)
+    if version != 3 or form == "message-only":
+        cover = covered
+    else:
+        group = GROUP_V6 if v6 else GROUP_V4
+        to = (dst or group) if form == "pseudo-header" else group
+        if v6:
+            cover = _a6(src) + _a6(to) + struct.pack("!I3xB", len(covered), 112) + covered
+        else:
+            cover = _a4(src) + _a4(to) + struct.pack("!xBH", 112, len(covered)) + covered
+    return _with_checksum(whole, 6, cover)
 
 
 def carp(

@@ -378,6 +378,38 @@ def check_frr(a: Analysis, s: Sidecar) -> None:
     assert {sp.mac for sp in router.speakers.values()} == {"00:00:5e:00:01:33"}
 
 
+def check_stale_arp(a: Analysis, s: Sidecar) -> None:
+    (split,) = of_kind(a, "split-brain", 51)
+    assert set(split.speakers) == {R1, R2}
+    (stale,) = of_kind(a, "stale-arp", 51)
+    d = stale.details
+    assert (d["winner"], d["loser"], d["vip"]) == (R1, R2, "198.18.1.100")
+    assert d["loser_mac"] == "02:00:00:00:01:02"
+    assert d["healed_ts"] == split.last_ts_ns / 1_000_000_000
+    assert near(d["healed_ts"], s.event_ts("unblock", "r2"))
+    assert s.data["vip_holders_at_end"] == ["r1"]  # the node hosts should reach
+    (incident,) = [i for i in a.incidents if str(i.kind) == "split-brain"]
+    assert stale in incident.findings and "hosts still send to 198.18.1.2" in incident.message
+
+
+def check_auth_hmac_legacy(a: Analysis, s: Sidecar) -> None:
+    (mismatch,) = of_kind(a, "config-mismatch", 51)
+    assert mismatch.details["fields"] == {"auth_hmac": {R1: "unsigned", R2: "key 1"}}
+    assert "vrrp packet too long" in mismatch.message
+    (split,) = of_kind(a, "split-brain", 51)
+    assert set(split.speakers) == {R1, R2}
+    assert of_kind(a, "invalid-packet") == [] and of_kind(a, "hmac-replay") == []
+    assert of_kind(a, "hmac-clock-skew") == []  # the injector's clock is the capture's
+    signer = [s for seg in a.inventory for r in seg.routers for s in r.speakers if s.src == R2]
+    (r2,) = signer
+    assert r2.signing is not None and r2.signing["key_ids"] == [1]
+    assert r2.signing["signed"] == r2.adverts and abs(r2.signing["skew_max_s"]) < 1
+    if bundled(a):
+        assert r2.adverts == 14
+        assert near(r2.last_ts, s.event_ts("inject-end", "r2"))
+        assert ts(split)[0] < r2.last_ts - 5  # r1 master beside r2 for over 5 s
+
+
 CHECKS: dict[str, Callable[[Analysis, Sidecar], None]] = {
     "baseline": check_baseline,
     "failover": check_failover,
@@ -385,6 +417,7 @@ CHECKS: dict[str, Callable[[Analysis, Sidecar], None]] = {
     "duplicate-vrid": check_duplicate_vrid,
     "split-brain": check_split_brain,
     "master-blocked": check_master_blocked,
+    "stale-arp": check_stale_arp,
     "no-master": check_no_master,
     "priority-flap": check_priority_flap,
     "mastership-flap": check_mastership_flap,
@@ -398,6 +431,7 @@ CHECKS: dict[str, Callable[[Analysis, Sidecar], None]] = {
     "frr": check_frr,
     "carp-collision": check_carp_collision,
     "hijack": check_hijack,
+    "auth-hmac-legacy": check_auth_hmac_legacy,
     "any-sll": check_any_sll,
     "any-sll2": check_any_sll2,
     "many-vrids": check_many_vrids,

@@ -307,6 +307,34 @@ def split_brain(out_dir: Path | str) -> ScenarioResult:
     return s.done()
 
 
+def stale_arp(out_dir: Path | str) -> ScenarioResult:
+    """Both nodes deaf to VRRP (INPUT drop on each): a split brain that heals silently.
+
+    r1 (150) master from ~3.4 s, its gratuitous ARPs for 198.18.1.100 at ~3.4 and ~8.4
+    s; ~5.1 s ``iptables -A INPUT -p 112 -j DROP`` in r1 and in r2; r2 declares the master
+    dead (~8.0 s: 3.61 s after the last advert it heard) and advertises prio 100 beside
+    r1 (its GARPs at ~8.0 and ~13.0); r1 hears nothing, so it never answers with GARPs of
+    its own (as it does when it hears a lower priority). ~16.1 s r2's rule removed: r2
+    hears r1, yields and removes the VIP; ~19.1 s r1's rule removed. r1 was master all
+    along and sends no GARP after the heal: the last one on the wire is r2's, so hosts
+    keep r2's MAC for the VIP. Expected: split-brain (~8.0 s to ~16.0 s), then stale-arp
+    naming r1 (stayed master, no GARP) and r2 (the MAC hosts last heard).
+    """
+    with recording("stale-arp", out_dir) as s:
+        pair(s.lab)
+        s.lab.wait(5)
+        s.lab.block("r1", "INPUT")
+        s.lab.block("r2", "INPUT")
+        s.lab.wait(11)
+        s.notes["vip_holders_while_blocked"] = s.lab.holders("198.18.1.100")
+        s.lab.unblock("r2", "INPUT")
+        s.lab.wait(3)
+        s.lab.unblock("r1", "INPUT")
+        s.lab.wait(5)
+        s.notes["vip_holders_at_end"] = s.lab.holders("198.18.1.100")
+    return s.done()
+
+
 def master_blocked(out_dir: Path | str) -> ScenarioResult:
     """Master's outgoing adverts dropped (OUTPUT drop on r1): r2 takes over, r1 unaware.
 
@@ -622,6 +650,40 @@ def hijack(out_dir: Path | str) -> ScenarioResult:
     return s.done()
 
 
+#: The auth_hmac key of :func:`auth_hmac_legacy` (keepalived's test key, 00..1f).
+HMAC_KEY = bytes(range(32))
+
+
+def auth_hmac_legacy(out_dir: Path | str) -> ScenarioResult:
+    """A node signing with keepalived 2.4's auth_hmac beside one that predates it (VRID 51).
+
+    r1: keepalived 2.2.7 (Debian's), VRRPv3 VRID 51, priority 100, BACKUP, VIP
+    198.18.1.100. r2 stands in for an upgraded keepalived 2.4 (not packaged here): from
+    ~0.5 s it sends 14 VRRPv3 adverts 1 s apart, priority 150, each signed as 2.4 signs
+    (tests/lab/inject.py --sign: the 28-byte trailer, key 1, the sequence from its clock,
+    the checksum over the message alone). r1 drops every one ("vrrp packet too long,
+    length 60 and expect 32"), times out after ~3.6 s and is master beside r2 (keepalived
+    re-arms a master's advert timer on each advert it drops, so r1 advertises only in the
+    injector's pauses, holding the VIP by its GARPs) until the signed adverts stop.
+    Expected: config-mismatch (auth_hmac key 1 vs unsigned) and the split brain it
+    causes; r2's adverts decoded as valid signed ones, no invalid-packet.
+    """
+    with recording("auth-hmac-legacy", out_dir) as s:
+        inst = VrrpInstance("VI_51", 51, 100, ["198.18.1.100/24"], version=3)
+        s.lab.start_keepalived("r1", keepalived_config(inst, router_id="r1"))
+        s.lab.wait(0.5)
+        s.lab.mark("inject", "r2", priority=150, count=14, signed=True)
+        script = str(Path(__file__).with_name("inject.py"))
+        for batch in range(2):  # (seven at a time: a lab command is bounded to 10 s)
+            if batch:
+                s.lab.wait(1)
+            s.lab.ns_exec("r2", sys.executable, script, "eth0", s.lab.router("r2").ipv4, "51",
+                          "150", "198.18.1.100", "7", "1", "--sign", HMAC_KEY.hex())  # fmt: skip
+        s.lab.mark("inject-end", "r2")
+        s.lab.wait(2)
+    return s.done()
+
+
 def any_sll(out_dir: Path | str) -> ScenarioResult:
     """``tcpdump -i any`` in a router with two segments; VRID 51 on both; failover.
 
@@ -773,6 +835,7 @@ SCENARIOS: dict[str, ScenarioFn] = {
     "duplicate-vrid": duplicate_vrid,
     "split-brain": split_brain,
     "master-blocked": master_blocked,
+    "stale-arp": stale_arp,
     "no-master": no_master,
     "priority-flap": priority_flap,
     "mastership-flap": mastership_flap,
@@ -785,6 +848,7 @@ SCENARIOS: dict[str, ScenarioFn] = {
     "vmac": vmac,
     "carp-collision": carp_collision,
     "hijack": hijack,
+    "auth-hmac-legacy": auth_hmac_legacy,
     "any-sll": any_sll,
     "vlans": vlans,
     "many-vrids": many_vrids,

@@ -69,8 +69,11 @@ LOG_VERDICTS = {
     "frr": {(Kind.INGRESS_DROPPED, "r1")},  # FRR vrrpd's own log files
     # keepalived's "vrrp packet too short" lines are ucarp's CARP packets (r3 logs too)
     "carp-collision": {(Kind.LOGGED_REJECTS, "r1"), (Kind.LOGGED_REJECTS, "r2")},
+    # keepalived 2.2.7's "vrrp packet too long" lines are r2's auth_hmac-signed adverts
+    "auth-hmac-legacy": {(Kind.LOGGED_REJECTS, "r1")},
 }
-SENDERS = {"carp-collision": ["198.18.1.3"]}  # whom the rejections are matched to
+# whom the rejections are matched to
+SENDERS = {"carp-collision": ["198.18.1.3"], "auth-hmac-legacy": ["198.18.1.2"]}
 
 
 @pytest.mark.lab

@@ -33,6 +33,7 @@ ADVERT_DTYPE = np.dtype(
         ("valid", "?"),
         ("advskew", "i2"),  # CARP only, else -1
         ("advbase", "i2"),  # CARP only, else -1
+        ("hmac_key", "i2"),  # keepalived auth_hmac key id, -1: not signed
     ]
 )
 
@@ -92,6 +93,7 @@ class AdvertTable:
                 not a.issues,
                 -1 if a.advskew is None else a.advskew,
                 -1 if a.advbase is None else a.advbase,
+                -1 if a.hmac is None else a.hmac.key_id,
             )
             for a in adverts
         ]
@@ -125,6 +127,6 @@ class AdvertTable:
         frame["src_mac"] = self.column_strings("src_mac", self.macs)
         frame["addresses"] = self.column_strings("addresses", self.address_sets)
         frame["proto"] = np.where(frame.pop("carp"), "carp", "vrrp")
-        for name in ("priority", "count", "auth_type", "advskew", "advbase"):
+        for name in ("priority", "count", "auth_type", "advskew", "advbase", "hmac_key"):
             frame[name] = frame[name].where(frame[name] >= 0)
         return frame

@@ -107,6 +107,7 @@ def decode_reps(view: ByteView, block: RecordBlock, reps: np.ndarray) -> RepResu
     sub["checksum_ok"] = cols.checksum_ok
     sub["advskew"] = cols.advskew
     sub["advbase"] = cols.advbase
+    sub["hmac_key"] = cols.hmac_key
     rows[vr] = sub
     issues = np.zeros(m, np.int64)
     issues[vr] = cols.issues

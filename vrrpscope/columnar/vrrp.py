@@ -85,6 +85,7 @@ class VrrpColumns:
     auth_type: np.ndarray
     advskew: np.ndarray
     advbase: np.ndarray
+    hmac_key: np.ndarray  # auth_hmac key id, -1: not signed
     checksum_ok: np.ndarray
     issues: np.ndarray  # issue bit mask
     form: np.ndarray  # index into FORMS
@@ -145,17 +146,21 @@ def vrrp_columns(view: ByteView, ip: IPColumns, rows: np.ndarray) -> VrrpColumns
     room = wire.address_room(version, length, no_auth, auth_type)
     shown = np.where(carp, 0, wire.addresses_shown(count, room, length, addr_len))
     expected = wire.expected_length(version, count, addr_len, auth_type)
+    head = m + np.minimum(expected, np.maximum(length - 4, 0))  # (only read when it fits)
+    ext_type = wire.HMAC_TRAILER["ext_type"].column(view, head)
+    reserved_hmac = wire.HMAC_TRAILER["reserved"].column(view, head)
+    trailer = wire.hmac_trailer(length, expected, ext_type, reserved_hmac) & ~carp
 
-    # Checksums: the message sum, then the pseudo-header forms for VRRPv3.
-    msg_sum = word_sums_by_length(view, m, length)
-    ok_msg = fold(msg_sum) == 0xFFFF
+    # Checksums: the message sum, then the pseudo-header forms for VRRPv3; with an
+    # auth_hmac trailer over the whole payload first, then over the message alone.
     src_sum, (dst_sum, is_group, multicast) = _ip_sums(view, ip, rows)
     group_sum = np.where(family == 4, wire.VRRP_GROUP_V4_SUM, wire.VRRP_GROUP_V6_SUM)
-    tail = (length >> 16) + (length & 0xFFFF) + wire.PROTO_VRRP
-    ok_pseudo = fold(msg_sum + src_sum + dst_sum + tail) == 0xFFFF
-    ok_group = (is_group == 0) & (fold(msg_sum + src_sum + group_sum + tail) == 0xFFFF)
-    v3_form = np.select([ok_pseudo, ok_group, ok_msg], [2, 3, 4], 0)
-    form = np.where(v3, v3_form, np.where(ok_msg, 1, 0))
+    form = _forms(view, m, length, v3, src_sum, dst_sum, group_sum, is_group)
+    if trailer.any():
+        short = _forms(
+            view, m, np.where(trailer, expected, length), v3, src_sum, dst_sum, group_sum, is_group
+        )
+        form = np.where(trailer & (form == 0), short, form)
     form = np.where(fragment, 0, form)  # a fragment cannot be verified
     checksum_fail = (form == 0) & ~fragment
 
@@ -165,7 +170,7 @@ def vrrp_columns(view: ByteView, ip: IPColumns, rows: np.ndarray) -> VrrpColumns
         _flag(wire.version_bad(version), ISSUE_VERSION)
         | _flag(wire.type_bad(ptype), ISSUE_TYPE)
         | _flag(wire.reserved_bad(v3, _V3["reserved"].column(view, m)), ISSUE_RESERVED)
-        | _flag(wire.length_bad(length, expected, no_auth), ISSUE_LENGTH)
+        | _flag(wire.length_bad(length, expected, no_auth, trailer), ISSUE_LENGTH)
         | _flag(no_auth, ISSUE_NO_AUTH)
         | _flag(wire.interval_bad(interval), ISSUE_INTERVAL)
     )
@@ -188,6 +193,7 @@ def vrrp_columns(view: ByteView, ip: IPColumns, rows: np.ndarray) -> VrrpColumns
         auth_type=np.where(carp | v3, -1, auth_type),
         advskew=np.where(carp, advskew, minus),
         advbase=np.where(carp, advbase, minus),
+        hmac_key=np.where(trailer, wire.HMAC_TRAILER["key_id"].column(view, head), minus),
         checksum_ok=form > 0,
         issues=issues,
         form=form,
@@ -195,6 +201,26 @@ def vrrp_columns(view: ByteView, ip: IPColumns, rows: np.ndarray) -> VrrpColumns
         addr_len=addr_len,
         shown=shown,
     )
+
+
+def _forms(
+    view: ByteView,
+    m: np.ndarray,
+    cover: np.ndarray,
+    v3: np.ndarray,
+    src_sum: np.ndarray,
+    dst_sum: np.ndarray,
+    group_sum: np.ndarray,
+    is_group: np.ndarray,
+) -> np.ndarray:
+    """The checksum form code (FORMS) that verifies over the first ``cover`` bytes."""
+    msg_sum = word_sums_by_length(view, m, cover)
+    ok_msg = fold(msg_sum) == 0xFFFF
+    tail = (cover >> 16) + (cover & 0xFFFF) + wire.PROTO_VRRP
+    ok_pseudo = fold(msg_sum + src_sum + dst_sum + tail) == 0xFFFF
+    ok_group = (is_group == 0) & (fold(msg_sum + src_sum + group_sum + tail) == 0xFFFF)
+    v3_form = np.select([ok_pseudo, ok_group, ok_msg], [2, 3, 4], 0)
+    return np.where(v3, v3_form, np.where(ok_msg, 1, 0))
 
 
 def _ip_header_bad(view: ByteView, ip: IPColumns, rows: np.ndarray) -> np.ndarray:

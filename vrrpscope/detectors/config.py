@@ -35,6 +35,10 @@ _LOG_LINES = {
     "version": "a wrong-version error and 'bogus VRRP packet received'",
     "auth_type": "an authentication-type error and 'bogus VRRP packet received'",
     "auth_data": "'receive an invalid passwd!'",
+    "auth_hmac": (
+        "(2.4, enforcing) a missing authentication trailer or 'unknown authentication key "
+        "id'; (before 2.4) 'vrrp packet too long' for the signed adverts"
+    ),
     "address_count": "'receive an invalid ip number count associated with VRID!'",
     "addresses": (
         "'ip address associated with VRID not present in received packet' / 'one or more "
@@ -66,6 +70,8 @@ def _differences(a: SpeakerState, b: SpeakerState, carp: bool) -> dict[str, Any]
         diff["auth_type"] = {ka: _auth(a.auth_type), kb: _auth(b.auth_type)}
     elif a.auth_type == 1 and auth_text(a.auth_data) != auth_text(b.auth_data):
         diff["auth_data"] = {ka: mask_secret(a.auth_data), kb: mask_secret(b.auth_data)}
+    if a.hmac_key != b.hmac_key:
+        diff["auth_hmac"] = {ka: _signing(a), kb: _signing(b)}
     if len(a.addresses) != len(b.addresses):
         diff["address_count"] = {ka: len(a.addresses), kb: len(b.addresses)}
     elif a.address_set != b.address_set:
@@ -77,6 +83,10 @@ def _iv(sp: SpeakerState) -> float | None:
     return None if sp.interval_cs is None else sp.interval_cs / 100
 
 
+def _signing(sp: SpeakerState) -> str:
+    return "unsigned" if sp.hmac_key is None else f"key {sp.hmac_key}"
+
+
 def _auth(t: int | None) -> str | None:
     return None if t is None else AUTH_NAMES.get(t, str(t))
 
@@ -86,7 +96,7 @@ def comparable(sp: SpeakerState, carp: bool) -> tuple[Any, ...]:
     if carp:
         return (sp.version,)
     secret = auth_text(sp.auth_data) if sp.auth_type == 1 else None
-    return (sp.interval_cs, sp.version, sp.auth_type, secret, sp.address_set)
+    return (sp.interval_cs, sp.version, sp.auth_type, secret, sp.address_set, sp.hmac_key)
 
 
 def config_changed(ctx: Context, router: RouterState, sp: SpeakerState, ts_ns: int) -> None:
@@ -166,6 +176,8 @@ def _message(router: RouterState, a: SpeakerState, b: SpeakerState, diff: dict[s
             parts.append("simple-text passwords differ")
         elif name == "addresses":
             parts.append("different VIPs")
+        elif name == "auth_hmac":
+            parts.append(f"auth_hmac {va} vs {vb}")
         else:
             parts.append(f"{name.replace('_', ' ')} {va} vs {vb}")
     logs = "; ".join(_LOG_LINES[n] for n in diff)
@@ -176,6 +188,8 @@ def _message(router: RouterState, a: SpeakerState, b: SpeakerState, diff: dict[s
         )
     else:
         advice = "Make the peers' vrrp_instance settings identical"
+    if set(diff) == {"auth_hmac"}:
+        return _signing_message(router, ka, kb, diff["auth_hmac"])
     if set(diff) == {"interval"} and a.version == 3 and b.version == 3:
         # RFC 5798 6.4.2: a VRRPv3 backup adopts the master's interval; keepalived does
         # not drop the advert for it. Timers change after a failover, nothing breaks.
@@ -189,6 +203,28 @@ def _message(router: RouterState, a: SpeakerState, b: SpeakerState, diff: dict[s
         f"{router.label}: {ka} and {kb} disagree ({', '.join(parts)}). Each drops the "
         f"other's adverts, so after a failover both can be master; keepalived logs {logs}. "
         f"{advice}"
+    )
+
+
+def _signing_message(router: RouterState, ka: str, kb: str, values: dict[str, str]) -> str:
+    """Peers that differ only in keepalived's auth_hmac: a rollout or a key rotation."""
+    va, vb = values[ka], values[kb]
+    if "unsigned" in (va, vb):
+        signer, plain = (ka, kb) if vb == "unsigned" else (kb, ka)
+        return (
+            f"{router.label}: {signer} signs its adverts (auth_hmac {values[signer]}) and "
+            f"{plain} does not. keepalived before 2.4 (and other vendors) drops a signed "
+            "advert as 28 bytes too long ('vrrp packet too long, length 60 and expect 32' "
+            "for one IPv4 VIP), and a node enforcing auth_hmac drops unsigned "
+            "ones: unless the unsigned node runs auth_hmac in receive-only mode (a rollout "
+            "in progress), after a failover both can be master. Give every node the same "
+            "auth_hmac keys and mode"
+        )
+    return (
+        f"{router.label}: {ka} and {kb} sign with different auth_hmac keys ({va} vs {vb}). "
+        "A receiver without the other's key drops its adverts ('unknown authentication key "
+        "id'), so after a failover both can be master; during a key rotation every node "
+        "must hold both keys until all sign with the new one"
     )
 
 

@@ -464,6 +464,18 @@ def _rejects_finding(
             "vip-mismatch": "the virtual_ipaddress lists differ between the peers: make "
             "them the same",
         }.get(reason, fix)
+    signers = [
+        sp.src
+        for source in sources
+        for sp in source.speakers.values()
+        if sp.src in senders and sp.signing is not None and sp.signing.signed
+    ]
+    if reason == "length" and signers:
+        fix = (
+            f"auth_hmac: {', '.join(signers)} signs its adverts (a 28-byte trailer) and this "
+            "keepalived predates auth_hmac (2.4): upgrade it, or run the signers in "
+            "receive-only mode until every node can verify"
+        )
     if suspects and suspects[0].proto == "carp":
         fix = "CARP on the same ID: VRRP daemons cannot read CARP's packets; give one a free ID"
     behind = (

@@ -1,6 +1,8 @@
-"""Per-advert checks: invalid-packet, plaintext-auth, non-standard-mac."""
+"""Per-advert checks: invalid-packet, plaintext-auth, non-standard-mac, ipv6-first-address."""
 
 from __future__ import annotations
+
+import ipaddress
 
 from vrrpscope.detectors import Context, scope, virtual_mac, who
 from vrrpscope.engine.state import RouterState, SpeakerState
@@ -33,6 +35,11 @@ KINDS = declare(
     ),
     KindSpec(Kind.PLAINTEXT_AUTH, Severity.INFO, "VRRPv2 simple-text password on the wire"),
     KindSpec(Kind.NON_STANDARD_MAC, Severity.INFO, "adverts not from the virtual MAC"),
+    KindSpec(
+        Kind.IPV6_FIRST_ADDRESS,
+        Severity.INFO,
+        "an IPv6 advert whose first address is not the virtual router's link-local one",
+    ),
 )
 EVERY_ADVERT = False  # repeated adverts (applied in bulk) never call it
 
@@ -220,3 +227,46 @@ def non_standard_mac(
         {"mac": sp.mac, "expected_mac": expected},
     )
     ctx.follow(finding, (sp,))
+
+
+def ipv6_first_address(
+    ctx: Context, router: RouterState, sp: SpeakerState, advert: Advert, ts_ns: int
+) -> None:
+    """RFC 5798 5.2.9 (and 9568): in an IPv6 advert the first address MUST be the
+    virtual router's link-local address. keepalived sends what virtual_ipaddress lists
+    (often only a global VIP), and keepalived accepts that; RFC-strict peers may not."""
+    if router.family != 6 or router.proto != "vrrp" or not advert.addresses:
+        return
+    key = (Kind.IPV6_FIRST_ADDRESS, router.key)  # one per virtual router: its config
+    finding = ctx.book.get(key)
+    first = advert.addresses[0]
+    try:
+        link_local = ipaddress.IPv6Address(first).is_link_local
+    except ValueError:  # (a VRRPv2-in-IPv6 oddity with 4-byte addresses)
+        return
+    if link_local:
+        if finding is not None and finding.speakers == (sp.src,):
+            ctx.book.close(finding, ts_ns)
+        return
+    if finding is not None:
+        if sp.src not in finding.speakers:
+            ctx.book.update(finding, ts_ns, (advert.frame,), speakers=(*finding.speakers, sp.src))
+        return
+    message = (
+        f"{router.label}: its adverts list {first} first, not a link-local address: "
+        "RFC 5798 wants the virtual router's link-local address (fe80::/10) first, the one "
+        "hosts use as their default router from router advertisements. keepalived and FRR "
+        "accept this; RFC-strict peers (Cisco, Juniper) may not interoperate. With "
+        "keepalived, list a link-local VIP (e.g. fe80::1/64) first in virtual_ipaddress"
+    )
+    finding = ctx.book.open(
+        key,
+        Kind.IPV6_FIRST_ADDRESS,
+        scope(router),
+        (sp.src,),
+        ts_ns,
+        ts_ns,
+        (advert.frame,),
+        message,
+        {"first_address": first},
+    )

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from vrrpscope.detectors import (
     Context,
+    arp,
     carp,
     concurrency,
     config,
@@ -31,6 +32,7 @@ from vrrpscope.detectors import (
     nomaster,
     packet,
     priority,
+    signing,
 )
 
 if TYPE_CHECKING:
@@ -43,7 +45,7 @@ if TYPE_CHECKING:
 
 DETECTORS = (
     packet, config, priority, nomaster, concurrency, drift, mastership, carp, housekeeping, logs,
-    hijack, hsrp,
+    hijack, hsrp, signing, arp,
 )  # fmt: skip
 
 # moment -> the detector calls it makes, in order (documentation; tests/engine/test_contract.py
@@ -56,7 +58,13 @@ MOMENTS: dict[str, tuple[str, ...]] = {
     "speakers_evicted": ("housekeeping.speakers_evicted",),  # after episode_ending
     "advert_rejected": ("packet.invalid_packet",),
     "interval_changed": ("drift.reset",),
-    "config_changed": ("packet.plaintext_auth", "config.config_changed"),
+    "config_changed": (
+        "packet.plaintext_auth",
+        "packet.ipv6_first_address",
+        "config.config_changed",
+    ),
+    "hmac_replayed": ("signing.hmac_replayed",),
+    "hmac_signed": ("signing.hmac_signed",),
     "checksum_form_seen": ("config.checksum_form_seen",),
     "priority_changed": ("priority.priority_changed",),
     "resigned": ("priority.resigned",),
@@ -77,7 +85,7 @@ MOMENTS: dict[str, tuple[str, ...]] = {
     "claims_changed": ("concurrency.claims_changed",),
     "capture_ending": ("concurrency.judge_claims",),
     "finished": ("drift.evaluate",),
-    "capture_ended": ("nomaster.capture_end",),
+    "capture_ended": ("nomaster.capture_end", "arp.capture_end"),
     "hsrp_heard": ("hsrp.vip_conflicts",),  # at the end, after capture_ended
     "logs_read": ("logs.logs_read",),  # after the capture: the daemons' logs beside it
     # the bulk route (vrrpscope.engine.bulk.held): summed regular adverts
@@ -135,11 +143,24 @@ def config_changed(
     ctx: Context, router: RouterState, sp: SpeakerState, advert: Advert, t: int
 ) -> None:
     packet.plaintext_auth(ctx, router, sp, advert, t)
+    packet.ipv6_first_address(ctx, router, sp, advert, t)
     config.config_changed(ctx, router, sp, t)
 
 
 def checksum_form_seen(ctx: Context, router: RouterState, sp: SpeakerState, t: int) -> None:
     config.checksum_form_seen(ctx, router, sp, t)
+
+
+def hmac_replayed(
+    ctx: Context, router: RouterState, sp: SpeakerState, advert: Advert, t: int
+) -> None:
+    signing.hmac_replayed(ctx, router, sp, advert, t)
+
+
+def hmac_signed(
+    ctx: Context, router: RouterState, sp: SpeakerState, advert: Advert, t: int
+) -> None:
+    signing.hmac_signed(ctx, router, sp, advert, t)
 
 
 def priority_changed(
@@ -249,7 +270,9 @@ def finished(ctx: Context, router: RouterState, sp: SpeakerState, end: int) -> N
 
 def capture_ended(ctx: Context, routers: Iterable[RouterState], end_ns: int) -> None:
     """The capture ends (after every speaker's last evaluation)."""
+    routers = list(routers)
     nomaster.capture_end(ctx, routers, end_ns)
+    arp.capture_end(ctx, routers, end_ns)
 
 
 def hsrp_heard(ctx: Context, routers: Iterable[RouterState], book: HsrpBook) -> None:

@@ -20,6 +20,7 @@ from vrrpscope.engine.bulk.runs import HeldRun
 from vrrpscope.engine.gapstats import GapStats, misses_adverts
 from vrrpscope.engine.hsrp import HsrpBook
 from vrrpscope.engine.inventory import SegmentInventory, build_inventory
+from vrrpscope.engine.signing import SigningStats
 from vrrpscope.engine.state import (
     ClaimRecord,
     MasterPeriod,
@@ -550,9 +551,12 @@ class Engine:
             advert.auth_data,
             advert.addresses,
             advert.advbase,
+            None if advert.hmac is None else advert.hmac.key_id,
         )
         if sig != sp.config_sig:
             self._config_changed(router, sp, advert, t, sig)
+        if advert.hmac is not None or sp.signing is not None:
+            self._signed(router, sp, advert, t)
         form = advert.checksum_form
         if form is not None:
             forms = sp.checksum_forms
@@ -627,6 +631,7 @@ class Engine:
         sp.interval_cs = advert.interval_cs
         sp.auth_type = advert.auth_type
         sp.auth_data = advert.auth_data
+        sp.hmac_key = None if advert.hmac is None else advert.hmac.key_id
         if sp.addresses != advert.addresses:
             sp.addresses = advert.addresses
             sp.address_set = frozenset(advert.addresses)
@@ -641,6 +646,19 @@ class Engine:
         sp.settle_ns = int((th.settle_intervals + th.timer_slack) * interval_ns(advert.interval_cs))
         sp.mdi_ns = master_down_ns(advert.proto, advert.version, sp.priority, advert.interval_cs)
         contract.config_changed(ctx, router, sp, advert, t)
+
+    def _signed(self, router: RouterState, sp: SpeakerState, advert: Advert, t: int) -> None:
+        """Follow the speaker's auth_hmac sequence and clock (engine/signing.py)."""
+        stats = sp.signing
+        if stats is None:
+            stats = sp.signing = SigningStats()
+        trailer = advert.hmac
+        if trailer is None:
+            stats.unsigned += 1
+            return
+        if stats.add(trailer, t):
+            contract.hmac_replayed(self._ctx, router, sp, advert, t)
+        contract.hmac_signed(self._ctx, router, sp, advert, t)
 
     def _priority_changed(
         self,

@@ -45,6 +45,7 @@ class SpeakerSummary:
     checksum_forms: dict[str, int]
     auth: str | None
     auth_masked: str | None
+    signing: dict[str, Any] | None  # keepalived auth_hmac (engine/signing.py), None: never
     addresses: list[str]
     master_now: bool
     # What the capture shows it doing at the end (see STATES).
@@ -243,6 +244,7 @@ def summarise_speaker(
         checksum_forms=dict(sp.checksum_forms),
         auth=None if sp.auth_type is None else AUTH_NAMES.get(sp.auth_type, str(sp.auth_type)),
         auth_masked=mask_secret(sp.auth_data) if sp.auth_type == 1 else None,
+        signing=None if sp.signing is None else sp.signing.to_dict(),
         addresses=list(sp.heard_addresses if heard else sp.addresses),
         master_now=sp.key in router.active,
         state=speaker_state(router, sp),

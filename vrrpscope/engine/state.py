@@ -11,6 +11,7 @@ from typing import Any
 from vrrpscope import reprs
 from vrrpscope.engine.counters import RouterCounters
 from vrrpscope.engine.gapstats import GapStats
+from vrrpscope.engine.signing import SigningStats
 from vrrpscope.engine.timers import interval_ns, master_down_ns, max_master_down_ns, skew_time_ns
 from vrrpscope.model import Advert
 
@@ -114,6 +115,8 @@ class SpeakerState:
     interval_cs: int | None = None
     auth_type: int | None = None
     auth_data: bytes | None = None
+    hmac_key: int | None = None  # auth_hmac key id of its last valid advert (None: unsigned)
+    signing: SigningStats | None = None  # once it has sent a signed advert
     addresses: tuple[str, ...] = ()
     address_set: frozenset[str] = frozenset()
     checksum_forms: dict[str, int] = field(default_factory=dict)

@@ -68,6 +68,7 @@ def schemas() -> dict[str, pa.Schema]:
             ("valid", pa.bool_()),
             ("advskew", pa.int16()),
             ("advbase", pa.int16()),
+            ("hmac_key", pa.int16()),
             *part,
         ]
     )
@@ -192,6 +193,7 @@ def _adverts(analysis: Analysis) -> pa.Table:
         "valid": pa.array(rows["valid"], pa.bool_()),
         "advskew": maybe("advskew"),
         "advbase": maybe("advbase"),
+        "hmac_key": maybe("hmac_key"),
         "date": pa.array(_days(rows["ts_ns"]), pa.string()),
         "segment": strings("segment", table.segments),
     }

@@ -490,7 +490,7 @@ def _split_brains(pool: _Pool) -> list[_Group]:
         groups += [_Group(IncidentKind.SPLIT_BRAIN, c) for c in _chains(per_pair, SLACK_NS)]
     for group in groups:
         kinds = (*_MISMATCH, *_LOGGED, Kind.FAILOVER, Kind.RESIGNED, Kind.NO_MASTER)
-        _absorb(pool, group, kinds, unless=_stopped_after(group.last))
+        _absorb(pool, group, (*kinds, Kind.STALE_ARP), unless=_stopped_after(group.last))
     return _merge(groups)
 
 

@@ -224,6 +224,11 @@ def _split_brain(findings: list[Finding]) -> _Story:
     logged = _logged_cause(findings)
     if logged:
         message += f": {logged}"
+    elif cause == "they disagree on auth_hmac signing":
+        message += (
+            f": {cause}; a node without auth_hmac drops the signed adverts (and one "
+            "enforcing it the unsigned ones)"
+        )
     elif cause:
         message += f": {cause}, so each rejects the other's adverts"
     elif "rejected-adverts" in evidence:
@@ -234,8 +239,17 @@ def _split_brain(findings: list[Finding]) -> _Story:
         message += ": both advertise priority 255 (two address owners): an owner never yields"
     else:
         message += ": they do not hear each other (a firewall dropping VRRP, a VLAN or link)"
+    stale = _of(findings, Kind.STALE_ARP)
+    for f in stale[:1]:
+        winner, loser = f.details.get("winner"), f.details.get("loser")
+        if winner and loser:
+            message += (
+                f"; after it {winner} stayed master without a gratuitous ARP / NA for "
+                f"{f.details.get('vip')}: hosts still send to {loser}'s MAC"
+            )
     ended = [f for f in findings if f.kind in (Kind.FAILOVER, Kind.RESIGNED)]
     return message, {
+        "stale_arp": sorted({str(f.details.get("vip")) for f in stale}),
         "nodes": nodes,
         "vrids": _vrids(splits),
         "longest_s": round(longest, 3),
@@ -440,6 +454,9 @@ def _capture_loss(drifts: list[Finding]) -> _Story:
     }
 
 
+_FIELD_WORDS = {"auth_hmac": "auth_hmac signing"}
+
+
 def _mismatch_phrase(findings: list[Finding]) -> str:
     what: list[str] = []
     for f in findings:
@@ -447,7 +464,7 @@ def _mismatch_phrase(findings: list[Finding]) -> str:
             what.append("checksum form")
         else:
             what += list((f.details.get("fields") or {}).keys())
-    what = list(dict.fromkeys(w.replace("_", " ") for w in what))
+    what = list(dict.fromkeys(_FIELD_WORDS.get(w, w.replace("_", " ")) for w in what))
     return f"they disagree on {', '.join(what)}" if what else ""
 
 

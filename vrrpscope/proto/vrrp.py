@@ -30,6 +30,7 @@ from vrrpscope.model import (
     ISSUE_VERSION,
     ISSUE_VRID,
     Advert,
+    HmacTrailer,
 )
 from vrrpscope.proto import wire
 from vrrpscope.proto.checksum import pseudo_header_v4, pseudo_header_v6, verifies
@@ -127,6 +128,7 @@ def _parse_vrrp(ip: IPPacket, ctx: FrameContext) -> Advert:
     starts = range(wire.HEADER_LEN, wire.HEADER_LEN + shown * addr_len, addr_len)
     addresses = tuple(socket.inet_ntop(family, msg[at : at + addr_len]) for at in starts)
     expected = wire.expected_length(version, n, addr_len, auth_type or 0)
+    trailer = _trailer_present(msg, length, expected)
     if version == 2:
         auth_start = expected - wire.auth_length(version, auth_type or 0)
         if ip.ah_icv is not None:
@@ -138,7 +140,7 @@ def _parse_vrrp(ip: IPPacket, ctx: FrameContext) -> Advert:
     if truncated:
         issues.append(ISSUE_TRUNCATED)
     if count is not None and length >= wire.HEADER_LEN:
-        if wire.length_bad(length, expected, no_auth):
+        if wire.length_bad(length, expected, no_auth, trailer):
             issues.append(ISSUE_LENGTH)
         elif no_auth:
             issues.append(ISSUE_NO_AUTH)
@@ -147,7 +149,8 @@ def _parse_vrrp(ip: IPPacket, ctx: FrameContext) -> Advert:
     if len(msg) >= _V2["adver_int"].end and wire.interval_bad(interval_cs):
         issues.append(ISSUE_INTERVAL)
 
-    form = _checksum(ip, truncated, issues, lambda: _vrrp_checksum_form(ip, version))
+    covers = (length, expected) if trailer else (length,)
+    form = _checksum(ip, truncated, issues, lambda: _vrrp_checksum_form(ip, version, covers))
     return _advert(
         ip,
         ctx,
@@ -166,6 +169,27 @@ def _parse_vrrp(ip: IPPacket, ctx: FrameContext) -> Advert:
         checksum=checksum,
         length=length,
         ah_spi=ip.ah_spi,
+        hmac=_trailer(msg, expected) if trailer and not truncated else None,
+    )
+
+
+def _trailer_present(msg: bytes, length: int, expected: int) -> bool:
+    """An auth_hmac trailer at ``expected`` (its first 4 bytes captured)."""
+    if len(msg) < expected + 4:
+        return False
+    head = msg[expected : expected + 4]
+    ext_type = wire.HMAC_TRAILER["ext_type"].get(head) or 0
+    reserved = wire.HMAC_TRAILER["reserved"].get(head) or 0
+    return bool(wire.hmac_trailer(length, expected, ext_type, reserved))
+
+
+def _trailer(msg: bytes, expected: int) -> HmacTrailer:
+    raw = bytes(msg[expected : expected + wire.HMAC_TRAILER_LEN])
+    return HmacTrailer(
+        scheme=raw[0],
+        key_id=raw[1],
+        seq=int.from_bytes(raw[4:12], "big"),
+        digest=raw[wire.HMAC_DIGEST],
     )
 
 
@@ -205,9 +229,18 @@ def _advert(
     )
 
 
-def _vrrp_checksum_form(ip: IPPacket, version: int) -> str | None:
-    """Which checksum form (DESIGN §2) makes this message verify, or None."""
-    msg = bytes(ip.payload[: ip.payload_len])
+def _vrrp_checksum_form(ip: IPPacket, version: int, covers: tuple[int, ...]) -> str | None:
+    """Which checksum form (DESIGN §2) makes this message verify, or None. With an
+    auth_hmac trailer the checksum may cover it (the kernel's, IPv6) or stop before it
+    (keepalived's own, IPv4): the whole payload is tried first, then the message alone."""
+    for cover in covers:
+        form = _form_over(ip, version, bytes(ip.payload[:cover]))
+        if form is not None:
+            return form
+    return None
+
+
+def _form_over(ip: IPPacket, version: int, msg: bytes) -> str | None:
     if version != 3:
         return FORM_V2 if verifies(msg) else None
     if ip.family == 4:

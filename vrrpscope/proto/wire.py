@@ -38,6 +38,10 @@ CARP_LENGTH = 36  # CARP signature: a 36-byte message,
 CARP_VERSION_TYPE = 0x21  # version 2, type 1,
 CARP_AUTHLEN = 7  # and byte 3 (authlen, SHA1 HMAC in 32-bit words) 7 (DESIGN §2)
 CARP_HMAC = slice(16, 36)
+HMAC_TRAILER_LEN = 28  # keepalived's auth_hmac (2.4): a trailer after the VRRP message
+HMAC_SHA256_128 = 1  # its scheme: HMAC-SHA256 truncated to 128 bits
+HMAC_DIGEST = slice(12, 28)  # the truncated HMAC, at the end of the trailer
+HMAC_PSEUDO_LEN = 20  # family, version, vrid, 0, source address padded to 16 bytes
 TTL_REQUIRED = 255  # RFC 3768/5798: proves the advert was not routed
 
 
@@ -130,6 +134,16 @@ CARP = _layout(
     CHECKSUM,
     Field("counter", 8, 8),
 )  # then the 20-byte SHA1 HMAC (CARP_HMAC)
+
+
+HMAC_TRAILER = _layout(
+    Field("ext_type", 0),  # the scheme (HMAC_SHA256_128)
+    Field("key_id", 1),
+    Field("reserved", 2, 2),  # zero
+    Field("sec", 4, 4),  # sender's UTC seconds since the epoch
+    Field("subsec", 8, 2),  # binary fraction of that second (1/65536 s)
+    Field("ctr", 10, 2),  # tie breaker within one timestamp
+)  # then the 16-byte HMAC; sec, subsec and ctr read together are a growing 64-bit sequence
 
 
 def where(cond: N, yes: N, no: N) -> N:
@@ -226,9 +240,18 @@ def auth_missing(version: N, auth_type: N, count: N, length: N, tail_zero: N) ->
     return (version == 2) & (auth_type == 0) & fits & (tail_zero == 0)
 
 
-def length_bad(length: N, expected: N, no_auth: N) -> N:
-    """The length is not what the count implies (a missing auth field is told apart)."""
-    return (length != expected) & (no_auth == 0)
+def hmac_trailer(length: N, expected: N, ext_type: N, reserved: N) -> N:
+    """keepalived's auth_hmac trailer follows the message (after VRRPv2's authentication
+    field): exactly 28 bytes more than the count implies, scheme 1, reserved bits zero.
+    ``ext_type`` and ``reserved`` are read at ``expected`` (the trailer's first 4 bytes)."""
+    fits = length == expected + HMAC_TRAILER_LEN
+    return fits & (ext_type == HMAC_SHA256_128) & (reserved == 0)
+
+
+def length_bad(length: N, expected: N, no_auth: N, trailer: N) -> N:
+    """The length is not what the count implies (a missing auth field is told apart; an
+    auth_hmac trailer is part of the message)."""
+    return (length != expected + HMAC_TRAILER_LEN * trailer) & (no_auth == 0)
 
 
 def address_room(version: N, length: N, no_auth: N, auth_type: N) -> N:

@@ -96,7 +96,36 @@ def _vrrp_body(advert: Advert, show_secrets: bool) -> str:
         line += f", addrs({advert.count}): " + ",".join(advert.addresses)
     if advert.auth_type == 1 and advert.auth_data is not None:  # absent when truncated
         line += f' auth "{mask_secret(advert.auth_data, show_secrets)}"'
+    if advert.hmac is not None:
+        line += ", " + _hmac_text(advert)
     return line
+
+
+def _hmac_text(advert: Advert) -> str:
+    """keepalived's auth_hmac trailer: key, the sender's clock against the capture's."""
+    trailer = advert.hmac
+    assert trailer is not None
+    skew = (trailer.sent_ns - advert.ts_ns) / 1e9
+    return (
+        f"auth_hmac key {trailer.key_id} sent {format_time(trailer.sent_ns)} "
+        f"({skew:+.3f}s) ctr {trailer.counter}"
+    )
+
+
+def hmac_to_dict(advert: Advert) -> dict | None:
+    """The JSON form of an auth_hmac trailer (None: the advert is not signed)."""
+    trailer = advert.hmac
+    if trailer is None:
+        return None
+    return {
+        "scheme": trailer.scheme,
+        "key_id": trailer.key_id,
+        "seq": trailer.seq,
+        "sent": trailer.sent_ns / 1e9,
+        "counter": trailer.counter,
+        "skew_s": round((trailer.sent_ns - advert.ts_ns) / 1e9, 6),
+        "digest": trailer.digest.hex(),
+    }
 
 
 def _carp_body(advert: Advert) -> str:
@@ -136,6 +165,7 @@ def advert_to_dict(advert: Advert, show_secrets: bool = False) -> dict:
         "checksum_form": advert.checksum_form,
         "length": advert.length,
         "issues": list(advert.issues),
+        "hmac": hmac_to_dict(advert),
     }
     if advert.ah_spi is not None:
         out["ah_spi"] = advert.ah_spi

@@ -344,7 +344,7 @@ def _router_columns(
                 "state": (state, style),
                 "adverts": (f"{s.adverts:,}" if s else "", ""),
                 "interval": (_intervals(s, long_iv) if s else "", ""),
-                "cksum": (", ".join(s.checksum_forms) if s else "", ""),
+                "cksum": (_cksum(s) if s else "", ""),
             }
             for name, col in cols.items():
                 text, st = values[name]
@@ -355,6 +355,15 @@ def _router_columns(
                 note = f"VRID {r.vrid} VIPs{who}: {', '.join(s.addresses)}"
             notes.append(note)
     return list(cols.values()), notes
+
+
+def _cksum(s: SpeakerSummary) -> str:
+    """Its checksum forms, then whether it signs (keepalived auth_hmac) and with which key."""
+    text = ", ".join(s.checksum_forms)
+    if s.signing is not None:
+        keys = "/".join(str(k) for k in s.signing["key_ids"]) or "-"
+        text += f"{', ' if text else ''}hmac key {keys}"
+    return text
 
 
 def _rank(s: SpeakerSummary) -> str:

@@ -710,4 +710,5 @@ def _may_repeat(advert: Advert) -> bool:
         and not advert.issues
         and bool(advert.priority)
         and advert.interval_cs > 0
+        and advert.hmac is None  # a signed advert never repeats, but a replayed one does
     )
