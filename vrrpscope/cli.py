@@ -205,6 +205,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="captures analysed at once (default: one per CPU)",
     )
+    add_log_options(export, on_capture=True)
     add_threshold_options(export)
     export.set_defaults(handler="vrrpscope.commands.export_cmd:run_export")
 

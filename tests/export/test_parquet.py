@@ -136,3 +136,44 @@ def test_a_damaged_capture_exports_what_was_readable(tmp_path: Path) -> None:
     (n,) = duckdb.connect().execute(f"select count(*) from {_scan(out, 'adverts')}").fetchone()
     expected = next(r for r in _analyze(cut) if r["type"] == "summary")["adverts"]
     assert n == expected > 0
+
+
+def test_log_events_are_exported_beside_the_capture(tmp_path: Path) -> None:
+    """`export --log`: every event the daemons logged, on the capture's clock, and the
+    verdicts capture + logs give (ingress-dropped on r2) among the findings."""
+    with_logs = REPO / "captures" / "with-logs"
+    pcap = with_logs / "split-brain.pcap"
+    logs = [f"r{n}:{with_logs / f'split-brain.r{n}.log'}" for n in (1, 2)]
+    out = tmp_path / "archive"
+    result = run("export", str(pcap), *(a for log in logs for a in ("--log", log)),
+                 "--parquet", str(out))  # fmt: skip
+    assert result.returncode == 0, result.stderr.decode()
+    assert "log_events" in result.stdout.decode()
+    from vrrpscope.analysis import analyze_files
+    from vrrpscope.logs.attach import load_logs
+
+    analysis = analyze_files([str(pcap)])
+    read = load_logs(logs, analysis)
+    db = duckdb.connect()
+    rows = db.execute(
+        f"select node, kind, count(*), bool_and(aligned) from {_scan(out, 'log_events')} "
+        "group by all"
+    ).fetchall()
+    expected = Counter((log.node, e.kind) for log in read for e in log.events)
+    assert {(node, kind): n for node, kind, n, _ in rows} == dict(expected)
+    assert all(aligned for *_, aligned in rows)  # both logs lined up with the wire
+    (first,) = db.execute(
+        f"select epoch_ns(time) from {_scan(out, 'log_events')} "
+        "where node = 'r2' and kind = 'advert-timeout'"
+    ).fetchall()
+    (event,) = [e for log in read if log.node == "r2" for e in log.events
+                if e.kind == "advert-timeout"]  # fmt: skip
+    assert first[0] == event.aligned_ns
+    kinds = {k for (k,) in db.execute(f"select kind from {_scan(out, 'findings')}").fetchall()}
+    assert "ingress-dropped" in kinds
+
+
+def test_a_missing_log_is_a_clear_error(tmp_path: Path) -> None:
+    result = run("export", str(CAPTURES[0]), "--log", str(tmp_path / "gone.log"),
+                 "--parquet", str(tmp_path / "out"))  # fmt: skip
+    assert_clean_error(result, 3, "gone.log")

@@ -33,14 +33,20 @@ def run_export(args: argparse.Namespace) -> int:
         raise UsageError("export reads files, not stdin: save the capture first")
     workers = max(1, min(len(files), args.jobs or os.cpu_count() or 1))
     thresholds = thresholds_from(args)
-    jobs = [(path, str(out), thresholds) for path in files]
+    if args.log:
+        from vrrpscope.logs.attach import check_logs
+
+        check_logs(args.log)
+    logs = (list(args.log), args.log_tz, args.config)
+    jobs = [(path, str(out), thresholds, logs) for path in files]
     if workers == 1:
         results = [_export_one(job) for job in jobs]
     else:
         with ProcessPoolExecutor(workers, mp_context=get_context("fork")) as pool:
             results = list(pool.map(_export_one, jobs))
     code = EXIT_OK
-    totals = dict.fromkeys(("adverts", "findings", "incidents"), 0)
+    tables = ("adverts", "findings", "incidents") + (("log_events",) if args.log else ())
+    totals = dict.fromkeys(tables, 0)
     for _path, rows, problem, damaged in results:
         if problem is not None:
             say(f"error: {problem} (not exported; the other captures were)")
@@ -71,11 +77,16 @@ def _export_one(job: tuple) -> tuple[str, dict[str, int], str | None, str | None
     from vrrpscope.analysis import analyze_files
     from vrrpscope.export.parquet import export_analysis
 
-    path, out, thresholds = job
+    path, out, thresholds, (specs, zone, config) = job
     try:
         analysis = analyze_files([path], thresholds, keep_adverts=True, parallel=False)
+        if specs:
+            from vrrpscope.logs.attach import load_logs
+
+            load_logs(specs, analysis, zone, config)
     except InputError as exc:
         return path, {}, str(exc), None
     exported = export_analysis(analysis, path, Path(out))
-    damage = "; ".join(str(d) for d in analysis.damage) or None
-    return path, exported.rows, None, damage
+    damaged = [str(d) for d in analysis.damage]
+    damaged += [f"{log.path}: {log.damage}" for log in analysis.logs if log.damage]
+    return path, exported.rows, None, "; ".join(damaged) or None

@@ -110,7 +110,31 @@ def schemas() -> dict[str, pa.Schema]:
             *part,
         ]
     )
-    return {"adverts": adverts, "findings": findings, "incidents": incidents}
+    log_events = pa.schema(
+        [
+            ("capture", pa.string()),
+            ("node", pa.string()),
+            ("log", pa.string()),  # the log file
+            ("line", pa.int64()),
+            ("time", utc),  # on the capture's clock (the log's when it could not be aligned)
+            ("log_time", utc),  # as the node's clock wrote it
+            ("aligned", pa.bool_()),
+            ("daemon", pa.string()),
+            ("kind", pa.string()),
+            ("instance", pa.string()),
+            ("vrid", pa.int64()),
+            ("family", pa.uint8()),
+            ("message", pa.string()),  # the line as logged
+            ("details", pa.string()),  # JSON
+            *part,
+        ]
+    )
+    return {
+        "adverts": adverts,
+        "findings": findings,
+        "incidents": incidents,
+        "log_events": log_events,
+    }
 
 
 def export_analysis(analysis: Analysis, path: str, out: Path) -> Exported:
@@ -120,6 +144,8 @@ def export_analysis(analysis: Analysis, path: str, out: Path) -> Exported:
         "findings": _findings(analysis, path),
         "incidents": _incidents(analysis, path),
     }
+    if analysis.logs:  # (export --log: the daemons' logs read beside the capture)
+        tables["log_events"] = _log_events(analysis, path)
     rows = {}
     for name, table in tables.items():
         rows[name] = table.num_rows
@@ -255,6 +281,36 @@ def _incidents(analysis: Analysis, path: str) -> pa.Table:
             }
         )
     return pa.Table.from_pylist(records, schema=schemas()["incidents"])
+
+
+def _log_events(analysis: Analysis, path: str) -> pa.Table:
+    import pyarrow as pa
+
+    records = []
+    for log in analysis.logs:
+        for e in log.events:
+            when = e.when_ns
+            records.append(
+                {
+                    "capture": path,
+                    "node": e.node,
+                    "log": e.path,
+                    "line": e.line,
+                    "time": when,
+                    "log_time": e.ts_ns,
+                    "aligned": e.aligned_ns is not None,
+                    "daemon": e.daemon,
+                    "kind": e.kind,
+                    "instance": e.instance,
+                    "vrid": e.vrid,
+                    "family": e.family,
+                    "message": e.text,
+                    "details": _json(e.details),
+                    "date": "unknown" if when is None else _day(when),
+                    "segment": NO_SEGMENT,
+                }
+            )
+    return pa.Table.from_pylist(records, schema=schemas()["log_events"])
 
 
 def _day(ts_ns: int) -> str:
