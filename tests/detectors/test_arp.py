@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.helpers import packets as P
-from tests.helpers.capturewriter import PcapFile
+from tests.helpers.capturewriter import pcap_bytes
 from tests.helpers.routes import assert_same
 from vrrpscope.analysis import Analysis
 from vrrpscope.findings import Kind
@@ -41,11 +41,8 @@ def _split_brain(
 
 
 def _analyse(tmp_path: Path, frames: list[tuple[int, bytes]]) -> Analysis:
-    pcap = PcapFile()
-    for ts, frame in sorted(frames, key=lambda f: f[0]):
-        pcap.add(ts, frame)
     path = tmp_path / "arp.pcap"
-    path.write_bytes(pcap.to_bytes())
+    path.write_bytes(pcap_bytes(sorted(frames, key=lambda f: f[0])))
     analysis = assert_same([str(path)])
     assert analysis is not None
     return analysis

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.helpers import packets as P
-from tests.helpers.capturewriter import PcapFile
+from tests.helpers.capturewriter import pcap_bytes
 from tests.helpers.frames import HMAC_KEY
 from tests.helpers.routes import assert_same
 from vrrpscope.analysis import Analysis
@@ -43,10 +43,7 @@ def train(src: str, priority: int, start: float, stop: float, **kw) -> list[tupl
 
 
 def write(path: Path, frames: list[tuple[int, bytes]]) -> str:
-    pcap = PcapFile()
-    for ts, frame in sorted(frames, key=lambda f: f[0]):
-        pcap.add(ts, frame)
-    path.write_bytes(pcap.to_bytes())
+    path.write_bytes(pcap_bytes(sorted(frames, key=lambda f: f[0])))
     return str(path)
 
 

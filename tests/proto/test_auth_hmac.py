@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import packets as P
-from tests.helpers.capturewriter import PcapFile
+from tests.helpers.capturewriter import pcap_bytes
 from tests.helpers.frames import HMAC_KEY, signed_frames
 from tests.helpers.routes import assert_same
 from vrrpscope.model import FORM_MESSAGE_ONLY, FORM_PSEUDO, Advert, Frame
@@ -92,10 +92,7 @@ def test_decode_line_and_json_show_the_trailer() -> None:
 
 
 def _capture(path: Path, frames: list[bytes]) -> Path:
-    pcap = PcapFile()
-    for i, frame in enumerate(frames):
-        pcap.add(T_SENT + i * 10**9, frame)
-    path.write_bytes(pcap.to_bytes())
+    path.write_bytes(pcap_bytes((T_SENT + i * 10**9, f) for i, f in enumerate(frames)))
     return path
 
 

@@ -6,12 +6,12 @@ change or end (a new speaker, a configuration change, a gap, an expiry, a timer)
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from vrrpscope.engine.state import ClaimRecord, RouterKey, RouterState, SpeakerState
-from vrrpscope.findings import Finding, FindingBook, Scope
+from vrrpscope.findings import Finding, FindingBook, Kind, Scope
 from vrrpscope.thresholds import Thresholds
 
 
@@ -76,6 +76,28 @@ def pair_close(ctx: Context, router: RouterState, finding: Finding, ts_ns: int |
 
 def scope(router: RouterState) -> Scope:
     return Scope(router.segment, router.family, router.proto, router.vrid)
+
+
+def open_speaker(
+    ctx: Context,
+    router: RouterState,
+    sp: SpeakerState,
+    key: Hashable,
+    kind: Kind,
+    ts_ns: int,
+    frame: int,
+    message: str,
+    details: dict[str, Any],
+    follow: bool = True,
+) -> Finding | None:
+    """Open a finding about one speaker of ``router`` at ``ts_ns``, its advert ``frame``
+    the evidence; with ``follow`` its last_ts follows the speaker's last advert."""
+    finding = ctx.book.open(
+        key, kind, scope(router), (sp.src,), ts_ns, ts_ns, (frame,), message, details
+    )
+    if follow:
+        ctx.follow(finding, (sp,))
+    return finding
 
 
 def pair(a: SpeakerState, b: SpeakerState) -> tuple[SpeakerState, SpeakerState]:

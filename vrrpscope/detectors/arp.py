@@ -34,16 +34,13 @@ MIN_AFTER_NS = 2 * NS  # judged only when this much was captured after the split
 
 def capture_end(ctx: Context, routers: Iterable[RouterState], end_ns: int) -> None:
     """Every split brain that ended before the capture did: did the winner re-claim?"""
-    splits: dict[Any, list[Finding]] = {}
+    by_key = {router.key: router for router in routers}
     for f in ctx.book.all():
-        if f.kind is Kind.SPLIT_BRAIN and not f.open and f.segment is not None:
-            splits.setdefault((f.segment, f.family, f.proto, f.vrid), []).append(f)
-    if not splits:
-        return
-    for router in routers:
-        for finding in splits.get(router.key, ()):
-            if end_ns - finding.last_ts_ns >= MIN_AFTER_NS:
-                _judge(ctx, router, finding, end_ns)
+        if f.kind is not Kind.SPLIT_BRAIN or f.open or end_ns - f.last_ts_ns < MIN_AFTER_NS:
+            continue
+        router = by_key.get((f.segment, f.family, f.proto, f.vrid))  # type: ignore[arg-type]
+        if router is not None:
+            _judge(ctx, router, f, end_ns)
 
 
 def _judge(ctx: Context, router: RouterState, split: Finding, end_ns: int) -> None:
@@ -52,7 +49,7 @@ def _judge(ctx: Context, router: RouterState, split: Finding, end_ns: int) -> No
     if len(pair) != 2 or pair[0]["mac"].lower() == pair[1]["mac"].lower():
         return  # one virtual MAC for both (use_vmac): hosts were never misled
     after = {
-        sp.src: sp.last_valid_ns
+        sp.src
         for sp in router.speakers.values()
         if sp.last_valid_ns is not None and sp.last_valid_ns > healed
     }

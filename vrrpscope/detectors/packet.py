@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from vrrpscope.detectors import Context, scope, virtual_mac, who
+from vrrpscope.detectors import Context, open_speaker, scope, virtual_mac, who
 from vrrpscope.engine.state import RouterState, SpeakerState
 from vrrpscope.findings import Kind, KindSpec, Severity, declare
 from vrrpscope.model import (
@@ -259,14 +259,6 @@ def ipv6_first_address(
         "accept this; RFC-strict peers (Cisco, Juniper) may not interoperate. With "
         "keepalived, list a link-local VIP (e.g. fe80::1/64) first in virtual_ipaddress"
     )
-    finding = ctx.book.open(
-        key,
-        Kind.IPV6_FIRST_ADDRESS,
-        scope(router),
-        (sp.src,),
-        ts_ns,
-        ts_ns,
-        (advert.frame,),
-        message,
-        {"first_address": first},
-    )
+    details = {"first_address": first}
+    kind = Kind.IPV6_FIRST_ADDRESS
+    open_speaker(ctx, router, sp, key, kind, ts_ns, advert.frame, message, details, follow=False)

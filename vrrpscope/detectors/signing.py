@@ -6,7 +6,7 @@ key ids) is a configuration difference: :mod:`vrrpscope.detectors.config` report
 
 from __future__ import annotations
 
-from vrrpscope.detectors import Context, scope, who
+from vrrpscope.detectors import Context, open_speaker, who
 from vrrpscope.engine.state import RouterState, SpeakerState
 from vrrpscope.findings import Kind, KindSpec, Severity, declare
 from vrrpscope.model import Advert
@@ -50,18 +50,8 @@ def hmac_replayed(
         message = _replay_message(router, sp, stats.replays)
         ctx.book.update(finding, ts_ns, (advert.frame,), message, details, notify=False)
         return
-    finding = ctx.book.open(
-        key,
-        Kind.HMAC_REPLAY,
-        scope(router),
-        (sp.src,),
-        ts_ns,
-        ts_ns,
-        (advert.frame,),
-        _replay_message(router, sp, stats.replays),
-        details,
-    )
-    ctx.follow(finding, (sp,))
+    message = _replay_message(router, sp, stats.replays)
+    open_speaker(ctx, router, sp, key, Kind.HMAC_REPLAY, ts_ns, advert.frame, message, details)
 
 
 def _replay_message(router: RouterState, sp: SpeakerState, replays: int) -> str:
@@ -108,15 +98,4 @@ def hmac_signed(
         "beside it. Fix the node's time (chronyc tracking); if every signer shows the same "
         "offset, the capturing host's clock is the one that is off"
     )
-    finding = ctx.book.open(
-        key,
-        Kind.HMAC_CLOCK_SKEW,
-        scope(router),
-        (sp.src,),
-        ts_ns,
-        ts_ns,
-        (advert.frame,),
-        message,
-        details,
-    )
-    ctx.follow(finding, (sp,))
+    open_speaker(ctx, router, sp, key, Kind.HMAC_CLOCK_SKEW, ts_ns, advert.frame, message, details)
