@@ -179,6 +179,8 @@ def gap_panel(ax: Axes, data: RouterData) -> None:
             who = f" at {rank} {mdis[0][1]} (no backup seen)"
     iv_text = ", ".join(f"{iv:g}" for iv in ivs)
     mdi_text = ", ".join(dict.fromkeys(f"{m / 1e9:.2f}" for m, _ in mdis))
+    if not np.isfinite(lo):  # no gap drawn: a provisional range, so that the lines
+        ax.set_ylim(0.5, 5.0)  # below do not autoscale an empty log axis (a warning)
     for i, (iv, (mdi_ns, _)) in enumerate(zip(ivs, mdis, strict=True)):
         mdi = mdi_ns / 1e9
         ax.axhline(
