@@ -159,6 +159,23 @@ def _destroy_namespace(ns: str) -> None:
     _run([IP, "netns", "del", ns], check=False)
 
 
+_TAGS_USED: set[str] = set()
+
+
+def new_tag() -> str:
+    """A namespace tag ``vsl<pid><hex>`` not used before by this process nor present now.
+
+    Two random bytes alone collide: about 40 labs a test run give a ~1% chance that two
+    share a tag (CI once failed on "Cannot create namespace file ... File exists").
+    """
+    present = {ns.split("-", 1)[0] for ns in list_namespaces()}
+    while True:
+        tag = f"{NS_PREFIX}{os.getpid()}{secrets.token_hex(2)}"
+        if tag not in _TAGS_USED and tag not in present:
+            _TAGS_USED.add(tag)
+            return tag
+
+
 def cleanup_stale() -> list[str]:
     """Delete lab namespaces whose creating process is gone; return their names."""
     removed = []
@@ -177,7 +194,7 @@ _NETEM: dict[str, bool] = {}
 def netem_available() -> bool:
     """Whether ``tc qdisc ... netem`` works here (probed once in a throwaway namespace)."""
     if "ok" not in _NETEM:
-        ns = f"{NS_PREFIX}{os.getpid()}{secrets.token_hex(2)}-probe"
+        ns = f"{new_tag()}-probe"
         try:
             _run([IP, "netns", "add", ns])
             _run([IP, "-n", ns, "link", "set", "lo", "up"])
@@ -473,7 +490,7 @@ class Lab:
             raise ValueError("at most 250 routers")
         self.spec = spec
         self.timeout = timeout
-        self.tag = f"{NS_PREFIX}{os.getpid()}{secrets.token_hex(2)}"
+        self.tag = new_tag()
         self.bridge_ns = f"{self.tag}-br"
         self.routers: dict[str, Router] = {}
         self.segments: dict[int, str] = {}

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 import signal
 import subprocess
 import sys
@@ -20,7 +19,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.lab.live_helpers import ROOT, LiveRun, live_env
-from tests.lab.netlab import NS_PREFIX, _destroy_namespace, _run
+from tests.lab.netlab import _destroy_namespace, _run, new_tag
 
 pytestmark = [pytest.mark.lab, pytest.mark.usefixtures("lab_ok")]
 
@@ -43,7 +42,7 @@ for _ in range(count):
 
 @pytest.fixture
 def veth_ns() -> Iterator[str]:
-    ns = f"{NS_PREFIX}{os.getpid()}{secrets.token_hex(2)}-link"
+    ns = f"{new_tag()}-link"
     _run(["ip", "netns", "add", ns])
     try:
         ip = ["ip", "-n", ns]
